@@ -1,0 +1,425 @@
+"""``.dclayout`` project files: reading, validating, migrating and saving.
+
+Owns the file format. A project file is UTF-8 JSON::
+
+    {"format": "coherence.dclayout", "version": 1, "name": ..., "floor": {...},
+     "catalog": [...], "items": [...], "item_count": N, "fabric": {...},
+     "power": {...}, "cooling": {...}, "rules": {...}, "waivers": [...],
+     "disabled_rules": [...]}
+
+It stores what the planner decided, never what can be derived. Output is
+deterministic (fixed key order, items in natural id order) so files diff well.
+Saving is atomic: a temporary file in the same folder is written, flushed to
+disk and renamed over the target, and the previous file is kept as ``.bak``.
+
+The loader checks everything before building a project and raises a
+:class:`~layout.errors.ProjectFileError` naming the place of the first problem
+(``items[12].x: expected a number, got "abc"``). Files from a newer version are
+refused; older versions are migrated one step at a time. Absurd sizes are
+refused before they can exhaust memory. Nothing here modifies a file it reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+import shapely
+from pydantic import BaseModel, ConfigDict, Field
+
+from layout.catalog import Catalog, default_catalog, parse_type
+from layout.errors import (
+    CatalogError,
+    CoherenceError,
+    EditError,
+    ProjectFileError,
+    describe_validation_error,
+    first_duplicate,
+)
+from layout.floor import Floor, Obstacle
+from layout.items import Item, natural_key
+from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, Waiver
+from layout.rules import Rules
+
+FORMAT = "coherence.dclayout"
+VERSION = 1
+SUFFIX = ".dclayout"
+
+MAX_FILE_BYTES = 512 * 2**20
+MAX_ITEMS = 2_000_000
+MAX_OBSTACLES = 200_000
+MAX_VERTICES = 100_000
+MAX_COORD_M = 100_000.0
+"""No hall is 100 km across; larger coordinates are a broken or hostile file."""
+
+Coordinate = Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)]
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+Ring = Annotated[list[Point], Field(min_length=3, max_length=MAX_VERTICES)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class _ObstacleData(_Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["column", "wall", "keepout"]
+    polygon: Ring
+
+
+class _FloorData(_Strict):
+    outline: Ring
+    holes: list[Ring] = []
+    obstacles: Annotated[list[_ObstacleData], Field(max_length=MAX_OBSTACLES)] = []
+    tile_m: Annotated[float, Field(gt=0, le=10)] = 0.6
+    underlay: str | None = None
+
+
+class _ItemData(_Strict):
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    type: Annotated[str, Field(min_length=1, max_length=80)]
+    x: Coordinate
+    y: Coordinate
+    rotation: Annotated[float, Field(ge=-360, le=360)] = 0.0
+    name: Annotated[str, Field(max_length=200)] = ""
+    properties: dict[str, str | bool | int | float | None] = {}
+
+
+class _WaiverData(_Strict):
+    rule: Annotated[str, Field(min_length=1)]
+    items: list[str]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class _ProjectData(_Strict):
+    format: Literal["coherence.dclayout"]
+    version: int
+    name: Annotated[str, Field(max_length=200)] = "Untitled"
+    description: Annotated[str, Field(max_length=100_000)] = ""
+    floor: _FloorData
+    catalog: list[Any] = []
+    item_count: Annotated[int, Field(ge=0)]
+    items: list[_ItemData]
+    fabric: FabricSpec = FabricSpec()
+    power: PowerPlan = PowerPlan()
+    cooling: CoolingPlan = CoolingPlan()
+    rules: dict[str, float] = {}
+    waivers: list[_WaiverData] = []
+    disabled_rules: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+
+
+# version -> function taking that version's data and returning the next version's.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+# -- reading -------------------------------------------------------------------
+def load(path: str | os.PathLike[str], catalog: Catalog | None = None) -> Project:
+    """Read a project file. Raises :class:`ProjectFileError` naming the problem."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ProjectFileError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ProjectFileError(f"{path}: cannot read ({err.strerror})") from None
+    if path.is_dir():
+        raise ProjectFileError(f"{path}: is a folder, not a project file")
+    if size > MAX_FILE_BYTES:
+        raise ProjectFileError(
+            f"{path}: {size / 2**20:,.0f} MB is larger than the "
+            f"{MAX_FILE_BYTES // 2**20} MB a project file may be"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ProjectFileError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        return loads(raw, catalog)
+    except ProjectFileError as err:
+        raise ProjectFileError(f"{path.name}: {err}") from None
+
+
+def loads(raw: bytes | str, catalog: Catalog | None = None) -> Project:
+    """Build a project from the text of a project file."""
+    if not raw.strip():
+        raise ProjectFileError("the file is empty")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as err:
+        raise ProjectFileError(f"not UTF-8 text (byte {err.start})") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        raise ProjectFileError(
+            f"not valid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+        ) from None
+    except RecursionError:
+        raise ProjectFileError("JSON nested too deeply") from None
+    except ValueError as err:
+        raise ProjectFileError(str(err)) from None
+    return from_data(data, catalog)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a project file may hold")
+
+
+def from_data(data: Any, catalog: Catalog | None = None) -> Project:
+    """Build a project from parsed JSON, validating it first."""
+    if not isinstance(data, dict):
+        raise ProjectFileError(f"expected a JSON object at the top, got {_json_kind(data)}")
+    if data.get("format") != FORMAT:
+        raise ProjectFileError(f"format: expected \"{FORMAT}\", got {data.get('format')!r}; "
+                               "this is not a Coherence project file")
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectFileError(f"version: expected a whole number ≥ 1, got {version!r}")
+    if version > VERSION:
+        raise ProjectFileError(
+            f"version {version} was written by a newer Coherence (this one reads up to "
+            f"version {VERSION}); update Coherence to open it"
+        )
+    while version < VERSION:
+        data = MIGRATIONS[version](data)
+        version = data["version"]
+    _check_sizes(data)
+    try:
+        parsed = _ProjectData.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise ProjectFileError(describe_validation_error(err)) from None
+    return _build(parsed, catalog if catalog is not None else default_catalog())
+
+
+def _check_sizes(data: dict[str, Any]) -> None:
+    claimed = data.get("item_count")
+    if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and claimed > MAX_ITEMS:
+        raise ProjectFileError(
+            f"item_count: {claimed:,.0f} items is more than the {MAX_ITEMS:,} a project may hold"
+        )
+    items = data.get("items")
+    if isinstance(items, list):
+        if len(items) > MAX_ITEMS:
+            raise ProjectFileError(
+                f"items: {len(items):,} items is more than the {MAX_ITEMS:,} a project may hold"
+            )
+        if isinstance(claimed, int) and not isinstance(claimed, bool) and claimed != len(items):
+            raise ProjectFileError(
+                f"item_count: the file says {claimed:,} items but holds {len(items):,} "
+                "(truncated or edited by hand?)"
+            )
+
+
+def _polygon(shell: list[list[float]], holes: list[list[list[float]]], where: str) -> Any:
+    polygon = shapely.Polygon(shell, holes)
+    if polygon.area <= 0:
+        raise ProjectFileError(f"{where}: the polygon has no area")
+    if not polygon.is_valid:
+        reason = shapely.is_valid_reason(polygon)
+        raise ProjectFileError(f"{where}: not a valid polygon ({reason})")
+    return polygon
+
+
+def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
+    floor_data = parsed.floor
+    outline = _polygon(floor_data.outline, floor_data.holes, "floor.outline")
+    obstacles = []
+    for index, o in enumerate(floor_data.obstacles):
+        obstacles.append(Obstacle(o.id, o.kind, _polygon(o.polygon, [], f"floor.obstacles[{index}]")))
+    duplicate = first_duplicate(o.id for o in obstacles)
+    if duplicate:
+        raise ProjectFileError(f"floor.obstacles: id {duplicate!r} is used twice")
+    floor = Floor(outline, tuple(obstacles), floor_data.tile_m, floor_data.underlay)
+
+    embedded = []
+    for index, entry in enumerate(parsed.catalog):
+        try:
+            embedded.append(parse_type(entry, f"catalog[{index}]"))
+        except CatalogError as err:
+            raise ProjectFileError(str(err)) from None
+    duplicate = first_duplicate(t.id for t in embedded)
+    if duplicate:
+        raise ProjectFileError(f"catalog: type {duplicate!r} is embedded twice")
+    try:
+        catalog = base_catalog.overlaid(embedded)
+    except CatalogError as err:
+        raise ProjectFileError(f"catalog: {err}") from None
+
+    duplicate = first_duplicate(i.id for i in parsed.items)
+    if duplicate:
+        index = next(k for k, i in enumerate(parsed.items) if i.id == duplicate)
+        index = next(k for k, i in enumerate(parsed.items) if i.id == duplicate and k > index)
+        raise ProjectFileError(f"items[{index}].id: {duplicate!r} is already used by another item")
+    items = []
+    for index, i in enumerate(parsed.items):
+        t = catalog.get(i.type)
+        if t is None:
+            raise ProjectFileError(f"items[{index}].type: unknown equipment type {i.type!r}")
+        try:
+            items.append(Item(i.id, i.type, i.x, i.y, i.rotation, i.name, i.properties))
+        except EditError as err:
+            raise ProjectFileError(f"items[{index}]: {err}") from None
+
+    try:
+        rules = Rules(parsed.rules)
+        waivers = [Waiver(w.rule, tuple(w.items), w.reason) for w in parsed.waivers]
+        project = Project(
+            floor,
+            name=parsed.name,
+            description=parsed.description,
+            catalog=catalog,
+            items=items,
+            rules=rules,
+            fabric=parsed.fabric,
+            power=parsed.power,
+            cooling=parsed.cooling,
+            waivers=waivers,
+            disabled_rules=parsed.disabled_rules,
+        )
+    except CoherenceError as err:
+        raise ProjectFileError(str(err)) from None
+    return project
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "a list", str: "text", int: "a number", float: "a number",
+            bool: "true/false", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+# -- writing -------------------------------------------------------------------
+def _ring(coords: Any) -> list[list[float]]:
+    return [[float(x), float(y)] for x, y in list(coords)[:-1]]
+
+
+def to_data(project: Project) -> dict[str, Any]:
+    """The project as plain JSON data, in the file's fixed order."""
+    floor = project.floor
+    items = sorted(project.items, key=lambda i: natural_key(i.id))
+    used_types = sorted(set(project.items.type_ids))
+    item_rows = []
+    for i in items:
+        row: dict[str, Any] = {"id": i.id, "type": i.type_id, "x": i.x, "y": i.y}
+        if i.rotation:
+            row["rotation"] = i.rotation
+        if i.name:
+            row["name"] = i.name
+        if i.properties:
+            row["properties"] = dict(i.properties)
+        item_rows.append(row)
+    floor_data: dict[str, Any] = {"outline": _ring(floor.outline.exterior.coords)}
+    if floor.outline.interiors:
+        floor_data["holes"] = [_ring(h.coords) for h in floor.outline.interiors]
+    floor_data["obstacles"] = [
+        {"id": o.id, "kind": o.kind, "polygon": _ring(o.polygon.exterior.coords)}
+        for o in floor.obstacles
+    ]
+    floor_data["tile_m"] = floor.tile_m
+    if floor.underlay:
+        floor_data["underlay"] = floor.underlay
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": project.name,
+    }
+    if project.description:
+        data["description"] = project.description
+    data |= {
+        "floor": floor_data,
+        "catalog": project.catalog.closure(used_types).to_data(),
+        "item_count": len(item_rows),
+        "items": item_rows,
+        "fabric": project.fabric.model_dump(mode="json", exclude_defaults=True),
+        "power": project.power.model_dump(mode="json", exclude_defaults=True),
+        "cooling": project.cooling.model_dump(mode="json", exclude_defaults=True),
+        "rules": dict(sorted(project.rules.overrides.items())),
+        "waivers": [
+            {"rule": w.rule, "items": list(w.items), "reason": w.reason}
+            for w in sorted(project.waivers, key=lambda w: (w.rule, w.items))
+        ],
+        "disabled_rules": sorted(project.disabled_rules),
+    }
+    return data
+
+
+def dumps(project: Project) -> str:
+    """The project file's text (deterministic): one line per item, type and obstacle."""
+    return _format(to_data(project), 0) + "\n"
+
+
+def _format(value: Any, depth: int) -> str:
+    # Two levels are spread over lines; anything deeper stays on one line, so
+    # each item, obstacle and catalog type is one line and diffs read well.
+    if depth >= 2 or not isinstance(value, (dict, list)) or not value:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+    pad = " " * (depth + 1)
+    if isinstance(value, dict):
+        body = ",\n".join(
+            f"{pad}{json.dumps(k, ensure_ascii=False)}: {_format(v, depth + 1)}" for k, v in value.items()
+        )
+        return "{\n" + body + "\n" + " " * depth + "}"
+    body = ",\n".join(pad + _format(v, depth + 1) for v in value)
+    return "[\n" + body + "\n" + " " * depth + "]"
+
+
+def save(project: Project, path: str | os.PathLike[str]) -> None:
+    """Write atomically, keeping the previous file as ``<name>.bak``.
+
+    The text is fully produced before the disk is touched, so a project that
+    cannot be written leaves the old file as it was.
+    """
+    path = Path(path)
+    try:
+        text = dumps(project)
+    except ValueError as err:
+        raise ProjectFileError(f"cannot save: {err}") from None
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as err:
+        raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            backup = path.with_name(path.name + ".bak")
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+            if _can_link(path):
+                os.link(path, backup)
+            else:
+                _copy(path, backup)
+        os.replace(tmp_name, path)
+        _fsync_dir(directory)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
+
+
+def _can_link(path: Path) -> bool:
+    return hasattr(os, "link") and path.is_file() and not path.is_symlink()
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.write_bytes(source.read_bytes())
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["FORMAT", "SUFFIX", "VERSION", "dumps", "from_data", "load",
+           "loads", "save", "to_data"]

@@ -1,0 +1,257 @@
+"""The project: one hall's floor, its placed items, and the planner's decisions.
+
+Owns the state a planner edits and saves: the floor, the catalog the project
+uses, the items, the fabric spec, power feeds, cooling assignments, rule
+overrides and waivers. It changes only through its mutator methods, which the
+command objects in :mod:`layout.commands` call; each mutator emits one event.
+
+Events (psygnal signals, past tense; payloads are tuples of item ids):
+
+- ``item_added(ids)``: items were added.
+- ``item_removed(ids)``: items were removed.
+- ``item_moved(ids)``: items' positions or rotations changed.
+- ``item_changed(ids, field)``: a name, type or property changed; ``field`` names it.
+- ``settings_changed(section)``: ``"floor"``, ``"rules"``, ``"waivers"``,
+  ``"disabled_rules"``, ``"fabric"``, ``"power"`` or ``"cooling"`` was replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import shapely
+from psygnal import Signal
+from pydantic import BaseModel, ConfigDict, Field
+
+from layout.catalog import PLACEABLE_KINDS, Catalog, default_catalog
+from layout.errors import EditError
+from layout.floor import Floor
+from layout.items import Item, ItemStore, PropertyValue
+from layout.rules import Rules
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+ItemRef = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class FabricSpec(_Section):
+    """What the planner chose for the GPU fabric; links are derived from it, never stored."""
+
+    topology: Literal["rail_fat_tree"] = "rail_fat_tree"
+    tiers: Literal["auto", 1, 2, 3] = "auto"
+    switch_type: str | None = None
+    nic_speed_gbps: Annotated[float, Field(gt=0)] | None = None
+    nics_per_gpu: Annotated[int, Field(ge=1, le=16)] = 1
+    oversubscription: list[Annotated[float, Field(ge=1, le=64)]] = [1.0]
+    rails: Annotated[int, Field(ge=1, le=64)] | None = None
+    assignments: dict[ItemRef, list[ItemRef]] = {}
+    """Network rack id -> ids of the GPU racks it serves."""
+
+
+class Feed(_Section):
+    """A consumer's A and B power feeds (ids of power units)."""
+
+    a: ItemRef | None = None
+    b: ItemRef | None = None
+
+
+class PowerPlan(_Section):
+    """Feeds from consumers to power units and links from units to their upstream units."""
+
+    feeds: dict[ItemRef, Feed] = {}
+    upstream: dict[ItemRef, list[ItemRef]] = {}
+
+
+class CoolingPlan(_Section):
+    """Which CDU takes each rack's liquid heat and which CRAH its air heat."""
+
+    cdu: dict[ItemRef, ItemRef] = {}
+    crah: dict[ItemRef, ItemRef] = {}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted violation: rule id and the exact set of items, with the reason."""
+
+    rule: str
+    items: tuple[str, ...]
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise EditError(f"waiver of {self.rule}: a reason is required")
+        object.__setattr__(self, "items", tuple(sorted(self.items)))
+
+    def matches(self, rule: str, items: Sequence[str]) -> bool:
+        return rule == self.rule and tuple(sorted(items)) == self.items
+
+
+class Project:
+    """A hall being planned. See the module docstring for its events."""
+
+    item_added = Signal(tuple)
+    item_removed = Signal(tuple)
+    item_moved = Signal(tuple)
+    item_changed = Signal(tuple, str)
+    settings_changed = Signal(str)
+
+    def __init__(
+        self,
+        floor: Floor,
+        *,
+        name: str = "Untitled",
+        catalog: Catalog | None = None,
+        items: Sequence[Item] = (),
+        rules: Rules | None = None,
+        fabric: FabricSpec | None = None,
+        power: PowerPlan | None = None,
+        cooling: CoolingPlan | None = None,
+        waivers: Sequence[Waiver] = (),
+        disabled_rules: Iterable[str] = (),
+        description: str = "",
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.floor = floor
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self.rules = rules if rules is not None else Rules()
+        self.fabric = fabric if fabric is not None else FabricSpec()
+        self.power = power if power is not None else PowerPlan()
+        self.cooling = cooling if cooling is not None else CoolingPlan()
+        self.waivers: tuple[Waiver, ...] = tuple(waivers)
+        self.disabled_rules: frozenset[str] = frozenset(disabled_rules)
+        for item in items:
+            self._check_type(item.id, item.type_id)
+        self.items = ItemStore(items)
+        self._footprint_cache: tuple[Any, np.ndarray] | None = None
+
+    # -- derived views for solvers -----------------------------------------
+    def type_of(self, item_id: str) -> Any:
+        return self.catalog[self.items.type_ids[self.items.row(item_id)]]
+
+    def sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Footprint width and depth (metres, at rotation 0) of every item, by row."""
+        widths = {t: self.catalog[t].footprint.width_m for t in set(self.items.type_ids)}
+        depths = {t: self.catalog[t].footprint.depth_m for t in widths}
+        w = np.fromiter((widths[t] for t in self.items.type_ids), float, len(self.items))
+        d = np.fromiter((depths[t] for t in self.items.type_ids), float, len(self.items))
+        return w, d
+
+    def kinds(self) -> np.ndarray:
+        """The catalog kind of every item, by row, as a string array."""
+        kinds = {t: self.catalog[t].kind for t in set(self.items.type_ids)}
+        return np.array([kinds[t] for t in self.items.type_ids], dtype=object)
+
+    def footprints(self) -> np.ndarray:
+        """Every item's footprint as a shapely polygon array, by row (cached per change)."""
+        key = (self.items.version, id(self.catalog))
+        if self._footprint_cache is None or self._footprint_cache[0] != key:
+            w, d = self.sizes()
+            polygons = rotated_rectangles(
+                self.items.x, self.items.y, w, d, self.items.rotation
+            )
+            self._footprint_cache = (key, polygons)
+        return self._footprint_cache[1]
+
+    # -- mutators (called by commands) ---------------------------------------
+    def _check_type(self, item_id: str, type_id: str) -> None:
+        t = self.catalog.get(type_id)
+        if t is None:
+            raise EditError(f"item {item_id}: unknown equipment type {type_id!r}")
+        if t.kind not in PLACEABLE_KINDS:
+            raise EditError(f"item {item_id}: a {t.kind} type ({type_id}) cannot be placed")
+
+    def add_items(self, items: Sequence[Item], rows: Sequence[int] | None = None) -> None:
+        for item in items:
+            self._check_type(item.id, item.type_id)
+        self.items.insert(items, rows)
+        self.item_added.emit(tuple(i.id for i in items))
+
+    def remove_items(self, item_ids: Sequence[str]) -> tuple[list[int], list[Item]]:
+        rows, removed = self.items.delete(item_ids)
+        self.item_removed.emit(tuple(i.id for i in removed))
+        return rows, removed
+
+    def set_positions(self, item_ids: Sequence[str], x: Any, y: Any) -> None:
+        self.items.set_positions(item_ids, x, y)
+        self.item_moved.emit(tuple(item_ids))
+
+    def set_rotations(self, item_ids: Sequence[str], degrees: Any) -> None:
+        self.items.set_rotations(item_ids, degrees)
+        self.item_moved.emit(tuple(item_ids))
+
+    def set_item_name(self, item_id: str, name: str) -> None:
+        self.items.set_name(item_id, name)
+        self.item_changed.emit((item_id,), "name")
+
+    def set_item_type(self, item_id: str, type_id: str) -> None:
+        self._check_type(item_id, type_id)
+        self.items.set_type(item_id, type_id)
+        self.item_changed.emit((item_id,), "type")
+
+    def set_item_properties(self, item_id: str, properties: Mapping[str, PropertyValue]) -> None:
+        self.items.set_properties(item_id, properties)
+        self.item_changed.emit((item_id,), "properties")
+
+    def replace_section(self, section: str, value: Any) -> None:
+        """Replace a whole section: floor, rules, waivers (a tuple), disabled_rules (a
+        frozenset), fabric, power or cooling."""
+        expected = _SECTION_TYPES.get(section)
+        if expected is None:
+            raise EditError(f"no project section {section!r}")
+        if not isinstance(value, expected):
+            raise EditError(f"{section}: expected {expected.__name__}")
+        setattr(self, section, value)
+        if section == "floor":
+            self._footprint_cache = None
+        self.settings_changed.emit(section)
+
+    # -- summaries ---------------------------------------------------------------
+    def gpu_count(self) -> int:
+        counts: dict[str, int] = {}
+        total = 0
+        for type_id in self.items.type_ids:
+            if type_id not in counts:
+                t = self.catalog[type_id]
+                counts[type_id] = t.gpus if t.kind == "gpu_rack" else 0
+            total += counts[type_id]
+        return total
+
+
+_SECTION_TYPES: dict[str, type] = {
+    "floor": Floor,
+    "rules": Rules,
+    "waivers": tuple,
+    "disabled_rules": frozenset,
+    "fabric": FabricSpec,
+    "power": PowerPlan,
+    "cooling": CoolingPlan,
+}
+
+
+def rotated_rectangles(
+    x: np.ndarray, y: np.ndarray, width: np.ndarray, depth: np.ndarray, degrees: np.ndarray
+) -> np.ndarray:
+    """Rectangles of ``width`` x ``depth`` centred at ``(x, y)``, turned clockwise (y down)."""
+    half = np.stack([np.asarray(width) / 2, np.asarray(depth) / 2], axis=-1)
+    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
+    local = corners[None, :, :] * half[:, None, :]
+    theta = np.radians(np.asarray(degrees, dtype=float))
+    cos, sin = np.cos(theta), np.sin(theta)
+    # Exact quarter turns keep exact coordinates, so touching racks stay touching.
+    quarter = np.isclose(np.mod(np.asarray(degrees, dtype=float), 90.0), 0.0)
+    cos = np.where(quarter, np.round(cos), cos)
+    sin = np.where(quarter, np.round(sin), sin)
+    # With y down, a clockwise turn on screen is the ordinary rotation matrix.
+    rx = local[..., 0] * cos[:, None] - local[..., 1] * sin[:, None]
+    ry = local[..., 0] * sin[:, None] + local[..., 1] * cos[:, None]
+    coords = np.stack([rx + np.asarray(x)[:, None], ry + np.asarray(y)[:, None]], axis=-1)
+    if len(coords) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.polygons(coords)

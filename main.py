@@ -1,0 +1,181 @@
+"""Coherence's command line; with no sub-command it opens the desktop application.
+
+Usage::
+
+    python main.py                      open the GUI on the bundled example
+    python main.py FILE                 open FILE in the GUI
+    python main.py check FILE [--json]  check a project headless
+    python main.py rules                list the rules a check runs
+
+``check`` exits 0 when the project has no errors, 1 when it has errors and 2
+when the file cannot be read (with a one-line reason). ``--json`` prints the
+schema documented in README.md ("check --json"). No traceback ever reaches
+the user: every expected failure is a :class:`~layout.errors.CoherenceError`
+with a message, and anything else is reported in one line with exit 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
+CHECK_FORMAT = "coherence.check"
+CHECK_VERSION = 1
+EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
+SUBCOMMANDS = ("check", "rules")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coherence",
+        description=(
+            "Lay out and check AI-training data centers: cable reach, fabric coherence, "
+            "power and cooling. Without a sub-command, opens the desktop application."
+        ),
+        epilog="Run 'python main.py COMMAND --help' for a command's options.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="check a project file and report violations",
+        description=(
+            "Check a .dclayout project with every enabled rule. Exit status: 0 no errors, "
+            "1 errors found, 2 the file cannot be read."
+        ),
+    )
+    check.add_argument("file", type=Path, help="the .dclayout project file")
+    check.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    check.add_argument(
+        "--disable",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="skip a rule for this run (repeatable); see 'rules'",
+    )
+
+    commands.add_parser(
+        "rules", help="list the rules a check runs", description="List every registered rule."
+    )
+    return parser
+
+
+def results_to_json(file: str, results: Any) -> dict[str, Any]:
+    """The documented ``check --json`` document."""
+    summary = dict(results.metrics)
+    summary |= {
+        "errors": results.errors,
+        "warnings": results.warnings,
+        "infos": results.count("info"),
+        "waived": len(results.waived),
+    }
+    return {
+        "format": CHECK_FORMAT,
+        "version": CHECK_VERSION,
+        "file": file,
+        "ok": results.errors == 0,
+        "summary": summary,
+        "violations": [v.to_json() for v in results.violations],
+        "waived": [v.to_json() | {"reason": w.reason} for v, w in results.waived],
+        "rules_run": results.rules_run,
+        "seconds": round(results.seconds, 4),
+    }
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h)
+              for k, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _print_check(file: str, results: Any) -> None:
+    m = results.metrics
+    print(
+        f"{file}: {m['gpus']:,} GPUs in {m['racks']:,} racks, {m['network_racks']:,} network "
+        f"racks, {m['power_units']:,} power and {m['cooling_units']:,} cooling units"
+    )
+    if results.violations:
+        rows = [
+            (v.severity, v.rule, ", ".join(v.items[:3]) + (" …" if len(v.items) > 3 else ""),
+             v.message)
+            for v in results.violations
+        ]
+        print(_table(rows, ("SEVERITY", "RULE", "ITEMS", "MESSAGE")))
+    waived = f" ({len(results.waived)} waived)" if results.waived else ""
+    print(
+        f"{results.errors} error(s), {results.warnings} warning(s), "
+        f"{results.count('info')} info{waived}; {len(results.rules_run)} rules in "
+        f"{results.seconds:.2f} s"
+    )
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from layout import dclayout
+    from layout.errors import CoherenceError
+    from physics import check
+    from physics.engine import registered_rules
+
+    known = {r.id for r in registered_rules()}
+    unknown = [r for r in args.disable if r not in known]
+    if unknown:
+        print(f"coherence check: error: unknown rule {unknown[0]!r} (see 'rules')", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        project = dclayout.load(args.file)
+    except CoherenceError as err:
+        print(f"coherence check: error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = check(project, disabled=args.disable)
+    if args.json:
+        json.dump(results_to_json(str(args.file), results), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        _print_check(str(args.file), results)
+    return EXIT_ERRORS if results.errors else EXIT_OK
+
+
+def run_rules() -> int:
+    from physics.engine import registered_rules
+
+    rows = [(r.id, r.severity, r.description) for r in registered_rules()]
+    print(_table(rows, ("RULE", "SEVERITY", "DESCRIPTION")))
+    return EXIT_OK
+
+
+def run_gui(file: Path | None) -> int:
+    from gui.app import run
+
+    return run(file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in SUBCOMMANDS:
+        if len(argv) > 1:
+            build_parser().error(f"unexpected arguments after the file: {' '.join(argv[1:])}")
+        return run_gui(Path(argv[0]))
+    args = build_parser().parse_args(argv)
+    if args.command == "check":
+        return run_check(args)
+    if args.command == "rules":
+        return run_rules()
+    return run_gui(None)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as err:  # noqa: BLE001 - the last guard: a line, never a traceback
+        print(f"coherence: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)

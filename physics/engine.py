@@ -1,0 +1,190 @@
+"""The check engine: a registry of rule providers, violations, waivers and results.
+
+Owns how checks are run, never what they check. Each rule is a small provider
+registered with :func:`rule` (id, severity, description, function); each
+summary figure comes from a provider registered with :func:`metric`. Rule and
+metric functions take a :class:`CheckContext`, which holds the project and
+caches derived data (footprints, spatial index) shared between rules.
+:func:`check` runs every enabled rule, sets aside waived violations and
+returns :class:`Results`. Nothing here changes the project.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+
+from layout.project import Project, Waiver
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule: which, how bad, what happened, which items, and where (metres)."""
+
+    rule: str
+    severity: Severity
+    message: str
+    items: tuple[str, ...] = ()
+    position: tuple[float, float] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "items": list(self.items),
+            "position": None if self.position is None else [
+                round(self.position[0], 3), round(self.position[1], 3)],
+        }
+
+
+RuleFunction = Callable[["CheckContext"], Iterable[Violation]]
+MetricFunction = Callable[["CheckContext"], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class RuleProvider:
+    """A registered rule: ``run(context)`` yields its violations."""
+
+    id: str
+    severity: Severity
+    description: str
+    run: RuleFunction
+
+    def violation(
+        self,
+        message: str,
+        items: Iterable[str] = (),
+        position: tuple[float, float] | None = None,
+        severity: Severity | None = None,
+    ) -> Violation:
+        """A violation of this rule (at the rule's severity unless told otherwise)."""
+        if position is not None:
+            position = (float(position[0]), float(position[1]))
+        return Violation(self.id, severity or self.severity, message, tuple(items), position)
+
+
+RULES: dict[str, RuleProvider] = {}
+METRICS: dict[str, MetricFunction] = {}
+
+
+def rule(rule_id: str, severity: Severity, description: str) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule function under ``rule_id``; the function receives the context."""
+
+    def register(function: RuleFunction) -> RuleFunction:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = RuleProvider(rule_id, severity, description, function)
+        return function
+
+    return register
+
+
+def metric(name: str) -> Callable[[MetricFunction], MetricFunction]:
+    """Register a function contributing summary figures (a mapping) under ``name``."""
+
+    def register(function: MetricFunction) -> MetricFunction:
+        METRICS[name] = function
+        return function
+
+    return register
+
+
+class CheckContext:
+    """The project being checked plus derived data that several rules share."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.asarray(self.project.items.ids, dtype=object)
+
+    @cached_property
+    def footprints(self) -> np.ndarray:
+        return self.project.footprints()
+
+    @cached_property
+    def footprint_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.footprints)
+
+    @cached_property
+    def kinds(self) -> np.ndarray:
+        return self.project.kinds()
+
+    def provider(self, rule_id: str) -> RuleProvider:
+        return RULES[rule_id]
+
+
+@dataclass
+class Results:
+    """What a check found: summary metrics, violations, and those set aside by waivers."""
+
+    metrics: dict[str, Any]
+    violations: list[Violation]
+    waived: list[tuple[Violation, Waiver]] = field(default_factory=list)
+    rules_run: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for v in self.violations if v.severity == severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count("error")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("warning")
+
+
+def _load_rule_modules() -> None:
+    # Importing the modules registers their rules and metrics.
+    from physics import metrics, placement  # noqa: F401
+
+
+def registered_rules() -> list[RuleProvider]:
+    """Every known rule, sorted by id."""
+    _load_rule_modules()
+    return [RULES[k] for k in sorted(RULES)]
+
+
+def check(project: Project, disabled: Iterable[str] = ()) -> Results:
+    """Run every enabled rule on ``project``; a pure function of the project."""
+    _load_rule_modules()
+    started = time.perf_counter()
+    context = CheckContext(project)
+    skip = set(disabled) | set(project.disabled_rules)
+    metrics: dict[str, Any] = {}
+    for name in sorted(METRICS):
+        metrics.update(METRICS[name](context))
+    found: list[Violation] = []
+    run: list[str] = []
+    for rule_id in sorted(RULES):
+        if rule_id in skip:
+            continue
+        found.extend(RULES[rule_id].run(context))
+        run.append(rule_id)
+    active: list[Violation] = []
+    waived: list[tuple[Violation, Waiver]] = []
+    waivers_by_rule: dict[str, list[Waiver]] = {}
+    for w in project.waivers:
+        waivers_by_rule.setdefault(w.rule, []).append(w)
+    for v in found:
+        match = next((w for w in waivers_by_rule.get(v.rule, ()) if w.matches(v.rule, v.items)), None)
+        if match is None:
+            active.append(v)
+        else:
+            waived.append((v, match))
+    order = {s: k for k, s in enumerate(SEVERITIES)}
+    active.sort(key=lambda v: (order[v.severity], v.rule, v.items))
+    return Results(metrics, active, waived, run, time.perf_counter() - started)

@@ -1,0 +1,220 @@
+"""Placement rules: footprints inside the floor, off obstacles and each other, with aisles.
+
+Owns the rules ``placement.outside_floor``, ``placement.overlap``,
+``placement.on_obstacle`` and ``placement.service_aisle``. All are vectorised
+over items with shapely's array functions and STRtree queries; no Python loop
+runs over every item, only over the (few) violations found.
+
+Service aisles: a unit whose type needs them has a clear zone the width of its
+face and ``service_aisle_m`` deep in front (-y at rotation 0) and behind it. A
+zone is blocked when another footprint or an obstacle takes area from it or it
+leaves the floor; the clear width reported is the distance from the face to
+the nearest such blocker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import shapely
+
+from layout.project import rotated_rectangles
+from physics.engine import CheckContext, Violation, rule
+
+
+_FLOOR_EDGE = -2
+_OBSTACLE = -3
+
+
+def _tolerance(context: CheckContext) -> float:
+    return context.project.rules["overlap_tolerance_m2"]
+
+
+def _centre(geometry: shapely.Geometry) -> tuple[float, float]:
+    point = geometry.centroid if not geometry.is_empty else geometry
+    return (point.x, point.y)
+
+
+@rule("placement.outside_floor", "error", "A footprint must lie inside the floor outline.")
+def outside_floor(context: CheckContext) -> Iterator[Violation]:
+    footprints = context.footprints
+    if len(footprints) == 0:
+        return
+    # A millimetre of slack: a rack flush against the wall is inside.
+    outline = shapely.buffer(context.project.floor.outline, 1e-3, join_style="mitre")
+    shapely.prepare(outline)
+    outside = np.flatnonzero(~shapely.covered_by(footprints, outline))
+    provider = context.provider("placement.outside_floor")
+    ids = context.project.items.ids
+    for row in outside:
+        fp = footprints[row]
+        share = 1.0 - shapely.area(shapely.intersection(fp, outline)) / max(fp.area, 1e-12)
+        yield provider.violation(
+            f"{ids[row]} is {share:.0%} outside the floor outline",
+            (ids[row],),
+            _centre(fp),
+        )
+
+
+def _overlapping_pairs(
+    geoms_a: np.ndarray, tree: shapely.STRtree, geoms_b: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (a, b) whose shapes share more than ``tolerance`` m², with the shared area."""
+    if len(geoms_a) == 0 or len(geoms_b) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty, np.empty(0)
+    a, b = tree.query(geoms_a, predicate="intersects")
+    areas = shapely.area(shapely.intersection(geoms_a[a], geoms_b[b]))
+    keep = areas > tolerance
+    return a[keep], b[keep], areas[keep]
+
+
+@rule("placement.overlap", "error", "Footprints must not overlap.")
+def overlap(context: CheckContext) -> Iterator[Violation]:
+    footprints = context.footprints
+    a, b, areas = _overlapping_pairs(
+        footprints, context.footprint_tree, footprints, _tolerance(context)
+    )
+    once = a < b
+    provider = context.provider("placement.overlap")
+    ids = context.project.items.ids
+    for i, j, area in zip(a[once], b[once], areas[once], strict=True):
+        shared = shapely.intersection(footprints[i], footprints[j])
+        yield provider.violation(
+            f"{ids[i]} overlaps {ids[j]} by {area:.2f} m²", (ids[i], ids[j]), _centre(shared)
+        )
+
+
+@rule("placement.on_obstacle", "error", "A footprint must not stand on a column, wall or keep-out zone.")
+def on_obstacle(context: CheckContext) -> Iterator[Violation]:
+    floor = context.project.floor
+    if not floor.obstacles:
+        return
+    footprints = context.footprints
+    obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
+    items, obs, _ = _overlapping_pairs(footprints, floor.obstacle_tree, obstacles, _tolerance(context))
+    provider = context.provider("placement.on_obstacle")
+    ids = context.project.items.ids
+    for i, k in zip(items, obs, strict=True):
+        obstacle = floor.obstacles[k]
+        shared = shapely.intersection(footprints[i], obstacle.polygon)
+        yield provider.violation(
+            f"{ids[i]} stands on {obstacle.kind} {obstacle.id}", (ids[i],), _centre(shared)
+        )
+
+
+def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Front and rear clear zones of units that need service aisles.
+
+    Returns (rows, side, zones, faces): the item row of each zone, 0 for front
+    and 1 for rear, the zone polygons and the face segments they start from.
+    """
+    project = context.project
+    aisle_m = project.rules["service_aisle_m"]
+    needs = {t: getattr(project.catalog[t], "service_aisles", False)
+             for t in set(project.items.type_ids)}
+    rows = np.flatnonzero(np.fromiter((needs[t] for t in project.items.type_ids), bool,
+                                      len(project.items)))
+    if len(rows) == 0 or aisle_m <= 0:
+        empty = np.empty(0, dtype=object)
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
+    w, d = project.sizes()
+    w, d = w[rows], d[rows]
+    x, y = project.items.x[rows], project.items.y[rows]
+    rot = project.items.rotation[rows]
+    theta = np.radians(rot)
+    # Unit vector towards the front (-y at rotation 0), turned clockwise with y down.
+    fx, fy = np.sin(theta), -np.cos(theta)
+    fx = np.where(np.isclose(np.mod(rot, 90.0), 0.0), np.round(fx), fx)
+    fy = np.where(np.isclose(np.mod(rot, 90.0), 0.0), np.round(fy), fy)
+    offset = d / 2 + aisle_m / 2
+    zones = []
+    faces = []
+    for sign in (1.0, -1.0):
+        cx, cy = x + sign * fx * offset, y + sign * fy * offset
+        zones.append(rotated_rectangles(cx, cy, w, np.full_like(w, aisle_m), rot))
+        # Face segment: centre of the face, spanning the width along the face.
+        px, py = x + sign * fx * d / 2, y + sign * fy * d / 2
+        ux, uy = -fy * w / 2, fx * w / 2
+        coords = np.stack([np.stack([px - ux, py - uy], -1), np.stack([px + ux, py + uy], -1)], 1)
+        faces.append(shapely.linestrings(coords))
+    n = len(rows)
+    return (
+        np.concatenate([rows, rows]),
+        np.concatenate([np.zeros(n, np.intp), np.ones(n, np.intp)]),
+        np.concatenate(zones),
+        np.concatenate(faces),
+    )
+
+
+@rule(
+    "placement.service_aisle",
+    "error",
+    "The clear aisle in front of and behind a rack must be at least service_aisle_m wide.",
+)
+def service_aisle(context: CheckContext) -> Iterator[Violation]:
+    project = context.project
+    rows, side, zones, faces = aisle_zones(context)
+    if len(rows) == 0:
+        return
+    tol = _tolerance(context)
+    aisle_m = project.rules["service_aisle_m"]
+    clear = np.full(len(zones), np.inf)
+    # Who blocks each zone: an item row (>= 0), _FLOOR_EDGE, or _OBSTACLE - obstacle index.
+    blocker = np.full(len(zones), -1, dtype=np.intp)
+
+    z, other, _ = _overlapping_pairs(zones, context.footprint_tree, context.footprints, tol)
+    mine = other == rows[z]
+    z, other = z[~mine], other[~mine]
+    gaps = shapely.distance(faces[z], context.footprints[other])
+    _keep_nearest(clear, blocker, z, gaps, other)
+
+    floor = project.floor
+    if floor.obstacles:
+        obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
+        z, k, _ = _overlapping_pairs(zones, floor.obstacle_tree, obstacles, tol)
+        _keep_nearest(clear, blocker, z, shapely.distance(faces[z], obstacles[k]), _OBSTACLE - k)
+
+    outline = floor.outline
+    shapely.prepare(outline)
+    leaving = np.flatnonzero(~shapely.covered_by(zones, shapely.buffer(outline, 1e-3, join_style="mitre")))
+    if len(leaving):
+        boundary = outline.boundary
+        gaps = shapely.distance(faces[leaving], boundary)
+        _keep_nearest(clear, blocker, leaving, gaps, np.full(len(leaving), _FLOOR_EDGE))
+
+    provider = context.provider("placement.service_aisle")
+    ids = project.items.ids
+    for zone in np.flatnonzero(np.isfinite(clear)):
+        row = rows[zone]
+        what = ("front", "rear")[side[zone]]
+        b = blocker[zone]
+        if b >= 0:
+            by, items = ids[b], (ids[row], ids[b])
+        elif b == _FLOOR_EDGE:
+            by, items = "the floor's edge", (ids[row],)
+        else:
+            obstacle = floor.obstacles[_OBSTACLE - b]
+            by, items = f"{obstacle.kind} {obstacle.id}", (ids[row],)
+        yield provider.violation(
+            f"{ids[row]}: {what} aisle {clear[zone]:.2f} m clear, rule {aisle_m:.2f} m "
+            f"(blocked by {by})",
+            items,
+            _centre(zones[zone]),
+        )
+
+
+def _keep_nearest(
+    clear: np.ndarray, blocker: np.ndarray, zones: np.ndarray, gaps: np.ndarray, who: np.ndarray
+) -> None:
+    """Per zone, keep the smallest gap and who caused it."""
+    if len(zones) == 0:
+        return
+    order = np.lexsort((gaps, zones))
+    zones, gaps, who = zones[order], gaps[order], who[order]
+    first = np.r_[True, zones[1:] != zones[:-1]]
+    zones, gaps, who = zones[first], gaps[first], who[first]
+    closer = gaps < clear[zones]
+    clear[zones[closer]] = gaps[closer]
+    blocker[zones[closer]] = who[closer]
