@@ -1,0 +1,95 @@
+"""The command line as a user runs it: a real subprocess, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "tests" / "data" / "overlap_and_column.dclayout"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False,
+    )
+
+
+def test_check_reports_exactly_the_overlap_and_the_column() -> None:
+    result = run("check", str(SAMPLE))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    error_lines = [line for line in lines if line.startswith("error")]
+    assert len(error_lines) == 2
+    assert any("placement.overlap" in line and "R1, R2" in line for line in error_lines)
+    assert any("placement.on_obstacle" in line and "R3" in line and "C1" in line
+               for line in error_lines)
+    assert "2 error(s)" in lines[-1]
+
+
+def test_check_json_lists_the_violations() -> None:
+    result = run("check", str(SAMPLE), "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["format"] == "coherence.check"
+    assert report["ok"] is False
+    assert report["summary"]["racks"] == 5
+    assert report["summary"]["gpus"] == 5 * 64
+    assert report["summary"]["errors"] == 2
+    got = sorted((v["rule"], tuple(v["items"])) for v in report["violations"])
+    assert got == [("placement.on_obstacle", ("R3",)), ("placement.overlap", ("R1", "R2"))]
+    overlap = next(v for v in report["violations"] if v["rule"] == "placement.overlap")
+    assert overlap["position"] == pytest.approx([5.15, 6.0])
+
+
+def test_clean_project_exits_zero(tmp_path: Path) -> None:
+    data = json.loads(SAMPLE.read_text())
+    data["items"] = [i for i in data["items"] if i["id"] in ("R1", "R4")]
+    data["item_count"] = 2
+    clean = tmp_path / "clean.dclayout"
+    clean.write_text(json.dumps(data))
+    result = run("check", str(clean))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 error(s)" in result.stdout
+
+
+def test_disable_skips_a_rule_and_unknown_rule_is_named() -> None:
+    result = run("check", str(SAMPLE), "--disable", "placement.overlap", "--json")
+    assert [v["rule"] for v in json.loads(result.stdout)["violations"]] == ["placement.on_obstacle"]
+    bad = run("check", str(SAMPLE), "--disable", "placement.nope")
+    assert bad.returncode == 2
+    assert "placement.nope" in bad.stderr
+
+
+def test_help_and_unknown_flags() -> None:
+    top = run("--help")
+    assert top.returncode == 0
+    assert "check" in top.stdout and "rules" in top.stdout
+    sub = run("check", "--help")
+    assert "--json" in sub.stdout and "Exit status" in sub.stdout
+    wrong = run("check", str(SAMPLE), "--jsn")
+    assert wrong.returncode == 2
+    assert "unrecognized arguments: --jsn" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
+def test_rules_lists_every_rule() -> None:
+    result = run("rules")
+    assert result.returncode == 0
+    for rule_id in ("placement.outside_floor", "placement.overlap", "placement.on_obstacle",
+                    "placement.service_aisle"):
+        assert rule_id in result.stdout
+
+
+def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "absent.dclayout"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "absent.dclayout: no such file" in result.stderr
