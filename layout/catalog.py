@@ -298,12 +298,23 @@ def parse_type(data: Any, where: str) -> Any:
     if not isinstance(data, Mapping):
         raise CatalogError(f"{where}: expected an object, got {type(data).__name__}")
     kind = data.get("kind")
+    if kind is None:
+        raise CatalogError(f"{where}.kind: missing")
     if kind not in KINDS:
-        raise CatalogError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+        got = f'"{kind}"' if isinstance(kind, str) else repr(kind)
+        raise CatalogError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {got}")
     try:
         return _type_adapter.validate_python(data)
     except pydantic.ValidationError as err:
         raise CatalogError(describe_validation_error(err, where, skip_tags=KINDS)) from None
+
+
+class _ReferenceError(CatalogError):
+    """A type refers to a type the catalog lacks; the loader adds where it was defined."""
+
+    def __init__(self, type_id: str, field: str, detail: str) -> None:
+        super().__init__(f"{type_id}.{field}: {detail}")
+        self.type_id, self.field, self.detail = type_id, field, detail
 
 
 class Catalog(Mapping[str, Any]):
@@ -322,7 +333,7 @@ class Catalog(Mapping[str, Any]):
             if isinstance(t, NetworkRackType):
                 switch = self._types.get(t.switch)
                 if not isinstance(switch, SwitchType):
-                    raise CatalogError(f"{t.id}.switch: no switch type {t.switch!r} in the catalog")
+                    raise _ReferenceError(t.id, "switch", f"no switch type {t.switch!r} in the catalog")
 
     def __getitem__(self, type_id: str) -> Any:
         try:
@@ -390,8 +401,12 @@ def load_catalog_file(path: Path) -> list[Any]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"{name}:{line} not valid YAML") from None
+        line = f" line {mark.line + 1}:" if mark is not None else ""
+        problem = getattr(err, "problem", None) or ""
+        if "constructor" in problem:
+            problem = "tags that build Python objects are not allowed"
+        detail = f" ({problem})" if problem else ""
+        raise CatalogError(f"{name}:{line} not valid YAML{detail}") from None
     if not isinstance(data, dict) or not isinstance(data.get("types"), list):
         raise CatalogError(f"{name}: expected a mapping with a 'types' list")
     extra = set(data) - {"types", "description"}
@@ -408,15 +423,21 @@ def load_catalog_file(path: Path) -> list[Any]:
 def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     """Every ``*.yaml`` file in ``directory`` as one catalog (ids unique across files)."""
     types: list[Any] = []
+    where: dict[str, str] = {}
     paths = sorted(directory.glob("*.yaml"))
     if not paths:
         raise CatalogError(f"{directory}: no catalog files")
     for path in paths:
-        types.extend(load_catalog_file(path))
-    duplicate = first_duplicate(t.id for t in types)
-    if duplicate:
-        raise CatalogError(f"type id {duplicate!r} is defined twice in {directory.name}/")
-    return Catalog(types)
+        for index, t in enumerate(load_catalog_file(path)):
+            place = f"{path.name}: types[{index}] ({t.id})"
+            if t.id in where:
+                raise CatalogError(f"{place}.id: already defined at {where[t.id]}")
+            where[t.id] = place
+            types.append(t)
+    try:
+        return Catalog(types)
+    except _ReferenceError as err:
+        raise CatalogError(f"{where[err.type_id]}.{err.field}: {err.detail}") from None
 
 
 _default: Catalog | None = None

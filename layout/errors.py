@@ -56,7 +56,10 @@ _EXPECTED = {
     "model_type": "expected an object",
     "missing": "missing",
     "extra_forbidden": "unknown field",
+    "string_pattern_mismatch": "expected an id of lowercase letters, digits, '.', '_' and '-'",
 }
+
+_BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}
 
 
 def _shown(value: Any) -> str:
@@ -83,11 +86,15 @@ def describe_validation_error(
     if kind in ("missing", "extra_forbidden"):
         return f"{place}: {_EXPECTED[kind]}"
     expected = _EXPECTED.get(kind)
-    if expected is None:
+    if kind in _BOUNDS:
+        bound = next(iter(first.get("ctx", {}).values()), "?")
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        expected = f"expected a number {_BOUNDS[kind]} {shown}"
+    elif expected is None:
         # pydantic's own wording is already specific for range and custom checks.
         expected = first["msg"].removeprefix("Value error, ")
         expected = expected[0].lower() + expected[1:]
-    if kind in _EXPECTED or kind.endswith(("_than", "_than_equal")):
+    if kind in _EXPECTED or kind in _BOUNDS:
         return f"{place}: {expected}, got {_shown(first.get('input'))}"
     return f"{place}: {expected}"
 
