@@ -88,8 +88,9 @@ def results_to_json(file: str, results: Any) -> dict[str, Any]:
 
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
-    widths = [max(len(h), *(len(r[k]) for r in rows)) if rows else len(h)
-              for k, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(headers)
+    ]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
@@ -103,8 +104,12 @@ def _print_check(file: str, results: Any) -> None:
     )
     if results.violations:
         rows = [
-            (v.severity, v.rule, ", ".join(v.items[:3]) + (" …" if len(v.items) > 3 else ""),
-             v.message)
+            (
+                v.severity,
+                v.rule,
+                ", ".join(v.items[:3]) + (" …" if len(v.items) > 3 else ""),
+                v.message,
+            )
             for v in results.violations
         ]
         print(_table(rows, ("SEVERITY", "RULE", "ITEMS", "MESSAGE")))
@@ -134,7 +139,9 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     results = check(project, disabled=args.disable)
     if args.json:
-        json.dump(results_to_json(str(args.file), results), sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(
+            results_to_json(str(args.file), results), sys.stdout, indent=1, ensure_ascii=False
+        )
         print()
     else:
         _print_check(str(args.file), results)
@@ -176,6 +183,6 @@ if __name__ == "__main__":
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as err:  # noqa: BLE001 - the last guard: a line, never a traceback
+    except Exception as err:
         print(f"coherence: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(EXIT_INTERNAL)

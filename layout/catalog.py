@@ -25,7 +25,7 @@ import pydantic
 import yaml
 from pydantic import ConfigDict, Field, model_validator
 
-from layout.errors import CatalogError, describe_validation_error, first_duplicate
+from layout.errors import CatalogError, describe_validation_error
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -98,7 +98,9 @@ def capacity_at_water(ratings: list[WaterRating], water_c: float) -> float:
         return caps[0]
     if water_c >= temps[-1]:
         return caps[-1]
-    for (t0, c0), (t1, c1) in zip(zip(temps, caps, strict=True), zip(temps[1:], caps[1:], strict=True), strict=False):
+    for (t0, c0), (t1, c1) in zip(
+        zip(temps, caps, strict=True), zip(temps[1:], caps[1:], strict=True), strict=False
+    ):
         if t0 <= water_c <= t1:
             return c0 + (c1 - c0) * (water_c - t0) / (t1 - t0)
     return caps[-1]
@@ -333,7 +335,9 @@ class Catalog(Mapping[str, Any]):
             if isinstance(t, NetworkRackType):
                 switch = self._types.get(t.switch)
                 if not isinstance(switch, SwitchType):
-                    raise _ReferenceError(t.id, "switch", f"no switch type {t.switch!r} in the catalog")
+                    raise _ReferenceError(
+                        t.id, "switch", f"no switch type {t.switch!r} in the catalog"
+                    )
 
     def __getitem__(self, type_id: str) -> Any:
         try:
@@ -382,7 +386,9 @@ class Catalog(Mapping[str, Any]):
         rows = []
         for key in sorted(self._types):
             t = self._types[key]
-            rows.append({"id": t.id, "kind": t.kind} | t.model_dump(mode="json", exclude_defaults=True))
+            rows.append(
+                {"id": t.id, "kind": t.kind} | t.model_dump(mode="json", exclude_defaults=True)
+            )
         return rows
 
 

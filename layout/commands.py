@@ -45,8 +45,11 @@ class AddItems(Command):
 
     @property
     def text(self) -> str:  # type: ignore[override]
-        return "Add " + (self.items[0].name or self.items[0].id if len(self.items) == 1
-                         else f"{len(self.items)} items")
+        return "Add " + (
+            self.items[0].name or self.items[0].id
+            if len(self.items) == 1
+            else f"{len(self.items)} items"
+        )
 
     def do(self, project: Project) -> None:
         project.add_items(self.items, self._rows)

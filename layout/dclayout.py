@@ -175,8 +175,10 @@ def from_data(data: Any, catalog: Catalog | None = None) -> Project:
     if not isinstance(data, dict):
         raise ProjectFileError(f"expected a JSON object at the top, got {_json_kind(data)}")
     if data.get("format") != FORMAT:
-        raise ProjectFileError(f"format: expected \"{FORMAT}\", got {data.get('format')!r}; "
-                               "this is not a Coherence project file")
+        raise ProjectFileError(
+            f'format: expected "{FORMAT}", got {data.get("format")!r}; '
+            "this is not a Coherence project file"
+        )
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ProjectFileError(f"version: expected a whole number ≥ 1, got {version!r}")
@@ -230,7 +232,9 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
     outline = _polygon(floor_data.outline, floor_data.holes, "floor.outline")
     obstacles = []
     for index, o in enumerate(floor_data.obstacles):
-        obstacles.append(Obstacle(o.id, o.kind, _polygon(o.polygon, [], f"floor.obstacles[{index}]")))
+        obstacles.append(
+            Obstacle(o.id, o.kind, _polygon(o.polygon, [], f"floor.obstacles[{index}]"))
+        )
     duplicate = first_duplicate(o.id for o in obstacles)
     if duplicate:
         raise ProjectFileError(f"floor.obstacles: id {duplicate!r} is used twice")
@@ -287,8 +291,14 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
 
 
 def _json_kind(value: Any) -> str:
-    return {list: "a list", str: "text", int: "a number", float: "a number",
-            bool: "true/false", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        list: "a list",
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 # -- writing -------------------------------------------------------------------
@@ -359,7 +369,8 @@ def _format(value: Any, depth: int) -> str:
     pad = " " * (depth + 1)
     if isinstance(value, dict):
         body = ",\n".join(
-            f"{pad}{json.dumps(k, ensure_ascii=False)}: {_format(v, depth + 1)}" for k, v in value.items()
+            f"{pad}{json.dumps(k, ensure_ascii=False)}: {_format(v, depth + 1)}"
+            for k, v in value.items()
         )
         return "{\n" + body + "\n" + " " * depth + "}"
     body = ",\n".join(pad + _format(v, depth + 1) for v in value)
@@ -421,5 +432,4 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["FORMAT", "SUFFIX", "VERSION", "dumps", "from_data", "load",
-           "loads", "save", "to_data"]
+__all__ = ["FORMAT", "SUFFIX", "VERSION", "dumps", "from_data", "load", "loads", "save", "to_data"]

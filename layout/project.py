@@ -153,9 +153,7 @@ class Project:
         key = (self.items.version, id(self.catalog))
         if self._footprint_cache is None or self._footprint_cache[0] != key:
             w, d = self.sizes()
-            polygons = rotated_rectangles(
-                self.items.x, self.items.y, w, d, self.items.rotation
-            )
+            polygons = rotated_rectangles(self.items.x, self.items.y, w, d, self.items.rotation)
             self._footprint_cache = (key, polygons)
         return self._footprint_cache[1]
 

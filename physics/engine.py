@@ -42,8 +42,9 @@ class Violation:
             "severity": self.severity,
             "message": self.message,
             "items": list(self.items),
-            "position": None if self.position is None else [
-                round(self.position[0], 3), round(self.position[1], 3)],
+            "position": None
+            if self.position is None
+            else [round(self.position[0], 3), round(self.position[1], 3)],
         }
 
 
@@ -77,7 +78,9 @@ RULES: dict[str, RuleProvider] = {}
 METRICS: dict[str, MetricFunction] = {}
 
 
-def rule(rule_id: str, severity: Severity, description: str) -> Callable[[RuleFunction], RuleFunction]:
+def rule(
+    rule_id: str, severity: Severity, description: str
+) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule function under ``rule_id``; the function receives the context."""
 
     def register(function: RuleFunction) -> RuleFunction:
@@ -180,7 +183,9 @@ def check(project: Project, disabled: Iterable[str] = ()) -> Results:
     for w in project.waivers:
         waivers_by_rule.setdefault(w.rule, []).append(w)
     for v in found:
-        match = next((w for w in waivers_by_rule.get(v.rule, ()) if w.matches(v.rule, v.items)), None)
+        match = next(
+            (w for w in waivers_by_rule.get(v.rule, ()) if w.matches(v.rule, v.items)), None
+        )
         if match is None:
             active.append(v)
         else:

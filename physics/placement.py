@@ -22,7 +22,6 @@ import shapely
 from layout.project import rotated_rectangles
 from physics.engine import CheckContext, Violation, rule
 
-
 _FLOOR_EDGE = -2
 _OBSTACLE = -3
 
@@ -86,14 +85,20 @@ def overlap(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-@rule("placement.on_obstacle", "error", "A footprint must not stand on a column, wall or keep-out zone.")
+@rule(
+    "placement.on_obstacle",
+    "error",
+    "A footprint must not stand on a column, wall or keep-out zone.",
+)
 def on_obstacle(context: CheckContext) -> Iterator[Violation]:
     floor = context.project.floor
     if not floor.obstacles:
         return
     footprints = context.footprints
     obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
-    items, obs, _ = _overlapping_pairs(footprints, floor.obstacle_tree, obstacles, _tolerance(context))
+    items, obs, _ = _overlapping_pairs(
+        footprints, floor.obstacle_tree, obstacles, _tolerance(context)
+    )
     provider = context.provider("placement.on_obstacle")
     ids = context.project.items.ids
     for i, k in zip(items, obs, strict=True):
@@ -112,10 +117,12 @@ def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """
     project = context.project
     aisle_m = project.rules["service_aisle_m"]
-    needs = {t: getattr(project.catalog[t], "service_aisles", False)
-             for t in set(project.items.type_ids)}
-    rows = np.flatnonzero(np.fromiter((needs[t] for t in project.items.type_ids), bool,
-                                      len(project.items)))
+    needs = {
+        t: getattr(project.catalog[t], "service_aisles", False) for t in set(project.items.type_ids)
+    }
+    rows = np.flatnonzero(
+        np.fromiter((needs[t] for t in project.items.type_ids), bool, len(project.items))
+    )
     if len(rows) == 0 or aisle_m <= 0:
         empty = np.empty(0, dtype=object)
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
@@ -178,7 +185,9 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
 
     outline = floor.outline
     shapely.prepare(outline)
-    leaving = np.flatnonzero(~shapely.covered_by(zones, shapely.buffer(outline, 1e-3, join_style="mitre")))
+    leaving = np.flatnonzero(
+        ~shapely.covered_by(zones, shapely.buffer(outline, 1e-3, join_style="mitre"))
+    )
     if len(leaving):
         boundary = outline.boundary
         gaps = shapely.distance(faces[leaving], boundary)

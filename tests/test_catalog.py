@@ -401,9 +401,7 @@ def _without(entry: dict[str, Any], field: str) -> dict[str, Any]:
         pytest.param(
             {**PDU, "id": "rack-b", "capacity_kw": -5}, "capacity_kw", ["-5"], id="negative"
         ),
-        pytest.param(
-            {**PDU, "id": "rack-b", "capacity_kw": 0}, "capacity_kw", ["> 0"], id="zero"
-        ),
+        pytest.param({**PDU, "id": "rack-b", "capacity_kw": 0}, "capacity_kw", ["> 0"], id="zero"),
     ],
 )
 def test_bad_entry_names_file_entry_and_field(

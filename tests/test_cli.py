@@ -18,7 +18,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -29,8 +34,9 @@ def test_check_reports_exactly_the_overlap_and_the_column() -> None:
     error_lines = [line for line in lines if line.startswith("error")]
     assert len(error_lines) == 2
     assert any("placement.overlap" in line and "R1, R2" in line for line in error_lines)
-    assert any("placement.on_obstacle" in line and "R3" in line and "C1" in line
-               for line in error_lines)
+    assert any(
+        "placement.on_obstacle" in line and "R3" in line and "C1" in line for line in error_lines
+    )
     assert "2 error(s)" in lines[-1]
 
 
@@ -71,9 +77,11 @@ def test_disable_skips_a_rule_and_unknown_rule_is_named() -> None:
 def test_help_and_unknown_flags() -> None:
     top = run("--help")
     assert top.returncode == 0
-    assert "check" in top.stdout and "rules" in top.stdout
+    assert "check" in top.stdout
+    assert "rules" in top.stdout
     sub = run("check", "--help")
-    assert "--json" in sub.stdout and "Exit status" in sub.stdout
+    assert "--json" in sub.stdout
+    assert "Exit status" in sub.stdout
     wrong = run("check", str(SAMPLE), "--jsn")
     assert wrong.returncode == 2
     assert "unrecognized arguments: --jsn" in wrong.stderr
@@ -83,8 +91,12 @@ def test_help_and_unknown_flags() -> None:
 def test_rules_lists_every_rule() -> None:
     result = run("rules")
     assert result.returncode == 0
-    for rule_id in ("placement.outside_floor", "placement.overlap", "placement.on_obstacle",
-                    "placement.service_aisle"):
+    for rule_id in (
+        "placement.outside_floor",
+        "placement.overlap",
+        "placement.on_obstacle",
+        "placement.service_aisle",
+    ):
         assert rule_id in result.stdout
 
 

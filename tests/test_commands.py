@@ -91,7 +91,13 @@ def test_set_property_refuses_bad_values_and_changes_nothing() -> None:
     project = make_project(2)
     stack = CommandStack(project)
     before = snapshot(project)
-    for key, value in [("kw", float("nan")), ("kw", float("inf")), ("x", 3.0), ("", 1), ("kw", [1])]:
+    for key, value in [
+        ("kw", float("nan")),
+        ("kw", float("inf")),
+        ("x", 3.0),
+        ("", 1),
+        ("kw", [1]),
+    ]:
         with pytest.raises(EditError):
             stack.push(SetProperty(["R1"], key, value))  # type: ignore[arg-type]
     assert snapshot(project) == before
@@ -146,28 +152,53 @@ def test_clean_state_follows_undo_and_redo() -> None:
 
 # -- property: any sequence of edits undoes and redoes exactly ------------------
 
-ids = st.sampled_from([f"R{k}" for k in range(1, 7)])
 coordinate = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def edits(draw: st.DrawFn, project: Project) -> object:
+def edits(draw: st.DrawFn, project: Project) -> object:  # noqa: PLR0911 - one return per kind
     present = list(project.items.ids)
-    kind = draw(st.sampled_from(
-        ["add", "remove", "move", "rotate", "rename", "type", "prop", "rules", "waive", "fabric",
-         "group"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "add",
+                "remove",
+                "move",
+                "rotate",
+                "rename",
+                "type",
+                "prop",
+                "rules",
+                "waive",
+                "fabric",
+                "group",
+            ]
+        )
+    )
     if not present:
         kind = "add"
     if kind == "add":
-        new_id = draw(st.sampled_from([f"N{k}" for k in range(20)]).filter(
-            lambda i: i not in project.items))
-        return AddItems([Item(new_id, draw(st.sampled_from([RACK, AIR_RACK])),
-                              draw(coordinate), draw(coordinate), draw(coordinate))])
+        new_id = draw(
+            st.sampled_from([f"N{k}" for k in range(20)]).filter(lambda i: i not in project.items)
+        )
+        return AddItems(
+            [
+                Item(
+                    new_id,
+                    draw(st.sampled_from([RACK, AIR_RACK])),
+                    draw(coordinate),
+                    draw(coordinate),
+                    draw(coordinate),
+                )
+            ]
+        )
     chosen = draw(st.lists(st.sampled_from(present), min_size=1, max_size=3, unique=True))
     if kind == "remove":
         return RemoveItems(chosen)
     if kind == "move":
-        return MoveItems(chosen, [draw(coordinate) for _ in chosen], [draw(coordinate) for _ in chosen])
+        return MoveItems(
+            chosen, [draw(coordinate) for _ in chosen], [draw(coordinate) for _ in chosen]
+        )
     if kind == "rotate":
         return RotateItems(chosen, [draw(st.sampled_from([0, 90, 180, 270, 45.5])) for _ in chosen])
     if kind == "rename":
@@ -175,8 +206,15 @@ def edits(draw: st.DrawFn, project: Project) -> object:
     if kind == "type":
         return SetItemType(chosen[0], draw(st.sampled_from([RACK, AIR_RACK])))
     if kind == "prop":
-        value = draw(st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=5), st.booleans(),
-                               st.floats(-1e6, 1e6, allow_nan=False)))
+        value = draw(
+            st.one_of(
+                st.none(),
+                st.integers(-5, 5),
+                st.text(max_size=5),
+                st.booleans(),
+                st.floats(-1e6, 1e6, allow_nan=False),
+            )
+        )
         return SetProperty(chosen, draw(st.sampled_from(["row", "note", "kw"])), value)
     if kind == "rules":
         return ReplaceSection("rules", Rules({"service_aisle_m": draw(st.floats(0.5, 3.0))}))
@@ -184,7 +222,9 @@ def edits(draw: st.DrawFn, project: Project) -> object:
         return ReplaceSection("waivers", (Waiver("placement.overlap", tuple(chosen), "accepted"),))
     if kind == "fabric":
         return ReplaceSection("fabric", FabricSpec(tiers=draw(st.sampled_from(["auto", 2, 3]))))
-    return CommandGroup([MoveItems.by(project, chosen, 0.6, 0), RotateItems.by(project, chosen, 90)])
+    return CommandGroup(
+        [MoveItems.by(project, chosen, 0.6, 0), RotateItems.by(project, chosen, 90)]
+    )
 
 
 @settings(max_examples=150, deadline=None)

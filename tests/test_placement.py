@@ -89,7 +89,8 @@ def test_rear_against_the_wall_and_column_in_the_aisle() -> None:
     blocked = project_of(Item("R1", RACK, 5, 6), obstacles=(column,))
     (v,) = found(blocked, "placement.service_aisle")
     # Front face at y = 5.4; the column's near edge at y = 4.3.
-    assert "front aisle 1.10 m clear" in v.message and "column C1" in v.message
+    assert "front aisle 1.10 m clear" in v.message
+    assert "column C1" in v.message
 
 
 def test_rule_value_is_the_project_s() -> None:
@@ -103,13 +104,17 @@ def test_rule_value_is_the_project_s() -> None:
 
 def test_waiver_sets_a_violation_aside_and_disable_skips_the_rule() -> None:
     project = project_of(Item("R1", RACK, 5, 6), Item("R2", RACK, 5.3, 6))
-    project.waivers = (Waiver("placement.overlap", ("R2", "R1"), "vendor-approved half-width pair"),)
+    project.waivers = (
+        Waiver("placement.overlap", ("R2", "R1"), "vendor-approved half-width pair"),
+    )
     results = check(project)
     assert [v.rule for v in results.violations] == []
     assert [(v.items, w.reason) for v, w in results.waived] == [
-        (("R1", "R2"), "vendor-approved half-width pair")]
-    results = check(project_of(Item("R1", RACK, 5, 6), Item("R2", RACK, 5.3, 6)),
-                    disabled=["placement.overlap"])
+        (("R1", "R2"), "vendor-approved half-width pair")
+    ]
+    results = check(
+        project_of(Item("R1", RACK, 5, 6), Item("R2", RACK, 5.3, 6)), disabled=["placement.overlap"]
+    )
     assert "placement.overlap" not in results.rules_run
     assert results.violations == []
 
@@ -121,7 +126,9 @@ def test_many_racks_are_checked_without_false_positives() -> None:
         pair, second = divmod(r, 2)
         y = 2 + pair * (2 * 1.2 + 2 * 1.2) + second * (1.2 + 1.2) + 0.6
         for k in range(50):
-            items.append(Item(f"R{r}-{k}", RACK, 2 + 0.3 + 0.6 * k, y, rotation=180 if second == 0 else 0))
+            items.append(
+                Item(f"R{r}-{k}", RACK, 2 + 0.3 + 0.6 * k, y, rotation=180 if second == 0 else 0)
+            )
     project = project_of(*items, size=(40.0, 2 + 20 * 4.8 + 2))
     results = check(project)
     assert results.metrics["racks"] == 2000
