@@ -4,6 +4,7 @@ Usage::
 
     python main.py                      open the GUI on the bundled example
     python main.py FILE                 open FILE in the GUI
+    python main.py new -o FILE --gpus N lay out a new cluster
     python main.py check FILE [--json]  check a project headless
     python main.py rules                list the rules a check runs
 
@@ -27,7 +28,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 CHECK_FORMAT = "coherence.check"
 CHECK_VERSION = 1
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
-SUBCOMMANDS = ("check", "rules")
+SUBCOMMANDS = ("check", "new", "rules")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,10 +60,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip a rule for this run (repeatable); see 'rules'",
     )
 
+    new = commands.add_parser(
+        "new",
+        help="lay out a new cluster from a GPU count",
+        description=(
+            "Lay out a complete cluster: GPU racks in arrays, leaf racks beside their arrays, "
+            "spine and core racks in the middle of the hall, and the rail-optimized fabric."
+        ),
+    )
+    new.add_argument("-o", "--output", type=Path, required=True, help="project file to write")
+    new.add_argument("--gpus", type=_positive_int, required=True, help="GPUs to place")
+    new.add_argument("--rack", default="colossus-hgx-h100-lc", help="GPU rack type")
+    new.add_argument("--racks-per-array", type=_positive_int, default=8, help="racks per array")
+    new.add_argument("--network-rack", default="net-sn5600-16", help="network rack type")
+    new.add_argument("--nic-speed", type=float, metavar="GBPS", help="NIC speed (default: rack's)")
+    new.add_argument("--tiers", choices=["auto", "1", "2", "3"], default="auto")
+    new.add_argument(
+        "--oversubscription",
+        type=float,
+        default=1.0,
+        metavar="R",
+        help="leaf down:up ratio (1 = non-blocking)",
+    )
+    new.add_argument("--hall", type=_hall, metavar="WxD", help="hall size in metres, e.g. 120x80")
+    new.add_argument("--name", default="", help="project name")
+
     commands.add_parser(
         "rules", help="list the rules a check runs", description="List every registered rule."
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
+    return value
+
+
+def _hall(text: str) -> tuple[float, float]:
+    try:
+        width, depth = (float(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxDEPTH in metres, got {text!r}") from None
+    return width, depth
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from layout import dclayout
+    from layout.errors import CoherenceError
+    from layout.generator import ClusterRequest, generate
+    from physics import check
+
+    request = ClusterRequest(
+        gpus=args.gpus,
+        rack_type=args.rack,
+        racks_per_array=args.racks_per_array,
+        network_rack_type=args.network_rack,
+        nic_speed_gbps=args.nic_speed,
+        tiers=args.tiers if args.tiers == "auto" else int(args.tiers),
+        oversubscription=(args.oversubscription,),
+        hall_m=args.hall,
+        name=args.name,
+    )
+    try:
+        project = generate(request)
+        dclayout.save(project, args.output)
+    except CoherenceError as err:
+        print(f"coherence new: error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = check(project)
+    m = results.metrics
+    x0, y0, x1, y1 = project.floor.bounds
+    print(f"wrote {args.output}: {project.name}")
+    print(
+        f"  {m['gpus']:,} GPUs in {m['racks']:,} racks, {m['network_racks']:,} network racks; "
+        f"hall {x1 - x0:.1f} x {y1 - y0:.1f} m"
+    )
+    if m.get("tiers"):
+        per_tier = ", ".join(f"{n:,} {t}" for t, n in m["switches_per_tier"].items())
+        print(
+            f"  fabric: {m['tiers']} tiers ({per_tier}), {m['max_switch_hops']} hops max, "
+            f"coherent: {'yes' if m['coherent'] else 'no'}"
+        )
+    print(f"  {results.errors} error(s), {results.warnings} warning(s)")
+    return EXIT_OK
 
 
 def results_to_json(file: str, results: Any) -> dict[str, Any]:
@@ -171,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check":
         return run_check(args)
+    if args.command == "new":
+        return run_new(args)
     if args.command == "rules":
         return run_rules()
     return run_gui(None)

@@ -394,6 +394,7 @@ def save(project: Project, path: str | os.PathLike[str]) -> None:
     except OSError as err:
         raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
     try:
+        os.fchmod(fd, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -412,6 +413,16 @@ def save(project: Project, path: str | os.PathLike[str]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
+
+
+def _file_mode(path: Path) -> int:
+    """The mode the saved file gets: the existing file's, else the default under umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _can_link(path: Path) -> bool:

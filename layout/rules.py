@@ -38,6 +38,21 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
             "TIA-942 data-center standard: at least 1.2 m (4 ft) front clearance",
         ),
         RuleParameter(
+            "per_hop_latency_ns", 600.0, "ns", 0.0, 100_000.0,
+            "Latency through one switch, port to port, used for the worst GPU-to-GPU path.",
+            "estimate for 400G/800G Ethernet and InfiniBand switches under load",
+        ),
+        RuleParameter(
+            "latency_budget_ns", 10_000.0, "ns", 0.0, 10_000_000.0,
+            "Largest acceptable worst-case GPU-to-GPU latency across the fabric.",
+            "planner's choice; a default that a 3-tier fabric in one hall meets",
+        ),
+        RuleParameter(
+            "fiber_ns_per_m", 4.9, "ns/m", 0.0, 100.0,
+            "Propagation delay in fiber, for link lengths before cables are routed.",
+            "refractive index about 1.468 (speed of light / n ≈ 4.9 ns/m)",
+        ),
+        RuleParameter(
             "overlap_tolerance_m2", 1e-4, "m²", 0.0, 1.0,
             "Shared area below which two footprints count as touching, not overlapping.",
             "numerical tolerance (1 cm²)",

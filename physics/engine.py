@@ -152,7 +152,7 @@ class Results:
 
 def _load_rule_modules() -> None:
     # Importing the modules registers their rules and metrics.
-    from physics import metrics, placement  # noqa: F401
+    from physics import fabric, metrics, placement  # noqa: F401
 
 
 def registered_rules() -> list[RuleProvider]:
