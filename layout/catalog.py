@@ -25,7 +25,7 @@ import pydantic
 import yaml
 from pydantic import ConfigDict, Field, model_validator
 
-from layout.errors import CatalogError, describe_validation_error
+from layout.errors import CatalogError, describe_validation_error, shown
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -225,6 +225,8 @@ class PowerUnitType(_Placeable):
                 raise ValueError("needs capacity_kw, or voltage_v and current_a")
             factor = math.sqrt(3) if self.phases == 3 else 1.0
             kw = self.voltage_v * self.current_a * factor * self.power_factor / 1000.0
+            if not math.isfinite(kw) or kw > 1e9:
+                raise ValueError("voltage_v × current_a gives no sensible capacity")
             object.__setattr__(self, "capacity_kw", round(kw, 3))
         if self.role == "battery" and self.energy_kwh is None:
             raise ValueError("a battery needs energy_kwh")
@@ -303,7 +305,7 @@ def parse_type(data: Any, where: str) -> Any:
     if kind is None:
         raise CatalogError(f"{where}.kind: missing")
     if kind not in KINDS:
-        got = f'"{kind}"' if isinstance(kind, str) else repr(kind)
+        got = shown(kind)
         raise CatalogError(f"{where}.kind: expected one of {', '.join(KINDS)}, got {got}")
     try:
         return _type_adapter.validate_python(data)

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +43,7 @@ from layout.errors import (
     ProjectFileError,
     describe_validation_error,
     first_duplicate,
+    shown,
 )
 from layout.floor import Floor, Obstacle
 from layout.items import Item, natural_key
@@ -67,6 +70,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise ValueError(f"expected text, a number, true/false or null, got {shown(value)}")
+
+
+_Scalar = Annotated[Any, pydantic.AfterValidator(_scalar)]
+
+
 class _ObstacleData(_Strict):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     kind: Literal["column", "wall", "keepout"]
@@ -88,7 +102,7 @@ class _ItemData(_Strict):
     y: Coordinate
     rotation: Annotated[float, Field(ge=-360, le=360)] = 0.0
     name: Annotated[str, Field(max_length=200)] = ""
-    properties: dict[str, str | bool | int | float | None] = {}
+    properties: dict[Annotated[str, Field(min_length=1, max_length=64)], _Scalar] = {}
 
 
 class _WaiverData(_Strict):
@@ -150,24 +164,26 @@ def loads(raw: bytes | str, catalog: Catalog | None = None) -> Project:
     if not raw.strip():
         raise ProjectFileError("the file is empty")
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as err:
-        raise ProjectFileError(f"not UTF-8 text (byte {err.start})") from None
+        line = raw[: err.start].count(b"\n") + 1 if isinstance(raw, bytes) else 0
+        raise ProjectFileError(f"not UTF-8 text (line {line}, byte {err.start})") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise ProjectFileError(
             f"not valid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
         ) from None
     except RecursionError:
         raise ProjectFileError("JSON nested too deeply") from None
-    except ValueError as err:
-        raise ProjectFileError(str(err)) from None
+    except ValueError:
+        # The only other ValueError json raises: an integer of thousands of digits.
+        long_number = re.search(r"\d{4300,}", text)
+        line = text[: long_number.start()].count("\n") + 1 if long_number else 0
+        raise ProjectFileError(
+            f"line {line}: a number too long to read (over 4,300 digits)"
+        ) from None
     return from_data(data, catalog)
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number a project file may hold")
 
 
 def from_data(data: Any, catalog: Catalog | None = None) -> Project:
@@ -181,7 +197,7 @@ def from_data(data: Any, catalog: Catalog | None = None) -> Project:
         )
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ProjectFileError(f"version: expected a whole number ≥ 1, got {version!r}")
+        raise ProjectFileError(f"version: expected a whole number ≥ 1, got {shown(version)}")
     if version > VERSION:
         raise ProjectFileError(
             f"version {version} was written by a newer Coherence (this one reads up to "
@@ -202,7 +218,7 @@ def _check_sizes(data: dict[str, Any]) -> None:
     claimed = data.get("item_count")
     if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and claimed > MAX_ITEMS:
         raise ProjectFileError(
-            f"item_count: {claimed:,.0f} items is more than the {MAX_ITEMS:,} a project may hold"
+            f"item_count: {shown(claimed)} items is more than the {MAX_ITEMS:,} a project may hold"
         )
     items = data.get("items")
     if isinstance(items, list):
@@ -218,13 +234,33 @@ def _check_sizes(data: dict[str, Any]) -> None:
 
 
 def _polygon(shell: list[list[float]], holes: list[list[list[float]]], where: str) -> Any:
-    polygon = shapely.Polygon(shell, holes)
+    for index, hole in enumerate(holes):
+        _polygon(hole, [], f"floor.holes[{index}]")
+    try:
+        polygon = shapely.Polygon(shell, holes)
+    except (ValueError, shapely.errors.GEOSException):
+        raise ProjectFileError(f"{where}: needs at least 3 distinct points") from None
     if polygon.area <= 0:
         raise ProjectFileError(f"{where}: the polygon has no area")
     if not polygon.is_valid:
-        reason = shapely.is_valid_reason(polygon)
-        raise ProjectFileError(f"{where}: not a valid polygon ({reason})")
+        raise ProjectFileError(f"{where}: {_invalid_reason(polygon)}")
     return polygon
+
+
+def _invalid_reason(polygon: Any) -> str:
+    """shapely's validity reason in a planner's words."""
+    reason = shapely.is_valid_reason(polygon)
+    match = re.search(r"\[([-\d.e+]+) ([-\d.e+]+)\]", reason)
+    near = f" near ({float(match[1]):g}, {float(match[2]):g})" if match else ""
+    if reason.startswith(("Self-intersection", "Ring Self-intersection")):
+        return f"its edges cross{near}"
+    if reason.startswith("Too few points"):
+        return f"needs at least 3 distinct points{near}"
+    if reason.startswith("Hole lies outside shell"):
+        return f"a hole lies outside the outline{near}"
+    if reason.startswith(("Interior is disconnected", "Nested holes", "Self-intersection")):
+        return f"holes overlap or split the floor{near}"
+    return f"not a valid polygon{near}"
 
 
 def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
@@ -271,7 +307,11 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
 
     try:
         rules = Rules(parsed.rules)
-        waivers = [Waiver(w.rule, tuple(w.items), w.reason) for w in parsed.waivers]
+        waivers = []
+        for index, w in enumerate(parsed.waivers):
+            if not w.reason.strip():
+                raise ProjectFileError(f"waivers[{index}].reason: a reason is required")
+            waivers.append(Waiver(w.rule, tuple(w.items), w.reason))
         project = Project(
             floor,
             name=parsed.name,

@@ -8,6 +8,8 @@ message; they never show a traceback.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -37,8 +39,21 @@ def format_location(loc: Sequence[Any]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            key = one_line(str(part))
+            text += f".{key}" if text else key
     return text or "(top level)"
+
+
+_PLAIN_KEY = re.compile(r"^[\w.:/ -]*$")
+# Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) keeps.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """Text as it may appear inside a one-line message: control characters escaped."""
+    if _PLAIN_KEY.match(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)[1:-1].translate(_LINE_BREAKS)
 
 
 _EXPECTED = {
@@ -62,8 +77,17 @@ _EXPECTED = {
 _BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}
 
 
-def _shown(value: Any) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+def shown(value: Any) -> str:
+    """A value from a file as a message shows it: JSON spelling, one line, at most 40 chars."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        text = f"a {len(str(abs(value)))}-digit number"
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = f"{value:,}"
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=repr).translate(_LINE_BREAKS)
+        except ValueError:
+            text = repr(value).translate(_LINE_BREAKS)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -85,17 +109,22 @@ def describe_validation_error(
     kind = first["type"]
     if kind in ("missing", "extra_forbidden"):
         return f"{place}: {_EXPECTED[kind]}"
+    ctx = first.get("ctx", {})
+    if kind == "too_short":
+        return f"{place}: expected at least {ctx.get('min_length')} entries"
+    if kind == "too_long":
+        return f"{place}: expected at most {ctx.get('max_length')} entries"
     expected = _EXPECTED.get(kind)
     if kind in _BOUNDS:
         bound = next(iter(first.get("ctx", {}).values()), "?")
-        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
-        expected = f"expected a number {_BOUNDS[kind]} {shown}"
+        bound_text = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        expected = f"expected a number {_BOUNDS[kind]} {bound_text}"
     elif expected is None:
         # pydantic's own wording is already specific for range and custom checks.
-        expected = first["msg"].removeprefix("Value error, ")
+        expected = one_line(first["msg"].removeprefix("Value error, "))
         expected = expected[0].lower() + expected[1:]
     if kind in _EXPECTED or kind in _BOUNDS:
-        return f"{place}: {expected}, got {_shown(first.get('input'))}"
+        return f"{place}: {expected}, got {shown(first.get('input'))}"
     return f"{place}: {expected}"
 
 

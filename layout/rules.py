@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from layout.errors import EditError
+from layout.errors import EditError, one_line
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Rules(Mapping[str, float]):
         """``value`` as a float within the parameter's bounds, or an :class:`EditError`."""
         parameter = PARAMETERS.get(key)
         if parameter is None:
-            raise EditError(f"rules.{key}: unknown rule")
+            raise EditError(f"rules.{one_line(key)}: unknown rule")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise EditError(f"rules.{key}: expected a number, got {value!r}")
         number = float(value)
