@@ -63,8 +63,11 @@ class _Placeable(_TypeBase):
     footprint: Footprint
     height_m: Annotated[float, Field(gt=0, le=50)] | None = None
     weight_kg: NonNegative
-    service_aisles: bool = True
-    """Whether the unit needs clear front and rear service aisles."""
+    service_access: Literal["front_rear", "front", "none"] = "front_rear"
+    """Which faces need a clear service aisle (front faces -y at rotation 0)."""
+    mounting: Literal["floor", "overhead", "outdoor"] = "floor"
+    """Where the unit stands: on the hall floor, overhead (busways; they share no
+    floor space) or outdoors in the yard (outside the hall outline)."""
 
 
 class PortGroup(_Strict):

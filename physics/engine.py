@@ -121,6 +121,26 @@ class CheckContext:
         return shapely.STRtree(self.footprints)
 
     @cached_property
+    def mountings(self) -> np.ndarray:
+        """Where each item stands (floor, overhead, outdoor), by row."""
+        catalog, type_ids = self.project.catalog, self.project.items.type_ids
+        by_type = {t: getattr(catalog[t], "mounting", "floor") for t in set(type_ids)}
+        return np.array([by_type[t] for t in type_ids], dtype=object)
+
+    @cached_property
+    def ground_rows(self) -> np.ndarray:
+        """Rows of items that take ground space (all but overhead ones)."""
+        return np.flatnonzero(self.mountings != "overhead")
+
+    @cached_property
+    def ground_footprints(self) -> np.ndarray:
+        return self.footprints[self.ground_rows]
+
+    @cached_property
+    def ground_tree(self) -> shapely.STRtree:
+        return shapely.STRtree(self.ground_footprints)
+
+    @cached_property
     def kinds(self) -> np.ndarray:
         return self.project.kinds()
 

@@ -35,15 +35,20 @@ def _centre(geometry: shapely.Geometry) -> tuple[float, float]:
     return (point.x, point.y)
 
 
-@rule("placement.outside_floor", "error", "A footprint must lie inside the floor outline.")
+@rule(
+    "placement.outside_floor",
+    "error",
+    "A floor-mounted unit must lie inside the floor outline (outdoor units stand in the yard).",
+)
 def outside_floor(context: CheckContext) -> Iterator[Violation]:
     footprints = context.footprints
-    if len(footprints) == 0:
+    indoor = np.flatnonzero(context.mountings != "outdoor")
+    if len(indoor) == 0:
         return
     # A millimetre of slack: a rack flush against the wall is inside.
     outline = shapely.buffer(context.project.floor.outline, 1e-3, join_style="mitre")
     shapely.prepare(outline)
-    outside = np.flatnonzero(~shapely.covered_by(footprints, outline))
+    outside = indoor[~shapely.covered_by(footprints[indoor], outline)]
     provider = context.provider("placement.outside_floor")
     ids = context.project.items.ids
     for row in outside:
@@ -69,13 +74,13 @@ def _overlapping_pairs(
     return a[keep], b[keep], areas[keep]
 
 
-@rule("placement.overlap", "error", "Footprints must not overlap.")
+@rule("placement.overlap", "error", "Footprints of units on the ground must not overlap.")
 def overlap(context: CheckContext) -> Iterator[Violation]:
     footprints = context.footprints
-    a, b, areas = _overlapping_pairs(
-        footprints, context.footprint_tree, footprints, _tolerance(context)
-    )
+    ground = context.ground_footprints
+    a, b, areas = _overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
     once = a < b
+    a, b = context.ground_rows[a], context.ground_rows[b]
     provider = context.provider("placement.overlap")
     ids = context.project.items.ids
     for i, j, area in zip(a[once], b[once], areas[once], strict=True):
@@ -97,8 +102,9 @@ def on_obstacle(context: CheckContext) -> Iterator[Violation]:
     footprints = context.footprints
     obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
     items, obs, _ = _overlapping_pairs(
-        footprints, floor.obstacle_tree, obstacles, _tolerance(context)
+        context.ground_footprints, floor.obstacle_tree, obstacles, _tolerance(context)
     )
+    items = context.ground_rows[items]
     provider = context.provider("placement.on_obstacle")
     ids = context.project.items.ids
     for i, k in zip(items, obs, strict=True):
@@ -117,15 +123,16 @@ def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """
     project = context.project
     aisle_m = project.rules["service_aisle_m"]
-    needs = {
-        t: getattr(project.catalog[t], "service_aisles", False) for t in set(project.items.type_ids)
+    access = {
+        t: getattr(project.catalog[t], "service_access", "none")
+        for t in set(project.items.type_ids)
     }
-    rows = np.flatnonzero(
-        np.fromiter((needs[t] for t in project.items.type_ids), bool, len(project.items))
-    )
+    sides = np.array([access[t] for t in project.items.type_ids], dtype=object)
+    rows = np.flatnonzero(sides != "none")
     if len(rows) == 0 or aisle_m <= 0:
         empty = np.empty(0, dtype=object)
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
+    has_rear = sides[rows] == "front_rear"
     w, d = project.sizes()
     w, d = w[rows], d[rows]
     x, y = project.items.x[rows], project.items.y[rows]
@@ -147,11 +154,12 @@ def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarr
         coords = np.stack([np.stack([px - ux, py - uy], -1), np.stack([px + ux, py + uy], -1)], 1)
         faces.append(shapely.linestrings(coords))
     n = len(rows)
+    keep = np.concatenate([np.ones(n, bool), has_rear])
     return (
-        np.concatenate([rows, rows]),
-        np.concatenate([np.zeros(n, np.intp), np.ones(n, np.intp)]),
-        np.concatenate(zones),
-        np.concatenate(faces),
+        np.concatenate([rows, rows])[keep],
+        np.concatenate([np.zeros(n, np.intp), np.ones(n, np.intp)])[keep],
+        np.concatenate(zones)[keep],
+        np.concatenate(faces)[keep],
     )
 
 
@@ -171,7 +179,8 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
     # Who blocks each zone: an item row (>= 0), _FLOOR_EDGE, or _OBSTACLE - obstacle index.
     blocker = np.full(len(zones), -1, dtype=np.intp)
 
-    z, other, _ = _overlapping_pairs(zones, context.footprint_tree, context.footprints, tol)
+    z, other, _ = _overlapping_pairs(zones, context.ground_tree, context.ground_footprints, tol)
+    other = context.ground_rows[other]
     mine = other == rows[z]
     z, other = z[~mine], other[~mine]
     gaps = shapely.distance(faces[z], context.footprints[other])
@@ -185,9 +194,9 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
 
     outline = floor.outline
     shapely.prepare(outline)
-    leaving = np.flatnonzero(
-        ~shapely.covered_by(zones, shapely.buffer(outline, 1e-3, join_style="mitre"))
-    )
+    indoor = np.flatnonzero(context.mountings[rows] != "outdoor")
+    inside = shapely.covered_by(zones[indoor], shapely.buffer(outline, 1e-3, join_style="mitre"))
+    leaving = indoor[~inside]
     if len(leaving):
         boundary = outline.boundary
         gaps = shapely.distance(faces[leaving], boundary)

@@ -157,7 +157,8 @@ def test_network_racks_hold_their_switches(catalog: Catalog) -> None:
         assert switch.kind == "switch"
         # Switches leave room in the rack for patching and cable management.
         assert rack.switches * switch.u < rack.rack_u, rack.id
-        assert rack.service_aisles
+        assert rack.service_access == "front_rear"
+        assert rack.mounting == "floor"
 
 
 # --- power -----------------------------------------------------------------
@@ -193,10 +194,13 @@ def test_power_units_match_the_references(catalog: Catalog) -> None:
 
 
 def test_units_outside_the_white_space_need_no_service_aisles(catalog: Catalog) -> None:
-    outside = ("turbine", "battery", "grid_feed", "transformer", "switchgear", "busway")
+    outdoor = ("turbine", "battery", "grid_feed", "transformer", "switchgear")
     for unit in catalog.of_kind("power"):
-        if unit.role in outside:
-            assert not unit.service_aisles, unit.id
+        if unit.role in outdoor:
+            assert unit.service_access == "none", unit.id
+            assert unit.mounting == "outdoor", unit.id
+        if unit.role == "busway":
+            assert unit.mounting == "overhead", unit.id
 
 
 # --- cooling ---------------------------------------------------------------
