@@ -1,0 +1,465 @@
+"""The cluster generator: Colossus-scale layout, small clusters, halls, columns and bad input.
+
+Every count here is worked by hand from the catalog's published figures (see
+the comments); nothing is read back from the generator to compare with itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+from layout import dclayout
+from layout.catalog import default_catalog
+from layout.errors import CoherenceError
+from layout.floor import Floor, Obstacle
+from layout.generator import ClusterRequest, GeneratorError, generate
+from physics import check
+
+ROOT = Path(__file__).resolve().parent.parent
+COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024
+
+# --- Hand-worked Colossus case ----------------------------------------------------
+# Rack colossus-hgx-h100-lc: 8 servers × 8 H100 = 64 GPUs, one 400G NIC per GPU,
+# so 8 rails. Network rack net-sn5600-16: 16 × SN5600, which has 128 × 400 GbE
+# ports, so k = 128.
+#
+# Racks: ceil(100,000 / 64) = 1,563 → whole arrays of 8: ceil(1,563 / 8) = 196
+#   arrays → 1,568 racks, 100,352 GPUs.
+# Tiers: 1 tier holds k = 128, 2 tiers k²/2 = 8,192, 3 tiers k³/4 = 524,288
+#   → 3 tiers.
+# Leaves: non-blocking, so leaf_down = leaf_up = k/2 = 64 = the servers of one
+#   array (8 racks × 8 servers). An array is one rail group of 8 leaves (one per
+#   rail): 196 × 8 = 1,568 leaves. 16 switches per SN5600 rack = the leaves of
+#   2 arrays, so 196 / 2 = 98 leaf racks, each serving 2 × 8 = 16 GPU racks.
+# Spines: a pod is spine_down = k/2 = 64 leaves; 1,568 = 24 × 64 + 32, so 24
+#   full pods with 64 spines each and one pod of 32 leaves with
+#   ceil(32 × 64 / 64) = 32 spines: 1,536 + 32 = 1,568 spines.
+# Cores: each spine has spine_up = 64 ports up; 1,568 × 64 / 128 = 784 cores.
+K = 128
+RACK_GPUS = 8 * 8
+SERVERS_PER_RACK = 8
+RAILS = 8
+RACK_WIDTH_M, NET_RACK_WIDTH_M = 0.6, 0.8  # catalog footprints
+SWITCHES_PER_NET_RACK = 16
+
+
+def _hand_worked(gpus: int, racks_per_array: int = 8) -> dict[str, int]:
+    racks = math.ceil(math.ceil(gpus / RACK_GPUS) / racks_per_array) * racks_per_array
+    arrays = racks // racks_per_array
+    leaf_down = leaf_up = K // 2
+    spine_down = spine_up = K // 2
+    assert racks_per_array * SERVERS_PER_RACK == leaf_down  # an array is one rail group
+    leaves = arrays * RAILS
+    full_pods, rest = divmod(leaves, spine_down)
+    spines = full_pods * leaf_up + math.ceil(rest * leaf_up / spine_down)
+    cores = math.ceil(spines * spine_up / K)
+    return {
+        "racks": racks,
+        "gpus": racks * RACK_GPUS,
+        "leaves": leaves,
+        "spines": spines,
+        "cores": cores,
+        "leaf_racks": math.ceil(leaves / SWITCHES_PER_NET_RACK),
+    }
+
+
+@pytest.fixture(scope="module")
+def colossus():
+    """The 100k-GPU default layout and its check (read-only: tests must not edit it)."""
+    project = generate(ClusterRequest(gpus=COLOSSUS_GPUS))
+    return project, check(project)
+
+
+def _by_tier(project) -> dict[str, list]:
+    out: dict[str, list] = {"leaf": [], "spine": [], "core": []}
+    for item in project.items:
+        tier = item.properties.get("tier")
+        if tier is not None:
+            out[str(tier)].append(item)
+    return out
+
+
+def test_hand_worked_figures_are_the_colossus_figures():
+    hand = _hand_worked(COLOSSUS_GPUS)
+    assert hand == {
+        "racks": 1_568,
+        "gpus": 100_352,
+        "leaves": 1_568,
+        "spines": 1_568,
+        "cores": 784,
+        "leaf_racks": 98,
+    }
+    assert 8_192 < hand["gpus"] <= K**3 // 4  # needs 3 tiers, fits them
+
+
+def test_colossus_counts(colossus):
+    project, results = colossus
+    m = results.metrics
+    assert m["racks"] == 1_568
+    assert m["gpus"] == 100_352 == 196 * 8 * 64
+    assert m["servers"] == 1_568 * 8
+    tiers = _by_tier(project)
+    assert len(tiers["leaf"]) == 98
+    assert len(tiers["spine"]) == 1_568 // 16
+    assert len(tiers["core"]) == 784 // 16
+    assert m["network_racks"] == 98 + 98 + 49
+
+
+def test_colossus_is_clean_and_coherent(colossus):
+    _, results = colossus
+    assert results.violations == []
+    m = results.metrics
+    assert m["coherent"] is True
+    assert m["tiers"] == 3
+    assert m["max_switch_hops"] == 5
+    assert m["switches_per_tier"] == {"leaf": 1_568, "spine": 1_568, "core": 784}
+    # Non-blocking: as many links up each tier as GPUs below.
+    assert m["links_per_tier"] == {
+        "gpu-leaf": 100_352,
+        "leaf-spine": 100_352,
+        "spine-core": 100_352,
+    }
+    assert m["largest_fabric_gpus"] == K**3 // 4
+
+
+def test_every_gpu_rack_has_exactly_one_leaf_rack_in_its_own_row(colossus):
+    project, _ = colossus
+    assignments = project.fabric.assignments
+    gpu_racks = [i.id for i in project.items if i.type_id == "colossus-hgx-h100-lc"]
+    served = Counter(r for racks in assignments.values() for r in racks)
+    assert set(served) == set(gpu_racks)
+    assert set(served.values()) == {1}
+    leaf_ids = {i.id for i in _by_tier(project)["leaf"]}
+    assert set(assignments) == leaf_ids
+    # A segment: 16 GPU racks and the leaf rack in one row; the leaf in the middle.
+    half_segment = (16 * RACK_WIDTH_M + NET_RACK_WIDTH_M) / 2
+    for leaf_id, racks in assignments.items():
+        assert len(racks) == 16, leaf_id
+        leaf = project.items.get(leaf_id)
+        for rack_id in racks:
+            rack = project.items.get(rack_id)
+            assert rack.y == pytest.approx(leaf.y), (leaf_id, rack_id)
+            assert rack.rotation == leaf.rotation, (leaf_id, rack_id)
+            assert abs(rack.x - leaf.x) <= half_segment + 1e-9, (leaf_id, rack_id)
+
+
+def test_spine_and_core_racks_stand_nearest_the_centre(colossus):
+    project, _ = colossus
+    centre = project.floor.outline.centroid
+    tiers = _by_tier(project)
+
+    def mean_distance(items) -> float:
+        return float(np.mean([math.hypot(i.x - centre.x, i.y - centre.y) for i in items]))
+
+    gpu = [i for i in project.items if "tier" not in i.properties]
+    upper = tiers["spine"] + tiers["core"]
+    assert mean_distance(upper) < mean_distance(gpu)
+
+
+def test_generation_is_deterministic():
+    request = ClusterRequest(gpus=COLOSSUS_GPUS)
+    first = dclayout.dumps(generate(request))
+    second = dclayout.dumps(generate(request))
+    assert first == second
+
+
+@pytest.mark.parametrize(
+    ("gpus", "racks_per_array", "placed", "tiers"),
+    [
+        # 1 tier holds k = 128 endpoints.
+        (64, 1, 64, 1),
+        (128, 2, 128, 1),
+        (192, 3, 192, 2),  # 192 > 128
+        # Racks come in whole arrays: 64 GPUs with the default 8-rack array are
+        # 8 racks (512 GPUs), more than one switch holds.
+        (64, 8, 512, 2),
+        (512, 8, 512, 2),
+        (8_192, 8, 8_192, 2),  # exactly k²/2
+        (8_193, 8, 8_704, 3),  # one GPU more: a 17th array, 3 tiers
+    ],
+)
+def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, placed, tiers):
+    project = generate(ClusterRequest(gpus=gpus, racks_per_array=racks_per_array))
+    results = check(project)
+    assert results.violations == []
+    m = results.metrics
+    assert m["gpus"] == placed
+    assert m["tiers"] == tiers
+    assert m["coherent"] is True
+    assert m["max_switch_hops"] == 2 * tiers - 1
+    assert m["links_per_tier"]["gpu-leaf"] == placed
+    by_tier = _by_tier(project)
+    if tiers == 1:
+        assert by_tier["spine"] == []
+        assert by_tier["core"] == []
+        assert list(m["switches_per_tier"]) == ["leaf"]
+        assert list(m["links_per_tier"]) == ["gpu-leaf"]
+    elif tiers == 2:
+        assert by_tier["spine"]
+        assert by_tier["core"] == []
+    else:
+        assert by_tier["core"]
+
+
+def test_hall_too_small_says_how_many_racks_fit():
+    with pytest.raises(GeneratorError, match=r"too small") as caught:
+        generate(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=(60.0, 40.0)))
+    message = str(caught.value)
+    assert "1,568 racks are needed" in message
+    match = re.search(r"fits ([\d,]+) racks \(([\d,]+) GPUs\)", message)
+    assert match, message
+    racks, gpus = (int(g.replace(",", "")) for g in match.groups())
+    assert 0 < racks < 1_568
+    assert gpus == racks * RACK_GPUS
+    # What the message promises does fit that hall.
+    project = generate(ClusterRequest(gpus=gpus, hall_m=(60.0, 40.0)))
+    assert check(project).violations == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "layout/generator.py generate(): the 'fits N racks' figure subtracts the network "
+        "slots of the *requested* (larger) cluster, so it under-counts: for 100,000 GPUs in "
+        "a 60 x 40 m hall it says 544 racks fit, but 672 racks (43,008 GPUs) lay out there"
+    ),
+)
+def test_hall_too_small_figure_is_the_most_that_fits():
+    hall = (60.0, 40.0)
+    with pytest.raises(GeneratorError) as caught:
+        generate(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=hall))
+    match = re.search(r"fits ([\d,]+) racks", str(caught.value))
+    assert match
+    racks = int(match.group(1).replace(",", ""))
+    # One array more than the figure must not fit.
+    with pytest.raises(GeneratorError):
+        generate(ClusterRequest(gpus=(racks + 8) * RACK_GPUS, hall_m=hall))
+
+
+def test_a_tiny_hall_fits_nothing():
+    with pytest.raises(GeneratorError, match=r"fits 0 racks \(0 GPUs\)"):
+        generate(ClusterRequest(gpus=10_000, hall_m=(25.0, 14.0)))
+
+
+@pytest.mark.parametrize(
+    ("changes", "option"),
+    [
+        ({"gpus": 0}, "--gpus"),
+        ({"gpus": -64}, "--gpus"),
+        ({"gpus": 10**12}, "--gpus"),
+        ({"gpus": 1.5}, "--gpus"),
+        ({"racks_per_array": 0}, "--racks-per-array"),
+        ({"racks_per_array": 10**6}, "--racks-per-array"),
+        ({"rack_type": "no-such-rack"}, "--rack"),
+        ({"rack_type": "net-sn5600-16"}, "--rack"),  # a network rack is not a GPU rack
+        ({"network_rack_type": "no-such-rack"}, "--network-rack"),
+        ({"nic_speed_gbps": 100.0}, "--nic-speed"),  # SN5600 has 200/400/800G ports only
+        ({"nic_speed_gbps": -400.0}, "--nic-speed"),
+        ({"nic_speed_gbps": math.nan}, "--nic-speed"),
+        ({"hall_m": (math.nan, 40.0)}, "--hall"),
+        ({"hall_m": (-60.0, 40.0)}, "--hall"),
+        ({"hall_m": (1e9, 40.0)}, "--hall"),
+        ({"cold_aisle_m": -1.0}, "cold aisle"),
+        ({"wall_margin_m": math.inf}, "wall margin"),
+    ],
+)
+def test_absurd_input_names_the_option(changes, option):
+    request = ClusterRequest(**({"gpus": 1_000} | changes))
+    with pytest.raises(GeneratorError) as caught:
+        generate(request)
+    assert str(caught.value).startswith(option), str(caught.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "layout/generator.py _sizes() and generate(): `request.nic_speed_gbps or "
+        "rack.nic_speed_gbps` treats 0 as 'not given', so nic_speed_gbps=0 (CLI --nic-speed 0) "
+        "is silently replaced by the rack's 400G instead of raising a --nic-speed error"
+    ),
+)
+def test_zero_nic_speed_is_refused():
+    with pytest.raises(GeneratorError, match="--nic-speed"):
+        generate(ClusterRequest(gpus=1_000, nic_speed_gbps=0.0))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "layout/generator.py _sizes(): FabricError from plan_fabric() escapes generate() "
+        "unwrapped, so a bad --tiers / --oversubscription value raises FabricError (not the "
+        "documented GeneratorError) and its message does not name the option"
+    ),
+)
+@pytest.mark.parametrize(
+    ("changes", "option"),
+    [({"tiers": 5}, "--tiers"), ({"oversubscription": (0.5,)}, "--oversubscription")],
+)
+def test_bad_fabric_options_are_generator_errors(changes, option):
+    with pytest.raises(GeneratorError, match=option):
+        generate(ClusterRequest(**({"gpus": 1_000} | changes)))
+
+
+def test_two_tiers_forced_for_colossus_names_their_limit():
+    # 2 tiers of k = 128 hold k²/2 = 8,192 GPUs.
+    with pytest.raises(CoherenceError, match="8,192") as caught:
+        generate(ClusterRequest(gpus=COLOSSUS_GPUS, tiers=2))
+    assert "100,352" in str(caught.value)
+
+
+def test_qm9700_is_too_small_for_colossus():
+    # QM9700: 64 × 400G, so 3 tiers hold at most 64³/4 = 65,536 GPUs.
+    assert default_catalog()["qm9700"].radix(400) == 64
+    with pytest.raises(CoherenceError, match="65,536"):
+        generate(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "layout/generator.py _sizes(): plan_fabric()'s FabricError is not wrapped, so a fabric "
+        "too large for the switch (--tiers 2 for 100k, or QM9700 for 100k) is a FabricError, "
+        "not the GeneratorError generate() documents ('fabric too large')"
+    ),
+)
+@pytest.mark.parametrize(
+    "changes", [{"tiers": 2}, {"network_rack_type": "net-qm9700-24"}], ids=["tiers2", "qm9700"]
+)
+def test_fabric_too_large_is_a_generator_error(changes):
+    with pytest.raises(GeneratorError):
+        generate(ClusterRequest(**({"gpus": COLOSSUS_GPUS} | changes)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "physics/fabric.py derive(): spine_down is always radix // 2, ignoring the spine "
+        "oversubscription target (spec.oversubscription[1]) the generator sized the spines "
+        "and cores with, so ClusterRequest(gpus=100_000, oversubscription=(1.0, 3.0)) fails "
+        "its own check with two fabric.radix errors (leaf-spine and spine-core ports)"
+    ),
+)
+def test_spine_oversubscription_layout_checks_clean():
+    results = check(generate(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(1.0, 3.0))))
+    assert results.violations == []
+
+
+def test_leaf_oversubscription_layout_checks_clean():
+    # 3:1 leaves: 96 down, 32 up per leaf, so half the non-blocking spines/cores' links.
+    results = check(generate(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(3.0,))))
+    assert results.violations == []
+    assert results.metrics["links_per_tier"]["leaf-spine"] == 1_568 * 32
+
+
+# --- A hall with a column grid ------------------------------------------------------
+COLUMN_PITCH_M = 12.0
+COLUMN_SIDE_M = 0.6
+
+
+def _column_floor(width: float = 150.0, depth: float = 100.0) -> Floor:
+    columns = []
+    half = COLUMN_SIDE_M / 2
+    for i, x in enumerate(np.arange(COLUMN_PITCH_M, width, COLUMN_PITCH_M)):
+        for j, y in enumerate(np.arange(COLUMN_PITCH_M, depth, COLUMN_PITCH_M)):
+            polygon = shapely.box(x - half, y - half, x + half, y + half)
+            columns.append(Obstacle(f"C{i}-{j}", "column", polygon))
+    return Floor(shapely.box(0.0, 0.0, width, depth), tuple(columns))
+
+
+@pytest.fixture(scope="module")
+def columned():
+    floor = _column_floor()
+    project = generate(ClusterRequest(gpus=COLOSSUS_GPUS, floor=floor))
+    return floor, project, check(project)
+
+
+def test_racks_avoid_the_columns(columned):
+    floor, project, results = columned
+    assert len(floor.obstacles) == 12 * 8
+    assert results.metrics["gpus"] == 100_352
+    footprints = project.footprints()
+    columns = np.array([o.polygon for o in floor.obstacles])
+    hits = [
+        (project.items.ids[i], floor.obstacles[j].id)
+        for i, fp in enumerate(footprints)
+        for j in np.flatnonzero(shapely.intersects(fp, columns))
+        if shapely.area(shapely.intersection(fp, columns[j])) > 0
+    ]
+    assert hits == []
+    rules_hit = {v.rule for v in results.violations}
+    assert not rules_hit & {"placement.on_obstacle", "placement.overlap", "placement.outside_floor"}
+    assert results.metrics["coherent"] is True
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "layout/generator.py _candidate_slots(): a slot is kept clear of obstacles only for "
+        "half the hot aisle (0.6 m) behind its rows, but placement.service_aisle needs "
+        "rules['service_aisle_m'] = 1.2 m; with 0.6 m columns every 12 m in a 150 x 100 m "
+        "hall, 100k GPUs give 24 'rear aisle 0.90 m clear ... blocked by column' errors"
+    ),
+)
+def test_column_hall_has_no_violations(columned):
+    _, _, results = columned
+    assert results.violations == []
+
+
+# --- The command line ----------------------------------------------------------------
+def _main(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_new_then_check_json(tmp_path):
+    made = _main("new", "-o", "tmp.dclayout", "--gpus", "20000", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "tmp.dclayout").is_file()
+    checked = _main("check", "tmp.dclayout", "--json", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["ok"] is True
+    assert report["violations"] == []
+    summary = report["summary"]
+    for key in (
+        "gpus", "racks", "network_racks", "switches_per_tier", "links_per_tier", "tiers",
+        "coherent", "max_switch_hops", "worst_latency_ns", "largest_fabric_gpus", "servers",
+    ):  # fmt: skip
+        assert key in summary, key
+    # 20,000 / 64 = 312.5 → 313 racks → 40 arrays of 8 = 320 racks, 20,480 GPUs (> 8,192: 3 tiers).
+    assert summary["gpus"] == 20_480
+    assert summary["racks"] == 320
+    assert summary["servers"] == 320 * 8
+    assert summary["tiers"] == 3
+    assert summary["max_switch_hops"] == 5
+    assert summary["coherent"] is True
+    assert summary["links_per_tier"]["gpu-leaf"] == summary["gpus"]
+    assert summary["switches_per_tier"] == {"leaf": 320, "spine": 320, "core": 160}
+    assert 0 < summary["worst_latency_ns"] <= 10_000
+
+
+def test_cli_new_reports_a_bad_option_in_one_line(tmp_path):
+    made = _main("new", "-o", "x.dclayout", "--gpus", "1000", "--rack", "nope", cwd=tmp_path)
+    assert made.returncode != 0
+    assert "--rack" in made.stderr
+    assert "Traceback" not in made.stderr
+    assert not (tmp_path / "x.dclayout").exists()
