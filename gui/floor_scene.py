@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from layout.floor import Floor
+from layout.items import ItemStore
 from layout.project import Project, rotated_rectangles
 from physics.engine import Violation
 
@@ -684,10 +685,9 @@ class FloorScene(QGraphicsScene):
         painter.restore()
 
 
-def _name_at(store: object, row: int) -> str:
-    # ItemStore has no public column of names yet, and item_at() builds and
-    # validates a whole Item, which is too slow for 20,000 racks.
-    return store._names[row]  # type: ignore[attr-defined]
+def _name_at(store: ItemStore, row: int) -> str:
+    # item_at() builds and validates a whole Item, too slow for 20,000 racks.
+    return store.names[row]
 
 
 def _grid_path(floor: Floor) -> QPainterPath:

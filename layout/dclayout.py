@@ -4,7 +4,7 @@ Owns the file format. A project file is UTF-8 JSON::
 
     {"format": "coherence.dclayout", "version": 1, "name": ..., "floor": {...},
      "catalog": [...], "items": [...], "item_count": N, "fabric": {...},
-     "power": {...}, "cooling": {...}, "rules": {...}, "waivers": [...],
+     "power": {...}, "cooling": {...}, "trays": {...}, "rules": {...}, "waivers": [...],
      "disabled_rules": [...]}
 
 It stores what the planner decided, never what can be derived. Output is
@@ -47,7 +47,7 @@ from layout.errors import (
 )
 from layout.floor import Floor, Obstacle
 from layout.items import Item, natural_key
-from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, Waiver
+from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, TrayPlan, Waiver
 from layout.rules import Rules
 
 FORMAT = "coherence.dclayout"
@@ -123,6 +123,7 @@ class _ProjectData(_Strict):
     fabric: FabricSpec = FabricSpec()
     power: PowerPlan = PowerPlan()
     cooling: CoolingPlan = CoolingPlan()
+    trays: TrayPlan = TrayPlan()
     rules: dict[str, float] = {}
     waivers: list[_WaiverData] = []
     disabled_rules: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
@@ -322,6 +323,7 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
             fabric=parsed.fabric,
             power=parsed.power,
             cooling=parsed.cooling,
+            trays=parsed.trays,
             waivers=waivers,
             disabled_rules=parsed.disabled_rules,
         )
@@ -386,6 +388,7 @@ def to_data(project: Project) -> dict[str, Any]:
         "fabric": project.fabric.model_dump(mode="json", exclude_defaults=True),
         "power": project.power.model_dump(mode="json", exclude_defaults=True),
         "cooling": project.cooling.model_dump(mode="json", exclude_defaults=True),
+        "trays": project.trays.model_dump(mode="json", exclude_defaults=True),
         "rules": dict(sorted(project.rules.overrides.items())),
         "waivers": [
             {"rule": w.rule, "items": list(w.items), "reason": w.reason}
@@ -402,9 +405,10 @@ def dumps(project: Project) -> str:
 
 
 def _format(value: Any, depth: int) -> str:
-    # Two levels are spread over lines; anything deeper stays on one line, so
-    # each item, obstacle and catalog type is one line and diffs read well.
-    if depth >= 2 or not isinstance(value, (dict, list)) or not value:
+    # Sections are spread over lines down to one line per item, type, obstacle,
+    # tray segment, feed or assignment, so that files diff well; anything
+    # smaller (an item's fields, a polygon's points) stays on its line.
+    if not _spread(value, depth):
         return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
     pad = " " * (depth + 1)
     if isinstance(value, dict):
@@ -415,6 +419,16 @@ def _format(value: Any, depth: int) -> str:
         return "{\n" + body + "\n" + " " * depth + "}"
     body = ",\n".join(pad + _format(v, depth + 1) for v in value)
     return "[\n" + body + "\n" + " " * depth + "]"
+
+
+def _spread(value: Any, depth: int) -> bool:
+    if not isinstance(value, (dict, list)) or not value:
+        return False
+    if depth < 2:
+        return True
+    members = list(value.values()) if isinstance(value, dict) else value
+    is_point = lambda v: isinstance(v, list) and all(isinstance(c, (int, float)) for c in v)  # noqa: E731
+    return depth < 3 and all(isinstance(v, (dict, list)) and not is_point(v) for v in members)
 
 
 def save(project: Project, path: str | os.PathLike[str]) -> None:

@@ -180,7 +180,7 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def _split(radix: int, ratio: float) -> tuple[int, int]:
+def split_ports(radix: int, ratio: float) -> tuple[int, int]:
     """Down and up ports of a switch with down:up target ``ratio``: down ≤ ratio · up."""
     # The small tolerance keeps a ratio like 1.1 from losing a port to float noise
     # when k·r/(1 + r) is a whole number.
@@ -277,8 +277,8 @@ def max_endpoints(
     leaf_ratio, spine_ratio = _ratios(oversubscription)
     if tiers == 1:
         return radix
-    leaf_down, _ = _split(radix, leaf_ratio)
-    spine_down = _split(radix, spine_ratio)[0] if tiers == 3 else radix
+    leaf_down, _ = split_ports(radix, leaf_ratio)
+    spine_down = split_ports(radix, spine_ratio)[0] if tiers == 3 else radix
     return _leaf_limit(radix, tiers, spine_down) * leaf_down
 
 
@@ -298,11 +298,11 @@ def _shape(radix: int, tiers: int, rails: int, leaf_ratio: float, spine_ratio: f
     if tiers == 1:
         # One switch takes every rail of every server; no grouping to round to.
         return _Shape(1, radix, 0, 0, 0, radix)
-    leaf_down, leaf_up = _split(radix, leaf_ratio)
+    leaf_down, leaf_up = split_ports(radix, leaf_ratio)
     if tiers == 2:
         spine_down, spine_up = radix, 0
     else:
-        spine_down, spine_up = _split(radix, spine_ratio)
+        spine_down, spine_up = split_ports(radix, spine_ratio)
     max_groups = _leaf_limit(radix, tiers, spine_down) // rails
     capacity = max_groups * leaf_down * rails
     return _Shape(tiers, leaf_down, leaf_up, spine_down, spine_up, capacity)

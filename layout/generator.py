@@ -1,30 +1,36 @@
-"""The cluster generator: from a GPU count to a laid-out hall with its fabric.
+"""The cluster generator: from a GPU count to a laid-out, checked hall.
 
 Owns how a new design is laid out; it returns a :class:`~layout.project.Project`
-and never touches an existing one.
+and never touches an existing one. Deterministic: the same request gives the
+same project, byte for byte.
 
-Layout. GPU racks stand in rows; two rows face each other across a cold aisle
-(a *row pair*), and row pairs are separated by hot aisles. A row is cut into
-*segments* of ``arrays_per_leaf_rack`` arrays with their leaf network rack in
-the middle, so each GPU's leaf is at most half a segment away. Segments are
+Layout. Racks stand in rows; two rows face each other across a cold aisle (a
+*row pair*) and row pairs are separated by hot aisles. A GPU row is a
+*segment* of ``arrays_per_leaf_rack`` arrays with their leaf network rack in
+the middle, so every GPU's leaf is at most half a segment away. Segments are
 separated by cross aisles. One segment of a row pair is a *slot*; slots are
-cut from the floor where they fit inside the outline and clear of obstacles.
-The slots nearest the hall's centre hold the spine and core network racks,
-so the longest (switch-to-switch) runs stay short; GPU slots follow by
-distance from the centre.
+cut from the floor where they fit inside the outline with their aisles clear
+of obstacles. The slots nearest the hall's centre hold the spine and core
+network racks, so the longest (switch-to-switch) runs stay short; cooling
+slots (CRAHs, in-row CDUs) are spread evenly among the GPU slots, which fill
+the rest by distance from the centre.
 
-Fabric. Rail-optimized fat tree: an array is one rail group, so GPU n of
-every server in an array lands on leaf n of that array's leaves (one leaf per
-rail). Switch counts per tier come from :mod:`layout.fabric_plan`. Leaf racks
-carry ``tier``/``pod`` properties; spine racks carry ``tier``/``pod``; core
-racks ``tier``. The fabric spec's ``assignments`` map each leaf rack to the
-GPU racks it serves. Links are derived from these, never stored.
+Fabric. Rail-optimized fat tree: an array is one rail group, so GPU n of every
+server in an array lands on leaf n of that array's leaves (one leaf per rail).
+Leaf racks carry ``tier``/``pod``; spine racks ``tier``/``pod``; core racks
+``tier``; a rack holding fewer switches than it fits says so in ``switches``.
+The fabric spec's ``assignments`` map each leaf rack to the GPU racks it
+serves. Links are derived from these, never stored.
 
-Deterministic: the same request gives the same project, byte for byte.
+Trays. An overhead tray runs along every row and along every cross aisle,
+split where they cross, so they form one network.
+
+Power and cooling: see :mod:`layout.facility`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -33,15 +39,26 @@ import shapely
 
 from layout.catalog import Catalog, GpuRackType, NetworkRackType, default_catalog
 from layout.errors import CoherenceError
-from layout.fabric_plan import FabricPlan, plan_fabric
+from layout.fabric_plan import FabricError, FabricPlan, plan_fabric
+from layout.facility import (
+    FacilityChoice,
+    FacilityError,
+    Row,
+    air_heat_kw,
+    crah_count,
+    liquid_heat_kw,
+    plan_plant,
+)
 from layout.floor import Floor
 from layout.items import Item
-from layout.project import FabricSpec, Project
+from layout.project import FabricSpec, Project, TrayPlan, TraySegment
+from layout.rules import Rules
 
 MAX_GPUS = 10_000_000
 """Ten times the largest cluster being planned; beyond it a request is a typo."""
 HALL_ASPECT = 1.6
 """Width to depth of a generated hall, as in converted factories and purpose-built halls."""
+EPS = 1e-9
 
 
 class GeneratorError(CoherenceError):
@@ -65,6 +82,7 @@ class ClusterRequest:
     hot_aisle_m: float = 1.2
     cross_aisle_m: float = 2.4
     wall_margin_m: float = 2.4
+    facility: FacilityChoice = field(default_factory=FacilityChoice)
     name: str = ""
 
 
@@ -77,12 +95,35 @@ class _Sizes:
     arrays: int
     arrays_per_leaf_rack: int
     leaf_racks: int
-    spine_racks: int
-    core_racks: int
-    row_depth_m: float = field(init=False)
+    spines_per_pod: list[int]
+    cores: int
 
-    def __post_init__(self) -> None:
-        self.row_depth_m = max(self.rack.footprint.depth_m, self.net.footprint.depth_m)
+    @property
+    def rails(self) -> int:
+        return self.rack.gpus_per_server * self.rack.nics_per_gpu
+
+    @property
+    def spine_racks(self) -> list[tuple[int, int]]:
+        """(pod, switches) of each spine rack, filled pod by pod."""
+        return [
+            (pod, n)
+            for pod, count in enumerate(self.spines_per_pod)
+            for n in _chunks(count, self.net.switches)
+        ]
+
+    @property
+    def core_racks(self) -> list[int]:
+        return _chunks(self.cores, self.net.switches)
+
+    @property
+    def row_depth_m(self) -> float:
+        return max(self.rack.footprint.depth_m, self.net.footprint.depth_m)
+
+
+def _chunks(total: int, size: int) -> list[int]:
+    """``total`` split into full chunks of ``size`` and a remainder."""
+    full, rest = divmod(total, size)
+    return [size] * full + ([rest] if rest else [])
 
 
 def _check_request(
@@ -104,6 +145,9 @@ def _check_request(
         )
     if not 1 <= request.racks_per_array <= 64:
         raise GeneratorError(f"--racks-per-array: {request.racks_per_array} is outside 1..64")
+    speed = request.nic_speed_gbps
+    if speed is not None and not (math.isfinite(speed) and speed > 0):
+        raise GeneratorError(f"--nic-speed: expected a speed > 0 Gb/s, got {speed:g}")
     for label, value in (
         ("cold aisle", request.cold_aisle_m),
         ("hot aisle", request.hot_aisle_m),
@@ -115,22 +159,33 @@ def _check_request(
     return rack, net
 
 
-def _sizes(request: ClusterRequest, catalog: Catalog) -> _Sizes:
+def _plan(request: ClusterRequest, endpoints: int, radix: int, rails: int) -> FabricPlan:
+    try:
+        return plan_fabric(
+            endpoints, radix, rails, tiers=request.tiers, oversubscription=request.oversubscription
+        )
+    except FabricError as err:
+        text = str(err)
+        if text.startswith("oversubscription"):
+            raise GeneratorError(f"--oversubscription: {text}") from None
+        if text.startswith("tiers") or request.tiers != "auto":
+            raise GeneratorError(f"--tiers: {text}") from None
+        raise GeneratorError(f"--network-rack: {text}") from None
+
+
+def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None) -> _Sizes:
     rack, net = _check_request(request, catalog)
     switch = catalog[net.switch]
-    speed = request.nic_speed_gbps or rack.nic_speed_gbps
+    speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
     radix = switch.radix(speed)
     if radix == 0:
         speeds = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
         raise GeneratorError(f"--nic-speed: {switch.name} has no {speed:g}G ports ({speeds})")
-    racks = math.ceil(request.gpus / rack.gpus)
-    arrays = math.ceil(racks / request.racks_per_array)
+    if arrays is None:
+        arrays = math.ceil(math.ceil(request.gpus / rack.gpus) / request.racks_per_array)
     racks = arrays * request.racks_per_array
     rails = rack.gpus_per_server * rack.nics_per_gpu
-    endpoints = racks * rack.gpus * rack.nics_per_gpu
-    plan = plan_fabric(
-        endpoints, radix, rails, tiers=request.tiers, oversubscription=request.oversubscription
-    )
+    plan = _plan(request, racks * rack.gpus * rack.nics_per_gpu, radix, rails)
     servers_per_array = request.racks_per_array * rack.servers
     if servers_per_array > plan.leaf_down:
         most = plan.leaf_down // rack.servers
@@ -144,28 +199,33 @@ def _sizes(request: ClusterRequest, catalog: Catalog) -> _Sizes:
             "leaves (one per rail) an array needs"
         )
     arrays_per_leaf_rack = net.switches // rails
-    leaf_racks = math.ceil(arrays / arrays_per_leaf_rack)
     leaves = arrays * rails
-    spines, cores = _upper_tiers(plan, leaves)
+    spines_per_pod, cores = _upper_tiers(plan, leaves)
     return _Sizes(
-        rack, net, plan, racks, arrays, arrays_per_leaf_rack, leaf_racks,
-        math.ceil(spines / net.switches), math.ceil(cores / net.switches),
-    )  # fmt: skip
+        rack,
+        net,
+        plan,
+        racks,
+        arrays,
+        arrays_per_leaf_rack,
+        math.ceil(arrays / arrays_per_leaf_rack),
+        spines_per_pod,
+        cores,
+    )
 
 
-def _upper_tiers(plan: FabricPlan, leaves: int) -> tuple[int, int]:
-    """Spine and core switch counts for ``leaves`` leaves (arrays are whole rail groups)."""
+def _upper_tiers(plan: FabricPlan, leaves: int) -> tuple[list[int], int]:
+    """Spine switches per pod and core switches for ``leaves`` leaves (whole rail groups)."""
     if plan.tiers == 1:
-        return 0, 0
+        return [], 0
     if plan.tiers == 2:
-        return math.ceil(leaves * plan.leaf_up / plan.radix), 0
-    per_pod = plan.radix // 2
-    pods = math.ceil(leaves / per_pod)
-    spines = 0
-    for pod in range(pods):
-        in_pod = min(per_pod, leaves - pod * per_pod)
-        spines += math.ceil(in_pod * plan.leaf_up / plan.spine_down)
-    return spines, math.ceil(spines * plan.spine_up / plan.radix)
+        return [math.ceil(leaves * plan.leaf_up / plan.radix)], 0
+    per_pod = plan.spine_down
+    spines = [
+        math.ceil(min(per_pod, leaves - start) * plan.leaf_up / plan.spine_down)
+        for start in range(0, leaves, per_pod)
+    ]
+    return spines, math.ceil(sum(spines) * plan.spine_up / plan.radix)
 
 
 @dataclass(frozen=True)
@@ -185,185 +245,342 @@ def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
     )
 
 
-def _slots_needed(s: _Sizes, g: _Geometry) -> tuple[int, int]:
-    gpu_segments = s.leaf_racks
-    per_net_segment = max(1, int(g.segment_w // s.net.footprint.width_m))
-    net_segments = math.ceil((s.spine_racks + s.core_racks) / per_net_segment)
-    return math.ceil(gpu_segments / 2), math.ceil(net_segments / 2)
+def _fits(length: float, width: float) -> int:
+    """How many units of ``width`` fit in ``length`` (robust to float noise)."""
+    return max(1, math.floor(length / width + EPS))
+
+
+@dataclass
+class _Cooling:
+    """The cooling units that stand in the hall: CRAHs and (when racks lack one) CDUs."""
+
+    units: list[tuple[str, float]]
+    """(type id, width) of each unit, in placement order."""
+    cdus: int
+
+    def rows(self, segment_w: float) -> list[list[tuple[str, float]]]:
+        rows: list[list[tuple[str, float]]] = []
+        used = math.inf
+        for unit in self.units:
+            if used + unit[1] > segment_w + EPS:
+                rows.append([])
+                used = 0.0
+            rows[-1].append(unit)
+            used += unit[1]
+        return rows
+
+
+def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
+    types = request.facility.types(catalog)
+    crah, cdu = types["crah"], types["cdu"]
+    network_racks = s.leaf_racks + len(s.spine_racks) + len(s.core_racks)
+    air_kw = s.racks * air_heat_kw(s.rack, catalog) + network_racks * air_heat_kw(s.net, catalog)
+    units = [(crah.id, crah.footprint.width_m)] * crah_count(air_kw, crah)
+    cdus = 0
+    if s.rack.in_rack_cdu is None and s.rack.liquid_fraction > 0:
+        liquid_kw = s.racks * liquid_heat_kw(s.rack, catalog)
+        cdus = math.ceil(liquid_kw / cdu.capacity_kw) + 1
+        units += [(cdu.id, cdu.footprint.width_m)] * cdus
+    return _Cooling(units, cdus)
+
+
+def _slots_needed(s: _Sizes, g: _Geometry, cooling: _Cooling) -> tuple[int, int, int]:
+    per_net_row = _fits(g.segment_w, s.net.footprint.width_m)
+    net_rows = math.ceil((len(s.spine_racks) + len(s.core_racks)) / per_net_row)
+    return (
+        math.ceil(s.leaf_racks / 2),
+        math.ceil(net_rows / 2),
+        math.ceil(len(cooling.rows(g.segment_w)) / 2),
+    )
 
 
 def _auto_hall(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
-    best: tuple[float, int, int] | None = None
-    for columns in range(1, slots + 1):
+    def size(columns: int) -> tuple[float, float]:
         rows = math.ceil(slots / columns)
         width = 2 * request.wall_margin_m + columns * g.pitch_x - request.cross_aisle_m
         depth = 2 * request.wall_margin_m + rows * g.pitch_y - request.hot_aisle_m
-        score = abs(math.log(width / depth / HALL_ASPECT))
-        if best is None or score < best[0]:
-            best = (score, columns, rows)
-    assert best is not None
-    _, columns, rows = best
-    width = 2 * request.wall_margin_m + columns * g.pitch_x - request.cross_aisle_m
-    depth = 2 * request.wall_margin_m + rows * g.pitch_y - request.hot_aisle_m
-    return Floor.rectangle(round(width, 1) + 0.0, round(depth + 0.05, 1))
+        return width, depth
+
+    columns = min(
+        range(1, slots + 1), key=lambda c: abs(math.log(size(c)[0] / size(c)[1] / HALL_ASPECT))
+    )
+    width, depth = size(columns)
+    # Round up to a tenth of a metre so the hall holds what was sized.
+    return Floor.rectangle(math.ceil(width * 10 - EPS) / 10, math.ceil(depth * 10 - EPS) / 10)
 
 
 def _candidate_slots(request: ClusterRequest, floor: Floor, g: _Geometry) -> np.ndarray:
-    """Top-left corners of slots that fit the floor, nearest the centre first."""
+    """Top-left corners of slots that fit the floor, nearest the centre first.
+
+    Where the floor has obstacles, the slot grid is shifted to the phase (a
+    fraction of the slot pitch each way) that fits the most slots between them.
+    """
+    phases = [0.0] if not floor.obstacles else [k / 8 for k in range(8)]
+    best = np.empty((0, 2))
+    for px, py in itertools.product(phases, phases):
+        grid = _slot_grid(request, floor, g, px * g.pitch_x, py * g.pitch_y)
+        if len(grid) > len(best):
+            best = grid
+    centroid = floor.outline.centroid
+    centre = best + np.array([g.segment_w / 2, g.slot_h / 2])
+    distance = np.hypot(centre[:, 0] - centroid.x, centre[:, 1] - centroid.y)
+    order = np.lexsort((best[:, 0], best[:, 1], np.round(distance, 6)))
+    return best[order]
+
+
+def _slot_grid(
+    request: ClusterRequest, floor: Floor, g: _Geometry, dx: float, dy: float
+) -> np.ndarray:
     x0, y0, x1, y1 = floor.bounds
     m = request.wall_margin_m
-    xs = np.arange(x0 + m, x1 - m - g.segment_w + 1e-9, g.pitch_x)
-    ys = np.arange(y0 + m, y1 - m - g.slot_h + 1e-9, g.pitch_y)
+    xs = np.arange(x0 + m + dx, x1 - m - g.segment_w + EPS, g.pitch_x)
+    ys = np.arange(y0 + m + dy, y1 - m - g.slot_h + EPS, g.pitch_y)
     if len(xs) == 0 or len(ys) == 0:
         return np.empty((0, 2))
     grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    # A slot with its share of the aisles around it must fit.
-    half_cross, half_hot = request.cross_aisle_m / 2, request.hot_aisle_m / 2
-    boxes = shapely.box(
-        grid[:, 0] - half_cross, grid[:, 1] - half_hot,
-        grid[:, 0] + g.segment_w + half_cross, grid[:, 1] + g.slot_h + half_hot,
-    )  # fmt: skip
     inside = shapely.box(grid[:, 0], grid[:, 1], grid[:, 0] + g.segment_w, grid[:, 1] + g.slot_h)
     ok = shapely.covered_by(inside, floor.outline)
     if floor.obstacles:
-        hit, _ = floor.obstacle_tree.query(boxes, predicate="intersects")
+        # The aisles around a slot must be clear over their whole width: the hot
+        # aisle behind each row and the cross aisles at the ends serve its racks.
+        cross, hot = request.cross_aisle_m, request.hot_aisle_m
+        clear = shapely.box(
+            grid[:, 0] - cross, grid[:, 1] - hot,
+            grid[:, 0] + g.segment_w + cross, grid[:, 1] + g.slot_h + hot,
+        )  # fmt: skip
+        hit, _ = floor.obstacle_tree.query(clear, predicate="intersects")
         ok[np.unique(hit)] = False
-    grid = grid[ok]
-    cx, cy = floor.outline.centroid.x, floor.outline.centroid.y
-    centre = grid + np.array([g.segment_w / 2, g.slot_h / 2])
-    distance = np.hypot(centre[:, 0] - cx, centre[:, 1] - cy)
-    order = np.lexsort((grid[:, 0], grid[:, 1], np.round(distance, 6)))
-    return grid[order]
+    return grid[ok]
+
+
+def _split_slots(
+    slots: np.ndarray, gpu: int, net: int, cool: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network slots nearest the centre; cooling slots spread evenly among the GPU slots."""
+    net_slots, rest = slots[:net], slots[net : net + gpu + cool]
+    total = gpu + cool
+    picks = {int((k + 0.5) * total / cool) for k in range(cool)} if cool else set()
+    is_cool = np.zeros(total, bool)
+    is_cool[sorted(picks)] = True
+    return net_slots, rest[~is_cool], rest[is_cool]
+
+
+def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
+    if request.floor is not None:
+        return request.floor
+    if request.hall_m is not None:
+        width, depth = request.hall_m
+        if not all(math.isfinite(v) and 0 < v <= 10_000 for v in (width, depth)):
+            raise GeneratorError(f"--hall: {width:g} x {depth:g} m is outside 0..10,000 m")
+        return Floor.rectangle(width, depth)
+    return _auto_hall(request, g, slots)
 
 
 def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project:
     """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot."""
     catalog = catalog if catalog is not None else default_catalog()
+    try:
+        request.facility.types(catalog)
+    except FacilityError as err:
+        raise GeneratorError(str(err)) from None
     sizes = _sizes(request, catalog)
     geometry = _geometry(request, sizes)
-    gpu_slots, net_slots = _slots_needed(sizes, geometry)
-    if request.floor is not None:
-        floor = request.floor
-    elif request.hall_m is not None:
-        width, depth = request.hall_m
-        if not (
-            math.isfinite(width)
-            and math.isfinite(depth)
-            and 0 < width <= 10_000
-            and 0 < depth <= 10_000
-        ):
-            raise GeneratorError(f"--hall: {width:g} x {depth:g} m is outside 0..10,000 m")
-        floor = Floor.rectangle(width, depth)
-    else:
-        floor = _auto_hall(request, geometry, gpu_slots + net_slots)
+    cooling = _cooling(request, sizes, catalog)
+    gpu_n, net_n, cool_n = _slots_needed(sizes, geometry, cooling)
+    floor = _floor(request, geometry, gpu_n + net_n + cool_n)
     slots = _candidate_slots(request, floor, geometry)
-    if len(slots) < gpu_slots + net_slots:
-        fits = max(0, len(slots) - net_slots) * 2 * sizes.arrays_per_leaf_rack
-        fits_racks = fits * request.racks_per_array
-        fits_gpus = fits_racks * sizes.rack.gpus
-        raise GeneratorError(
-            f"the hall is too small: it fits {fits_racks:,} racks ({fits_gpus:,} GPUs) with "
-            f"their aisles and network, but {sizes.racks:,} racks are needed"
+    if len(slots) < gpu_n + net_n + cool_n:
+        raise GeneratorError(_too_small(request, catalog, sizes, len(slots)))
+    net_slots, gpu_slots, cool_slots = _split_slots(slots, gpu_n, net_n, cool_n)
+    layout = _Layout(request, sizes, geometry)
+    layout.place_gpu_rows(gpu_slots)
+    layout.place_network(net_slots)
+    layout.place_cooling(cool_slots, cooling)
+    rules = Rules()
+    try:
+        plant = plan_plant(
+            catalog,
+            request.facility,
+            layout.rows,
+            layout.cooling_items,
+            layout.consumers,
+            floor.bounds,
+            rules["continuous_derating"],
+            rules["training_swing"],
         )
-    items, assignments = _place(request, sizes, geometry, slots[:net_slots], slots[net_slots:])
-    plan = sizes.plan
+    except FacilityError as err:
+        raise GeneratorError(str(err)) from None
     fabric = FabricSpec(
-        tiers=plan.tiers if request.tiers != "auto" else "auto",
+        tiers="auto" if request.tiers == "auto" else sizes.plan.tiers,
         switch_type=sizes.net.switch,
         nic_speed_gbps=float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
         nics_per_gpu=sizes.rack.nics_per_gpu,
         oversubscription=list(request.oversubscription),
         rails=sizes.rack.gpus_per_server,
-        assignments=assignments,
+        assignments=layout.assignments,
     )
-    name = request.name or f"{request.gpus:,} × {sizes.rack.gpu_model} cluster"
-    return Project(floor, name=name, catalog=catalog, items=items, fabric=fabric)
+    name = request.name or f"{sizes.racks * sizes.rack.gpus:,} × {sizes.rack.gpu_model} cluster"
+    return Project(
+        floor,
+        name=name,
+        catalog=catalog,
+        items=layout.items + plant.items,
+        fabric=fabric,
+        power=plant.power,
+        cooling=plant.cooling,
+        trays=_trays(layout.rows, geometry, request),
+    )
 
 
-def _row_items(  # noqa: PLR0917 - a private helper called with one row's values
-    prefix_counter: dict[str, int], type_id: str, prefix: str, xs: np.ndarray, y: float,
-    rotation: float, props: dict[str, object], name: str,
-) -> list[Item]:  # fmt: skip
-    out = []
-    for x in xs:
-        prefix_counter[prefix] += 1
-        n = prefix_counter[prefix]
-        out.append(Item(f"{prefix}{n:05d}", type_id, round(float(x), 4), round(y, 4), rotation,
-                        f"{name} {n}", dict(props)))  # fmt: skip
-    return out
+def _too_small(request: ClusterRequest, catalog: Catalog, sizes: _Sizes, available: int) -> str:
+    """The message for a hall that is too small, with the most arrays that do fit."""
+    geometry = _geometry(request, sizes)
+
+    def fits(arrays: int) -> bool:
+        try:
+            s = _sizes(request, catalog, arrays)
+        except GeneratorError:
+            return False
+        return sum(_slots_needed(s, geometry, _cooling(request, s, catalog))) <= available
+
+    low, high = 0, sizes.arrays
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid - 1)
+    racks = low * request.racks_per_array
+    return (
+        f"the hall is too small: it fits {racks:,} racks ({racks * sizes.rack.gpus:,} GPUs) "
+        f"with their aisles, network and cooling, but {sizes.racks:,} racks are needed"
+    )
 
 
-def _place(
-    request: ClusterRequest, s: _Sizes, g: _Geometry, net_slots: np.ndarray, gpu_slots: np.ndarray
-) -> tuple[list[Item], dict[str, list[str]]]:
-    rack_w, net_w, depth = s.rack.footprint.width_m, s.net.footprint.width_m, s.row_depth_m
-    counter = {"R": 0, "L": 0, "S": 0, "C": 0}
-    items: list[Item] = []
-    assignments: dict[str, list[str]] = {}
-    # Each slot has two rows: A at the top facing down (180°), B below facing up (0°).
-    rows = []
-    for x0, y0 in gpu_slots:
-        rows.append((x0, y0 + depth / 2, 180.0))
-        rows.append((x0, y0 + depth + request.cold_aisle_m + depth / 2, 0.0))
-    arrays_left = s.arrays
-    per_pod = s.plan.radix // 2 if s.plan.tiers == 3 else 10**9
-    leaves_per_rack = s.arrays_per_leaf_rack * s.rack.gpus_per_server * s.rack.nics_per_gpu
-    for x0, y, rotation in rows:
-        if arrays_left <= 0:
-            break
-        arrays_here = min(s.arrays_per_leaf_rack, arrays_left)
-        arrays_left -= arrays_here
-        racks_here = arrays_here * request.racks_per_array
-        left = math.ceil(arrays_here / 2) * request.racks_per_array
-        leaf_x = x0 + left * rack_w + net_w / 2
-        xs = np.concatenate([
-            x0 + rack_w / 2 + rack_w * np.arange(left),
-            x0 + left * rack_w + net_w + rack_w / 2 + rack_w * np.arange(racks_here - left),
-        ])  # fmt: skip
-        leaf_index = counter["L"]
-        pod = (leaf_index * leaves_per_rack) // per_pod if s.plan.tiers == 3 else 0
-        racks = _row_items(counter, s.rack.id, "R", xs, y, rotation, {}, "GPU rack")
-        (leaf,) = _row_items(counter, s.net.id, "L", np.array([leaf_x]), y, rotation,
-                             {"tier": "leaf", "pod": pod}, "Leaf rack")  # fmt: skip
-        items.extend(racks)
-        items.append(leaf)
-        assignments[leaf.id] = [r.id for r in racks]
-    # Network slots: spine racks first (by pod), then core racks, packed along rows.
-    per_segment = max(1, int(g.segment_w // net_w))
-    upper = [("S", "spine", k) for k in range(s.spine_racks)] + [
-        ("C", "core", k) for k in range(s.core_racks)
-    ]
-    spine_pods = _spine_pods(s)
-    positions = []
-    for x0, y0 in net_slots:
-        for y, rotation in (
-            (y0 + depth / 2, 180.0),
-            (y0 + depth + request.cold_aisle_m + depth / 2, 0.0),
-        ):
-            positions.extend((x0 + net_w / 2 + net_w * k, y, rotation) for k in range(per_segment))
-    for (prefix, tier, k), (x, y, rotation) in zip(upper, positions, strict=False):
-        props: dict[str, object] = {"tier": tier}
-        if tier == "spine":
-            props["pod"] = spine_pods[k]
-        label = "Spine rack" if tier == "spine" else "Core rack"
-        items.extend(
-            _row_items(counter, s.net.id, prefix, np.array([x]), y, rotation, props, label)
+class _Layout:
+    """Places racks row by row and records rows for the power plant and trays."""
+
+    def __init__(self, request: ClusterRequest, sizes: _Sizes, geometry: _Geometry) -> None:
+        self.request, self.s, self.g = request, sizes, geometry
+        self.items: list[Item] = []
+        self.consumers: list[Item] = []
+        self.cooling_items: list[Item] = []
+        self.rows: list[Row] = []
+        self.assignments: dict[str, list[str]] = {}
+        self.counts: dict[str, int] = {}
+
+    def _row_positions(self, slots: np.ndarray) -> list[tuple[float, float, float]]:
+        """(x start, centre y, rotation) of both rows of each slot: A faces down, B up."""
+        depth, cold = self.s.row_depth_m, self.request.cold_aisle_m
+        out = []
+        for x0, y0 in slots:
+            out.append((float(x0), float(y0) + depth / 2, 180.0))
+            out.append((float(x0), float(y0) + depth + cold + depth / 2, 0.0))
+        return out
+
+    def _item(  # noqa: PLR0917 - every placement passes these same seven values
+        self,
+        prefix: str,
+        type_id: str,
+        x: float,
+        y: float,
+        rotation: float,
+        label: str,
+        props: dict[str, object] | None = None,
+    ) -> Item:
+        n = self.counts[prefix] = self.counts.get(prefix, 0) + 1
+        item = Item(
+            f"{prefix}{n:05d}",
+            type_id,
+            round(x, 4),
+            round(y, 4),
+            rotation,
+            f"{label} {n}",
+            props or {},
         )
-    return items, assignments
+        self.items.append(item)
+        return item
+
+    def _row(self, members: list[Item], x_start: float, x_end: float, y: float, rot: float) -> None:
+        self.rows.append(Row([m.id for m in members], y, x_start, x_end, rot))
+
+    def place_gpu_rows(self, slots: np.ndarray) -> None:
+        s, per_array = self.s, self.request.racks_per_array
+        rack_w, net_w = s.rack.footprint.width_m, s.net.footprint.width_m
+        arrays_left = s.arrays
+        for x0, y, rotation in self._row_positions(slots):
+            if arrays_left <= 0:
+                break
+            arrays_here = min(s.arrays_per_leaf_rack, arrays_left)
+            arrays_left -= arrays_here
+            left = math.ceil(arrays_here / 2) * per_array
+            right = arrays_here * per_array - left
+            xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
+            xs += [x0 + left * rack_w + net_w + rack_w * (k + 0.5) for k in range(right)]
+            racks = [self._item("R", s.rack.id, x, y, rotation, "GPU rack") for x in xs]
+            first_leaf = self.counts.get("L", 0) * s.arrays_per_leaf_rack * s.rails
+            pod = first_leaf // s.plan.spine_down if s.plan.tiers == 3 else 0
+            props: dict[str, object] = {"tier": "leaf", "pod": pod}
+            if arrays_here * s.rails < s.net.switches:
+                props["switches"] = arrays_here * s.rails
+            leaf = self._item(
+                "L", s.net.id, x0 + left * rack_w + net_w / 2, y, rotation, "Leaf rack", props
+            )
+            self.assignments[leaf.id] = [r.id for r in racks]
+            members = [*racks[:left], leaf, *racks[left:]]
+            self.consumers.extend(members)
+            self._row(members, x0, x0 + len(xs) * rack_w + net_w, y, rotation)
+
+    def place_network(self, slots: np.ndarray) -> None:
+        s, net_w = self.s, self.s.net.footprint.width_m
+        racks = [("S", "Spine rack", {"tier": "spine", "pod": pod}, n) for pod, n in s.spine_racks]
+        racks += [("C", "Core rack", {"tier": "core"}, n) for n in s.core_racks]
+        per_row = _fits(self.g.segment_w, net_w)
+        for x0, y, rotation in self._row_positions(slots):
+            here, racks = racks[:per_row], racks[per_row:]
+            if not here:
+                break
+            members = []
+            for k, (prefix, label, base, n) in enumerate(here):
+                props = dict(base) | ({"switches": n} if n < s.net.switches else {})
+                members.append(
+                    self._item(prefix, s.net.id, x0 + net_w * (k + 0.5), y, rotation, label, props)
+                )
+            self.consumers.extend(members)
+            self._row(members, x0, x0 + len(here) * net_w, y, rotation)
+
+    def place_cooling(self, slots: np.ndarray, cooling: _Cooling) -> None:
+        rows = cooling.rows(self.g.segment_w)
+        for (x0, y, rotation), units in zip(self._row_positions(slots), rows, strict=False):
+            x, members = x0, []
+            for type_id, width in units:
+                prefix, label = (
+                    ("AH", "CRAH")
+                    if type_id == self.request.facility.crah
+                    else ("CDU", "In-row CDU")
+                )
+                members.append(self._item(prefix, type_id, x + width / 2, y, rotation, label))
+                x += width
+            self.cooling_items.extend(members)
+            self._row(members, x0, x, y, rotation)
 
 
-def _spine_pods(s: _Sizes) -> list[int]:
-    """The pod of each spine rack (spine racks are filled pod by pod)."""
-    if s.plan.tiers != 3:
-        return [0] * s.spine_racks
-    per_pod = s.plan.radix // 2
-    leaves = s.arrays * s.rack.gpus_per_server * s.rack.nics_per_gpu
-    pods = []
-    for pod in range(math.ceil(leaves / per_pod)):
-        in_pod = min(per_pod, leaves - pod * per_pod)
-        spines = math.ceil(in_pod * s.plan.leaf_up / s.plan.spine_down)
-        pods.extend([pod] * spines)
-    racks = []
-    for k in range(s.spine_racks):
-        racks.append(pods[min(k * s.net.switches, len(pods) - 1)])
-    return racks
+def _trays(rows: list[Row], g: _Geometry, request: ClusterRequest) -> TrayPlan:
+    """Trays along every row and every cross aisle, split where they cross."""
+    if not rows:
+        return TrayPlan()
+    starts = sorted({round(r.x_start, 4) for r in rows})
+    cross_xs = sorted(
+        {round(x - request.cross_aisle_m / 2, 4) for x in starts}
+        | {round(starts[-1] + g.segment_w + request.cross_aisle_m / 2, 4)}
+    )
+    row_ys = sorted({round(r.y, 4) for r in rows})
+    segments: list[TraySegment] = []
+
+    def add(a: tuple[float, float], b: tuple[float, float], prefix: str) -> None:
+        segments.append(TraySegment(id=f"{prefix}{len(segments) + 1:05d}", a=list(a), b=list(b)))
+
+    for y in row_ys:
+        for x_a, x_b in itertools.pairwise(cross_xs):
+            add((x_a, y), (x_b, y), "TR")
+    for x in cross_xs:
+        for y_a, y_b in itertools.pairwise(row_ys):
+            add((x, y_a), (x, y_b), "TC")
+    return TrayPlan(segments=segments)

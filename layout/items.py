@@ -143,6 +143,13 @@ class ItemStore:
             properties=self._props[row],
         )
 
+    def properties_at(self, row: int) -> Mapping[str, PropertyValue]:
+        return self._props[row]
+
+    @property
+    def names(self) -> Sequence[str]:
+        return self._names
+
     def get(self, item_id: str) -> Item:
         return self.item_at(self.row(item_id))
 

@@ -12,7 +12,8 @@ Events (psygnal signals, past tense; payloads are tuples of item ids):
 - ``item_moved(ids)``: items' positions or rotations changed.
 - ``item_changed(ids, field)``: a name, type or property changed; ``field`` names it.
 - ``settings_changed(section)``: ``"floor"``, ``"rules"``, ``"waivers"``,
-  ``"disabled_rules"``, ``"fabric"``, ``"power"`` or ``"cooling"`` was replaced.
+  ``"disabled_rules"``, ``"fabric"``, ``"power"``, ``"cooling"`` or ``"trays"``
+  was replaced.
 """
 
 from __future__ import annotations
@@ -75,6 +76,33 @@ class CoolingPlan(_Section):
     crah: dict[ItemRef, ItemRef] = {}
 
 
+Coordinate = Annotated[float, Field(ge=-100_000, le=100_000)]
+
+
+class TraySegment(_Section):
+    """A straight run of overhead cable tray from ``a`` to ``b`` (metres, plan view)."""
+
+    id: ItemRef
+    a: Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+    b: Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+    width_m: Annotated[float, Field(gt=0, le=5)] = 0.6
+    depth_m: Annotated[float, Field(gt=0, le=1)] = 0.15
+
+
+class TrayPlan(_Section):
+    """The overhead cable trays; segments that share an end point are joined."""
+
+    segments: list[TraySegment] = []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """End points (n, 2) x 2, widths and depths of every segment, as numpy arrays."""
+        a = np.array([s.a for s in self.segments], dtype=float).reshape(-1, 2)
+        b = np.array([s.b for s in self.segments], dtype=float).reshape(-1, 2)
+        width = np.array([s.width_m for s in self.segments], dtype=float)
+        depth = np.array([s.depth_m for s in self.segments], dtype=float)
+        return a, b, width, depth
+
+
 @dataclass(frozen=True)
 class Waiver:
     """An accepted violation: rule id and the exact set of items, with the reason."""
@@ -112,6 +140,7 @@ class Project:
         fabric: FabricSpec | None = None,
         power: PowerPlan | None = None,
         cooling: CoolingPlan | None = None,
+        trays: TrayPlan | None = None,
         waivers: Sequence[Waiver] = (),
         disabled_rules: Iterable[str] = (),
         description: str = "",
@@ -124,6 +153,7 @@ class Project:
         self.fabric = fabric if fabric is not None else FabricSpec()
         self.power = power if power is not None else PowerPlan()
         self.cooling = cooling if cooling is not None else CoolingPlan()
+        self.trays = trays if trays is not None else TrayPlan()
         self.waivers: tuple[Waiver, ...] = tuple(waivers)
         self.disabled_rules: frozenset[str] = frozenset(disabled_rules)
         for item in items:
@@ -136,11 +166,22 @@ class Project:
         return self.catalog[self.items.type_ids[self.items.row(item_id)]]
 
     def sizes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Footprint width and depth (metres, at rotation 0) of every item, by row."""
-        widths = {t: self.catalog[t].footprint.width_m for t in set(self.items.type_ids)}
-        depths = {t: self.catalog[t].footprint.depth_m for t in widths}
-        w = np.fromiter((widths[t] for t in self.items.type_ids), float, len(self.items))
-        d = np.fromiter((depths[t] for t in self.items.type_ids), float, len(self.items))
+        """Footprint width and depth (metres, at rotation 0) of every item, by row.
+
+        Overhead runs (busways) are as long as their ``length_m`` property says;
+        the catalog width is their length when it is not set.
+        """
+        types = {t: self.catalog[t] for t in set(self.items.type_ids)}
+        w = np.fromiter((types[t].footprint.width_m for t in self.items.type_ids), float,
+                        len(self.items))  # fmt: skip
+        d = np.fromiter((types[t].footprint.depth_m for t in self.items.type_ids), float,
+                        len(self.items))  # fmt: skip
+        linear = [t for t, v in types.items() if getattr(v, "mounting", "") == "overhead"]
+        if linear:
+            for row in np.flatnonzero(np.isin(np.asarray(self.items.type_ids), linear)):
+                length = self.items.properties_at(row).get("length_m")
+                if isinstance(length, (int, float)) and not isinstance(length, bool):
+                    w[row] = min(max(float(length), 0.1), 1000.0)
         return w, d
 
     def kinds(self) -> np.ndarray:
@@ -199,7 +240,7 @@ class Project:
 
     def replace_section(self, section: str, value: Any) -> None:
         """Replace a whole section: floor, rules, waivers (a tuple), disabled_rules (a
-        frozenset), fabric, power or cooling."""
+        frozenset), fabric, power, cooling or trays."""
         expected = _SECTION_TYPES.get(section)
         if expected is None:
             raise EditError(f"no project section {section!r}")
@@ -230,6 +271,7 @@ _SECTION_TYPES: dict[str, type] = {
     "fabric": FabricSpec,
     "power": PowerPlan,
     "cooling": CoolingPlan,
+    "trays": TrayPlan,
 }
 
 

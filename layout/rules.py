@@ -53,6 +53,17 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
             "refractive index about 1.468 (speed of light / n ≈ 4.9 ns/m)",
         ),
         RuleParameter(
+            "continuous_derating", 0.8, "×", 0.1, 1.0,
+            "Share of a power unit's rating that a continuous load may use.",
+            "NEC: continuous loads at most 80 % of the circuit rating",
+        ),
+        RuleParameter(
+            "training_swing", 0.3, "× IT", 0.0, 2.0,
+            "Share of the IT load that synchronous training phases swing; batteries cover it.",
+            "Vertiv; Microsoft/OpenAI/NVIDIA arXiv 2508.14318 (swings of the whole IT load); "
+            "30 % as a design default",
+        ),
+        RuleParameter(
             "overlap_tolerance_m2", 1e-4, "m²", 0.0, 1.0,
             "Shared area below which two footprints count as touching, not overlapping.",
             "numerical tolerance (1 cm²)",

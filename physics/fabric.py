@@ -1,31 +1,48 @@
-"""The GPU fabric as placed: derived switches and links, coherence rules and metrics.
+"""The GPU fabric as placed: derived switches and links, coherence rules, metrics, what-if.
 
 Owns the derivation of the rail-optimized fat tree from a project's fabric
-spec and network racks (``tier``/``pod`` properties and the leaf assignments)
-and the checks on it. Links are bundles between racks held as numpy arrays
-(rack row A, rack row B, link count, tier), never one object per cable.
+spec and its network racks, and the checks on it. Network racks carry a
+``tier`` property (leaf, spine, core), a ``pod`` (leaf and spine racks of a
+3-tier fabric) and optionally ``switches`` (how many are installed, when fewer
+than the rack holds). The spec's ``assignments`` map each leaf rack to the GPU
+racks it serves.
+
+Links are bundles between racks held as numpy arrays (rack row A, rack row B,
+link count), never one object per cable:
+
+- GPU → leaf: every GPU NIC of a rack to the leaf rack serving it;
+- leaf → spine: each leaf rack's uplinks spread evenly over the spine racks of
+  its pod, never more than a spine rack has down-ports;
+- spine → core: each spine rack's uplinks spread evenly over the core racks.
+
+Port splits follow the spec's oversubscription targets (leaf, spine); a
+network short of spine or core ports gets fewer uplinks, which the
+oversubscription rule then reports.
 
 Until cables are routed over trays, a link's length is estimated as the
 Manhattan distance between the two racks' centres, and its propagation delay
-uses the fiber figure (``fiber_ns_per_m``).
+uses ``fiber_ns_per_m``. Worst-case path: up every tier and down again,
+``2·tiers − 1`` switch hops; latency = hops × ``per_hop_latency_ns`` + twice
+the longest link of each tier × ``fiber_ns_per_m``.
 
-Worst-case path: up every tier and down again, ``2·tiers − 1`` switch hops;
-latency = hops × ``per_hop_latency_ns`` + the longest link of each tier, twice,
-× ``fiber_ns_per_m``.
+The fabric is *coherent* when every GPU is in one domain, no switch is over its
+radix, the endpoints fit the tier count, every tier is within its
+oversubscription target and the worst latency is within budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from layout.catalog import NetworkRackType
 from layout.errors import CoherenceError
-from layout.fabric_plan import max_endpoints
+from layout.fabric_plan import max_endpoints, split_ports
 from layout.project import Project
 from physics.engine import CheckContext, Violation, metric, rule
 
@@ -49,6 +66,11 @@ class LinkBundles:
     def empty() -> LinkBundles:
         return LinkBundles(np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0, np.int64))
 
+    def per_rack(self, n_rows: int, side: str) -> np.ndarray:
+        """Links per item row on side ``"a"`` or ``"b"``."""
+        rows = self.a if side == "a" else self.b
+        return np.bincount(rows, weights=self.count, minlength=n_rows).astype(np.int64)
+
 
 @dataclass
 class DerivedFabric:
@@ -60,26 +82,36 @@ class DerivedFabric:
     leaf_up: int
     spine_down: int
     spine_up: int
-    endpoints: int
+    gpu_ports: np.ndarray
+    """GPU NIC ports per item row (0 for anything but GPU racks)."""
     switch_rows: dict[str, np.ndarray]
-    switches: dict[str, int]
+    switches_in: np.ndarray
+    """Installed switches per item row (0 for anything but network racks)."""
     links: dict[str, LinkBundles]
     unassigned: list[str]
-    overloaded_leaf_racks: list[tuple[str, int, int]]
 
     @property
     def max_hops(self) -> int:
         return 2 * self.tiers - 1
 
+    @property
+    def endpoints(self) -> int:
+        return int(self.gpu_ports.sum())
 
-def _network_tiers(project: Project) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {t: [] for t in TIERS}
-    kinds = project.kinds()
-    for row in np.flatnonzero(kinds == "network_rack"):
-        tier = project.items.item_at(row).properties.get("tier")
-        if tier in rows:
-            rows[str(tier)].append(int(row))
-    return rows
+    @property
+    def switches(self) -> dict[str, int]:
+        return {t: int(self.switches_in[rows].sum()) for t, rows in self.switch_rows.items()}
+
+
+def installed_switches(project: Project, row: int) -> int:
+    """Switches installed in the network rack at ``row``: its ``switches`` property or all."""
+    t = project.catalog[project.items.type_ids[row]]
+    if not isinstance(t, NetworkRackType):
+        return 0
+    value = project.items.item_at(row).properties.get("switches")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return t.switches
 
 
 def derive(project: Project) -> DerivedFabric | None:
@@ -92,154 +124,161 @@ def derive(project: Project) -> DerivedFabric | None:
         return None
     radix = switch.radix(spec.nic_speed_gbps)
     items = project.items
-    tiers_rows = {t: np.asarray(r, dtype=np.intp) for t, r in _network_tiers(project).items()}
-    n_switches = {
-        t: int(sum(project.catalog[items.type_ids[r]].switches for r in rows))
-        for t, rows in tiers_rows.items()
-    }
-    tiers = 3 if n_switches["core"] else 2 if n_switches["spine"] else 1
-    ratio = spec.oversubscription[0] if spec.oversubscription else 1.0
-    leaf_down = int(radix * ratio // (1 + ratio)) if tiers > 1 else radix
-    leaf_up = radix - leaf_down if tiers > 1 else 0
-    spine_down = radix // 2 if tiers == 3 else radix
-    spine_up = radix - spine_down if tiers == 3 else 0
+    n = len(items)
+    kinds = project.kinds()
+    switch_rows: dict[str, list[int]] = {t: [] for t in TIERS}
+    switches_in = np.zeros(n, np.int64)
+    pods = np.zeros(n, np.int64)
+    for row in np.flatnonzero(kinds == "network_rack"):
+        props = items.item_at(row).properties
+        tier = props.get("tier")
+        if tier in switch_rows:
+            switch_rows[str(tier)].append(int(row))
+            switches_in[row] = installed_switches(project, int(row))
+            pod = props.get("pod", 0)
+            pods[row] = pod if isinstance(pod, int) and not isinstance(pod, bool) else 0
+    rows_by_tier = {t: np.asarray(r, dtype=np.intp) for t, r in switch_rows.items()}
+    tiers = 3 if len(rows_by_tier["core"]) else 2 if len(rows_by_tier["spine"]) else 1
+    ratios = [*spec.oversubscription, 1.0, 1.0]
+    leaf_down, leaf_up = split_ports(radix, ratios[0]) if tiers > 1 else (radix, 0)
+    spine_down, spine_up = split_ports(radix, ratios[1]) if tiers == 3 else (radix, 0)
 
-    gpu_rows = np.flatnonzero(project.kinds() == "gpu_rack")
-    row_of = {items.ids[r]: r for r in gpu_rows}
     gpus_of = {t: getattr(project.catalog[t], "gpus", 0) for t in set(items.type_ids)}
-    per_rack = np.fromiter((gpus_of[t] for t in items.type_ids), np.int64, len(items))
-    per_rack = per_rack * spec.nics_per_gpu
-    served = set()
-    a, b, overloaded = [], [], []
+    gpu_ports = np.fromiter((gpus_of[t] for t in items.type_ids), np.int64, n)
+    gpu_ports = gpu_ports * spec.nics_per_gpu
+    is_gpu_rack = kinds == "gpu_rack"
+    gpu_ports[~is_gpu_rack] = 0
+    served = np.zeros(n, bool)
+    a: list[int] = []
+    b: list[int] = []
     for leaf_id, racks in sorted(spec.assignments.items()):
         if leaf_id not in items:
             continue
         leaf_row = items.row(leaf_id)
-        rows = [row_of[r] for r in racks if r in row_of]
-        served.update(rows)
+        rows = [items.row(r) for r in racks if r in items]
+        rows = [r for r in rows if is_gpu_rack[r] and not served[r]]
+        served[rows] = True
         a.extend(rows)
         b.extend([leaf_row] * len(rows))
-        ports = int(per_rack[rows].sum())
-        capacity = project.catalog[items.type_ids[leaf_row]].switches * leaf_down
-        if ports > capacity:
-            overloaded.append((leaf_id, ports, capacity))
     a_arr, b_arr = np.asarray(a, np.intp), np.asarray(b, np.intp)
-    links = {"gpu-leaf": LinkBundles(a_arr, b_arr, per_rack[a_arr])}
-    links["leaf-spine"] = (
-        _leaf_spine(project, tiers_rows, leaf_up, spine_down) if tiers > 1 else LinkBundles.empty()
-    )
-    links["spine-core"] = (
-        _spine_core(project, tiers_rows, spine_up, radix) if tiers == 3 else LinkBundles.empty()
-    )
-    unassigned = [items.ids[r] for r in gpu_rows if r not in served]
-    endpoints = int(per_rack[gpu_rows].sum())
-    return DerivedFabric(
-        radix, tiers, leaf_down, leaf_up, spine_down, spine_up, endpoints, tiers_rows,
-        n_switches, links, unassigned, overloaded,
-    )  # fmt: skip
-
-
-def _pods(project: Project, rows: np.ndarray) -> np.ndarray:
-    return np.array(
-        [int(project.items.item_at(r).properties.get("pod", 0) or 0) for r in rows], dtype=np.int64
-    )
-
-
-def _switch_counts(project: Project, rows: np.ndarray) -> np.ndarray:
-    return np.array([project.catalog[project.items.type_ids[r]].switches for r in rows], np.int64)
-
-
-def _spread(uplinks: int, weights: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Whole link counts proportional to ``weights`` summing to ``uplinks``.
-
-    Remainders go to the racks with the most free ports, and ``free`` is
-    reduced in place, so no rack is given more links than it has ports.
-    """
-    share = uplinks * weights / weights.sum()
-    counts = np.floor(share).astype(np.int64)
-    extra = uplinks - int(counts.sum())
-    if extra > 0:
-        order = np.argsort(-(free - counts), kind="stable")[:extra]
-        counts[order] += 1
-    free -= counts
-    return counts
-
-
-def _bundles(
-    rows_a: np.ndarray, ups: np.ndarray, rows_b: np.ndarray, b_ports: np.ndarray
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    a, b, count = [], [], []
-    free = b_ports.astype(np.int64).copy()
-    for row, up in zip(rows_a, ups, strict=True):
-        counts = _spread(int(up), b_ports.astype(float), free)
-        a.append(np.full(len(rows_b), row, np.intp))
-        b.append(rows_b)
-        count.append(counts)
-    return a, b, count
-
-
-def _leaf_spine(
-    project: Project, tiers_rows: dict[str, np.ndarray], leaf_up: int, spine_down: int
-) -> LinkBundles:
-    """Each leaf rack spreads its uplinks over the spine racks of its pod."""
-    leaves, spines = tiers_rows["leaf"], tiers_rows["spine"]
-    if len(leaves) == 0 or len(spines) == 0:
-        return LinkBundles.empty()
-    leaf_pod, spine_pod = _pods(project, leaves), _pods(project, spines)
-    leaf_n, spine_n = _switch_counts(project, leaves), _switch_counts(project, spines)
-    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
-    for pod in np.unique(leaf_pod):
-        in_pod = spine_pod == pod
-        if not in_pod.any():
-            continue
-        mine = leaf_pod == pod
-        got = _bundles(
-            leaves[mine], leaf_n[mine] * leaf_up, spines[in_pod], spine_n[in_pod] * spine_down
+    links = {"gpu-leaf": LinkBundles(a_arr, b_arr, gpu_ports[a_arr])}
+    leaves, spines, cores = rows_by_tier["leaf"], rows_by_tier["spine"], rows_by_tier["core"]
+    links["leaf-spine"] = LinkBundles.empty()
+    links["spine-core"] = LinkBundles.empty()
+    if tiers > 1:
+        parts = []
+        for pod in np.unique(pods[leaves]):
+            pod_spines = spines[pods[spines] == pod] if tiers == 3 else spines
+            pod_leaves = leaves[pods[leaves] == pod]
+            parts.append(
+                _spread_uplinks(
+                    pod_leaves,
+                    switches_in[pod_leaves] * leaf_up,
+                    pod_spines,
+                    switches_in[pod_spines] * spine_down,
+                )
+            )
+        links["leaf-spine"] = _concat(parts)
+    if tiers == 3:
+        links["spine-core"] = _spread_uplinks(
+            spines, switches_in[spines] * spine_up, cores, switches_in[cores] * radix
         )
-        for part, new in zip(parts, got, strict=True):
-            part.extend(new)
-    return _concat(*parts)
+    unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served)]
+    return DerivedFabric(
+        radix,
+        tiers,
+        leaf_down,
+        leaf_up,
+        spine_down,
+        spine_up,
+        gpu_ports,
+        rows_by_tier,
+        switches_in,
+        links,
+        unassigned,
+    )
 
 
-def _spine_core(
-    project: Project, tiers_rows: dict[str, np.ndarray], spine_up: int, core_ports: int
+def _spread_uplinks(
+    lower: np.ndarray, uplinks: np.ndarray, upper: np.ndarray, down_ports: np.ndarray
 ) -> LinkBundles:
-    """Each spine rack spreads its uplinks over the core racks."""
-    spines, cores = tiers_rows["spine"], tiers_rows["core"]
-    if len(spines) == 0 or len(cores) == 0:
+    """Each lower rack's uplinks spread evenly over the upper racks' free down-ports.
+
+    Counts are whole links; remainders go to the racks with the most free ports,
+    and no upper rack gets more links than it has ports.
+    """
+    if len(lower) == 0 or len(upper) == 0:
         return LinkBundles.empty()
-    spine_n, core_n = _switch_counts(project, spines), _switch_counts(project, cores)
-    return _concat(*_bundles(spines, spine_n * spine_up, cores, core_n * core_ports))
+    free = down_ports.astype(np.int64).copy()
+    counts = np.zeros((len(lower), len(upper)), np.int64)
+    for k, wanted in enumerate(uplinks):
+        total_free = int(free.sum())
+        give = min(int(wanted), total_free)
+        if give <= 0:
+            continue
+        share = np.floor(give * free / total_free).astype(np.int64)
+        extra = give - int(share.sum())
+        if extra:
+            share[np.argsort(-(free - share), kind="stable")[:extra]] += 1
+        counts[k] = share
+        free -= share
+    i, j = np.nonzero(counts)
+    return LinkBundles(lower[i], upper[j], counts[i, j])
 
 
-def _concat(a: list[np.ndarray], b: list[np.ndarray], count: list[np.ndarray]) -> LinkBundles:
-    if not a:
+def _concat(parts: Iterable[LinkBundles]) -> LinkBundles:
+    parts = [p for p in parts if len(p.a)]
+    if not parts:
         return LinkBundles.empty()
-    counts = np.concatenate(count)
-    keep = counts > 0
-    return LinkBundles(np.concatenate(a)[keep], np.concatenate(b)[keep], counts[keep])
+    return LinkBundles(
+        np.concatenate([p.a for p in parts]),
+        np.concatenate([p.b for p in parts]),
+        np.concatenate([p.count for p in parts]),
+    )
+
+
+def cut_off_rows(fabric: DerivedFabric, n_rows: int, removed: Iterable[int] = ()) -> np.ndarray:
+    """GPU rack rows not in the fabric's main domain (the component with most GPUs)."""
+    removed = np.asarray(list(removed), dtype=np.intp)
+    a = np.concatenate([bundle.a for bundle in fabric.links.values()])
+    b = np.concatenate([bundle.b for bundle in fabric.links.values()])
+    if len(removed):
+        keep = ~(np.isin(a, removed) | np.isin(b, removed))
+        a, b = a[keep], b[keep]
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rows, n_rows))
+    _, label = connected_components(graph, directed=False)
+    gpu_rows = np.flatnonzero(fabric.gpu_ports > 0)
+    if len(removed):
+        gpu_rows = gpu_rows[~np.isin(gpu_rows, removed)]
+    if len(gpu_rows) == 0:
+        return gpu_rows
+    weight = np.bincount(label[gpu_rows], weights=fabric.gpu_ports[gpu_rows])
+    main = int(np.argmax(weight))
+    return gpu_rows[label[gpu_rows] != main]
 
 
 class _FabricView:
-    """The derived fabric and its link lengths, cached on a check context."""
+    """The derived fabric and what several rules share, cached on a check context."""
 
     def __init__(self, context: CheckContext) -> None:
         self.context = context
         self.fabric = derive(context.project)
+        self._longest: dict[str, tuple[float, int]] | None = None
 
-    @cached_property
+    @property
     def longest(self) -> dict[str, tuple[float, int]]:
         """Per link tier: the longest estimated length (m) and its bundle index."""
-        out = {}
-        xy = self.context.project.items.xy
-        assert self.fabric is not None
-        for tier, bundle in self.fabric.links.items():
-            if len(bundle.a) == 0:
-                continue
-            d = np.abs(xy[bundle.a] - xy[bundle.b]).sum(axis=1)
-            k = int(np.argmax(d))
-            out[tier] = (float(d[k]), k)
-        return out
+        if self._longest is None:
+            self._longest = {}
+            xy = self.context.project.items.xy
+            assert self.fabric is not None
+            for tier, bundle in self.fabric.links.items():
+                if len(bundle.a) == 0:
+                    continue
+                d = np.abs(xy[bundle.a] - xy[bundle.b]).sum(axis=1)
+                k = int(np.argmax(d))
+                self._longest[tier] = (float(d[k]), k)
+        return self._longest
 
 
 def _view(context: CheckContext) -> _FabricView:
@@ -265,13 +304,14 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
     fabric = view.fabric
     if fabric is None:
         return {"tiers": 0, "coherent": None}
-    gpu_racks = context.project.kinds() == "gpu_rack"
+    project = context.project
     servers = sum(
-        context.project.catalog[t].servers
-        for t, is_gpu in zip(context.project.items.type_ids, gpu_racks, strict=True) if is_gpu
-    )  # fmt: skip
-    ratio = context.project.fabric.oversubscription
-    largest = max_endpoints(fabric.radix, fabric.tiers, tuple(ratio)) if fabric.radix else 0
+        project.catalog[t].servers
+        for t, ports in zip(project.items.type_ids, fabric.gpu_ports, strict=True)
+        if ports
+    )
+    ratio = tuple(project.fabric.oversubscription[: fabric.tiers - 1])
+    largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if fabric.radix >= 2 else 0
     return {
         "servers": servers,
         "tiers": fabric.tiers,
@@ -279,37 +319,44 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         "links_per_tier": {t: fabric.links[t].total for t in LINK_TIERS[: fabric.tiers]},
         "max_switch_hops": fabric.max_hops,
         "worst_latency_ns": round(worst_latency_ns(context) or 0.0, 1),
-        "largest_fabric_gpus": largest // max(1, context.project.fabric.nics_per_gpu),
-        "coherent": _coherent(context),
+        "largest_fabric_gpus": largest // max(1, project.fabric.nics_per_gpu),
+        "coherent": not any(True for r in _COHERENCE_RULES for _ in r(context)),
     }
 
 
-def _coherent(context: CheckContext) -> bool:
-    return not any(True for r in _FABRIC_RULES for _ in r(context))
+def _shown_ids(ids: list[str], limit: int = 5) -> str:
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
-@rule(
-    "fabric.connected", "error", "Every GPU rack is served by a leaf, so all GPUs form one domain."
-)
+def _position(context: CheckContext, item_id: str) -> tuple[float, float]:
+    item = context.project.items.get(item_id)
+    return (item.x, item.y)
+
+
+@rule("fabric.connected", "error", "Every GPU reaches every other GPU: one domain.")
 def connected(context: CheckContext) -> Iterator[Violation]:
     fabric = _view(context).fabric
     if fabric is None:
         return
     provider = context.provider("fabric.connected")
+    ids = context.project.items.ids
     if fabric.unassigned:
-        shown = ", ".join(fabric.unassigned[:5]) + (" …" if len(fabric.unassigned) > 5 else "")
         yield provider.violation(
-            f"{len(fabric.unassigned)} GPU rack(s) have no leaf switch: {shown}",
+            f"{len(fabric.unassigned)} GPU rack(s) have no leaf switch: "
+            f"{_shown_ids(fabric.unassigned)}",
             fabric.unassigned,
             _position(context, fabric.unassigned[0]),
         )
-    for tier, below in (("spine", "leaf"), ("core", "spine")):
-        if (
-            fabric.switches[below]
-            and not fabric.switches[tier]
-            and fabric.tiers > TIERS.index(below) + 1
-        ):
-            yield provider.violation(f"{below} switches have no {tier} switches above them")
+    assigned = set(fabric.unassigned)
+    cut = [ids[r] for r in cut_off_rows(fabric, len(ids)) if ids[r] not in assigned]
+    if cut:
+        gpus = int(fabric.gpu_ports[[context.project.items.row(i) for i in cut]].sum())
+        yield provider.violation(
+            f"{len(cut)} GPU rack(s) ({gpus:,} GPU ports) are cut off from the rest of the "
+            f"fabric: {_shown_ids(cut)}",
+            cut,
+            _position(context, cut[0]),
+        )
 
 
 @rule("fabric.radix", "error", "No switch uses more ports than its radix at the NIC speed.")
@@ -318,44 +365,40 @@ def radix(context: CheckContext) -> Iterator[Violation]:
     if fabric is None:
         return
     provider = context.provider("fabric.radix")
-    if fabric.radix == 0:
-        spec = context.project.fabric
-        yield provider.violation(
-            f"{spec.switch_type} has no {spec.nic_speed_gbps:g}G ports", severity="error"
-        )
+    project = context.project
+    spec = project.fabric
+    if fabric.radix < 2:
+        yield provider.violation(f"{spec.switch_type} has no {spec.nic_speed_gbps:g}G ports")
         return
-    for leaf_id, ports, capacity in fabric.overloaded_leaf_racks:
-        yield provider.violation(
-            f"leaf rack {leaf_id}: {ports} GPU ports on {capacity} leaf down-ports",
-            (leaf_id,),
-            _position(context, leaf_id),
-        )
-    for tier, up, down_per_switch in (
-        ("spine", "leaf-spine", fabric.spine_down),
-        ("core", "spine-core", fabric.radix),
-    ):
-        if not fabric.switches[tier]:
-            continue
-        bundle = fabric.links[up]
-        needed = bundle.total
-        have = fabric.switches[tier] * down_per_switch
-        if needed > have:
+    ids = project.items.ids
+    for rows in fabric.switch_rows.values():
+        for row in rows:
+            capacity = project.catalog[project.items.type_ids[row]].switches
+            if fabric.switches_in[row] > capacity:
+                yield provider.violation(
+                    f"{ids[row]} has {fabric.switches_in[row]} switches installed but holds "
+                    f"{capacity}",
+                    (ids[row],),
+                    _position(context, ids[row]),
+                )
+    gpu_on_leaf = fabric.links["gpu-leaf"].per_rack(len(ids), "b")
+    for row in fabric.switch_rows["leaf"]:
+        ports = fabric.switches_in[row] * fabric.leaf_down
+        if gpu_on_leaf[row] > ports:
             yield provider.violation(
-                f"{needed:,} {up} links need more ports than the {fabric.switches[tier]:,} "
-                f"{tier} switches have ({have:,})"
+                f"leaf rack {ids[row]}: {gpu_on_leaf[row]:,} GPU links on {ports:,} leaf "
+                "down-ports",
+                (ids[row],),
+                _position(context, ids[row]),
             )
 
 
-@rule(
-    "fabric.capacity",
-    "error",
-    "The endpoints fit the largest fabric of this switch and tier count.",
-)
+@rule("fabric.capacity", "error", "The GPUs fit the largest fabric of this switch and tier count.")
 def capacity(context: CheckContext) -> Iterator[Violation]:
     fabric = _view(context).fabric
-    if fabric is None or fabric.radix == 0:
+    if fabric is None or fabric.radix < 2:
         return
-    ratio = tuple(context.project.fabric.oversubscription)
+    ratio = tuple(context.project.fabric.oversubscription[: fabric.tiers - 1])
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio)
     if fabric.endpoints > largest:
         yield context.provider("fabric.capacity").violation(
@@ -364,20 +407,48 @@ def capacity(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-@rule("fabric.oversubscription", "error", "Each tier's down:up ratio is within the target.")
+@rule("fabric.oversubscription", "error", "Each tier's down:up ratio is within its target.")
 def oversubscription(context: CheckContext) -> Iterator[Violation]:
     fabric = _view(context).fabric
-    if fabric is None or fabric.tiers < 2 or fabric.leaf_up == 0:
+    if fabric is None or fabric.tiers < 2:
         return
-    target = (
-        context.project.fabric.oversubscription[0]
-        if context.project.fabric.oversubscription
-        else 1.0
-    )
-    actual = fabric.leaf_down / fabric.leaf_up
-    if actual > target + 1e-9:
-        yield context.provider("fabric.oversubscription").violation(
-            f"leaf tier oversubscribed {actual:.2f}:1, target {target:g}:1"
+    provider = context.provider("fabric.oversubscription")
+    ids = context.project.items.ids
+    n = len(ids)
+    targets = [*context.project.fabric.oversubscription, 1.0, 1.0]
+    checks = [
+        (
+            "leaf",
+            fabric.links["gpu-leaf"].per_rack(n, "b"),
+            fabric.links["leaf-spine"].per_rack(n, "a"),
+            targets[0],
+        )
+    ]
+    if fabric.tiers == 3:
+        checks.append(
+            (
+                "spine",
+                fabric.links["leaf-spine"].per_rack(n, "b"),
+                fabric.links["spine-core"].per_rack(n, "a"),
+                targets[1],
+            )
+        )
+    for tier, down_all, up_all, target in checks:
+        rows = fabric.switch_rows[tier]
+        down, up = down_all[rows], up_all[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(up > 0, down / np.maximum(up, 1), np.where(down > 0, np.inf, 0.0))
+        bad = np.flatnonzero(ratio > target + 1e-9)
+        if len(bad) == 0:
+            continue
+        worst = bad[np.argmax(ratio[bad])]
+        shown = "no uplinks" if np.isinf(ratio[worst]) else f"{ratio[worst]:.2f}:1"
+        bad_ids = [ids[rows[k]] for k in bad]
+        yield provider.violation(
+            f"{len(bad)} {tier} rack(s) oversubscribed beyond {target:g}:1, worst "
+            f"{ids[rows[worst]]} at {shown}: {_shown_ids(bad_ids)}",
+            bad_ids,
+            _position(context, ids[rows[worst]]),
         )
 
 
@@ -393,28 +464,73 @@ def latency(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-_FABRIC_RULES = (connected, radix, capacity, oversubscription)
+_COHERENCE_RULES = (connected, radix, capacity, oversubscription, latency)
 
 
-def _position(context: CheckContext, item_id: str) -> tuple[float, float]:
-    item = context.project.items.get(item_id)
-    return (item.x, item.y)
+def what_if(
+    project: Project,
+    failed: Iterable[str] = (),
+    failed_links: Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """Fail network racks (or single links between two racks): GPUs cut off, bisection lost.
 
-
-def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
-    """What-if: lose one network rack. GPUs cut off and the share of bisection lost."""
+    ``bisection_lost`` is the largest share of links lost at any switch tier
+    (leaf-spine or spine-core): the fabric's cross-section shrinks by at least that.
+    """
     fabric = derive(project)
     if fabric is None:
         raise CoherenceError("the project has no fabric spec")
-    row = project.items.row(rack_id)
-    t = project.type_of(rack_id)
-    if not isinstance(t, NetworkRackType):
-        raise CoherenceError(f"{rack_id} is not a network rack")
+    failed = list(failed)
+    rows = []
+    for item_id in failed:
+        if not isinstance(project.type_of(item_id), NetworkRackType):
+            raise CoherenceError(f"{item_id} is not a network rack")
+        rows.append(project.items.row(item_id))
+    links = dict(fabric.links)
+    for a_id, b_id in failed_links:
+        a, b = project.items.row(a_id), project.items.row(b_id)
+        for tier, bundle in links.items():
+            hit = ((bundle.a == a) & (bundle.b == b)) | ((bundle.a == b) & (bundle.b == a))
+            if hit.any():
+                count = bundle.count.copy()
+                count[np.flatnonzero(hit)[0]] -= 1
+                links[tier] = LinkBundles(bundle.a, bundle.b, count)
+                break
+        else:
+            raise CoherenceError(f"no link between {a_id} and {b_id}")
+    for tier, bundle in links.items():
+        keep = bundle.count > 0
+        links[tier] = LinkBundles(bundle.a[keep], bundle.b[keep], bundle.count[keep])
+    changed = DerivedFabric(**{**vars(fabric), "links": links})
+    n = len(project.items)
+    cut = cut_off_rows(changed, n, rows)
+    already = cut_off_rows(fabric, n)
+    newly = np.setdiff1d(cut, already)
+    lost = 0.0
+    removed = np.asarray(rows, dtype=np.intp)
+    for tier in LINK_TIERS[1:]:
+        before = fabric.links[tier].total
+        if not before:
+            continue
+        bundle = links[tier]
+        alive = ~(np.isin(bundle.a, removed) | np.isin(bundle.b, removed))
+        lost = max(lost, 1 - int(bundle.count[alive].sum()) / before)
+    ids = project.items.ids
+    return {
+        "failed": failed + [f"{a}-{b}" for a, b in failed_links],
+        "gpus_disconnected": int(fabric.gpu_ports[newly].sum()),
+        "racks_disconnected": [ids[r] for r in newly],
+        "bisection_lost": round(lost, 6),
+    }
+
+
+def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
+    """What-if for one network rack (see :func:`what_if`), with its tier."""
+    report = what_if(project, [rack_id])
     tier = project.items.get(rack_id).properties.get("tier")
-    gpu_links = fabric.links["gpu-leaf"]
-    lost_gpus = int(gpu_links.count[gpu_links.b == row].sum()) if tier == "leaf" else 0
-    lost_share = 0.0
-    if tier in ("spine", "core") and fabric.switches[str(tier)]:
-        lost_share = t.switches / fabric.switches[str(tier)]
-    return {"rack": rack_id, "tier": tier, "gpus_disconnected": lost_gpus,
-            "bisection_lost": round(lost_share, 6)}  # fmt: skip
+    return {
+        "rack": rack_id,
+        "tier": tier,
+        "gpus_disconnected": report["gpus_disconnected"],
+        "bisection_lost": report["bisection_lost"],
+    }

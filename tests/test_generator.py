@@ -227,14 +227,6 @@ def test_hall_too_small_says_how_many_racks_fit():
     assert check(project).violations == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layout/generator.py generate(): the 'fits N racks' figure subtracts the network "
-        "slots of the *requested* (larger) cluster, so it under-counts: for 100,000 GPUs in "
-        "a 60 x 40 m hall it says 544 racks fit, but 672 racks (43,008 GPUs) lay out there"
-    ),
-)
 def test_hall_too_small_figure_is_the_most_that_fits():
     hall = (60.0, 40.0)
     with pytest.raises(GeneratorError) as caught:
@@ -281,27 +273,11 @@ def test_absurd_input_names_the_option(changes, option):
     assert str(caught.value).startswith(option), str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layout/generator.py _sizes() and generate(): `request.nic_speed_gbps or "
-        "rack.nic_speed_gbps` treats 0 as 'not given', so nic_speed_gbps=0 (CLI --nic-speed 0) "
-        "is silently replaced by the rack's 400G instead of raising a --nic-speed error"
-    ),
-)
 def test_zero_nic_speed_is_refused():
     with pytest.raises(GeneratorError, match="--nic-speed"):
         generate(ClusterRequest(gpus=1_000, nic_speed_gbps=0.0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layout/generator.py _sizes(): FabricError from plan_fabric() escapes generate() "
-        "unwrapped, so a bad --tiers / --oversubscription value raises FabricError (not the "
-        "documented GeneratorError) and its message does not name the option"
-    ),
-)
 @pytest.mark.parametrize(
     ("changes", "option"),
     [({"tiers": 5}, "--tiers"), ({"oversubscription": (0.5,)}, "--oversubscription")],
@@ -325,14 +301,6 @@ def test_qm9700_is_too_small_for_colossus():
         generate(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layout/generator.py _sizes(): plan_fabric()'s FabricError is not wrapped, so a fabric "
-        "too large for the switch (--tiers 2 for 100k, or QM9700 for 100k) is a FabricError, "
-        "not the GeneratorError generate() documents ('fabric too large')"
-    ),
-)
 @pytest.mark.parametrize(
     "changes", [{"tiers": 2}, {"network_rack_type": "net-qm9700-24"}], ids=["tiers2", "qm9700"]
 )
@@ -341,15 +309,6 @@ def test_fabric_too_large_is_a_generator_error(changes):
         generate(ClusterRequest(**({"gpus": COLOSSUS_GPUS} | changes)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "physics/fabric.py derive(): spine_down is always radix // 2, ignoring the spine "
-        "oversubscription target (spec.oversubscription[1]) the generator sized the spines "
-        "and cores with, so ClusterRequest(gpus=100_000, oversubscription=(1.0, 3.0)) fails "
-        "its own check with two fabric.radix errors (leaf-spine and spine-core ports)"
-    ),
-)
 def test_spine_oversubscription_layout_checks_clean():
     results = check(generate(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(1.0, 3.0))))
     assert results.violations == []
@@ -402,15 +361,6 @@ def test_racks_avoid_the_columns(columned):
     assert results.metrics["coherent"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layout/generator.py _candidate_slots(): a slot is kept clear of obstacles only for "
-        "half the hot aisle (0.6 m) behind its rows, but placement.service_aisle needs "
-        "rules['service_aisle_m'] = 1.2 m; with 0.6 m columns every 12 m in a 150 x 100 m "
-        "hall, 100k GPUs give 24 'rear aisle 0.90 m clear ... blocked by column' errors"
-    ),
-)
 def test_column_hall_has_no_violations(columned):
     _, _, results = columned
     assert results.violations == []
