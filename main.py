@@ -70,19 +70,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("-o", "--output", type=Path, required=True, help="project file to write")
     new.add_argument("--gpus", type=_positive_int, required=True, help="GPUs to place")
-    new.add_argument("--rack", default="colossus-hgx-h100-lc", help="GPU rack type")
-    new.add_argument("--racks-per-array", type=_positive_int, default=8, help="racks per array")
-    new.add_argument("--network-rack", default="net-sn5600-16", help="network rack type")
+    new.add_argument(
+        "--rack",
+        default="colossus-hgx-h100-lc",
+        metavar="TYPE",
+        help="GPU rack type (colossus-hgx-h100-lc)",
+    )
+    new.add_argument(
+        "--racks-per-array",
+        type=_positive_int,
+        metavar="N",
+        help="racks per array, one rail group (default: fill a leaf; 8 for Colossus)",
+    )
+    new.add_argument("--switch", metavar="TYPE", help="switch type (picks its network rack)")
+    new.add_argument("--network-rack", metavar="TYPE", help="network rack type (net-sn5600-16)")
     new.add_argument("--nic-speed", type=float, metavar="GBPS", help="NIC speed (default: rack's)")
     new.add_argument("--tiers", choices=["auto", "1", "2", "3"], default="auto")
     new.add_argument(
+        "--planes",
+        choices=["auto", "1", "2", "4", "8"],
+        default="auto",
+        help="fabric planes per NIC (auto: the fewest that hold the GPUs)",
+    )
+    new.add_argument(
         "--oversubscription",
-        type=float,
-        default=1.0,
-        metavar="R",
-        help="leaf down:up ratio (1 = non-blocking)",
+        type=_ratios,
+        default=(1.0,),
+        metavar="R[,R]",
+        help="down:up ratio of the leaf (and spine) tier; 1 = non-blocking",
     )
     new.add_argument("--hall", type=_hall, metavar="WxD", help="hall size in metres, e.g. 120x80")
+    new.add_argument("--floor", type=Path, metavar="FILE", help="take the floor of a .dclayout")
+    for aisle, default in (("cold", 1.8), ("hot", 1.2), ("cross", 2.4)):
+        new.add_argument(f"--{aisle}-aisle", type=float, default=default, metavar="M",
+                         help=f"{aisle} aisle width in metres (default {default})")  # fmt: skip
+    plant = new.add_argument_group("power and cooling types")
+    from layout.facility import FacilityChoice
+
+    for option, default in vars(FacilityChoice()).items():
+        plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
     new.add_argument("--name", default="", help="project name")
 
     commands.add_parser(
@@ -101,6 +127,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _ratios(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected ratios like 1 or 3,1, got {text!r}") from None
+    return values
+
+
 def _hall(text: str) -> tuple[float, float]:
     try:
         width, depth = (float(v) for v in text.lower().split("x"))
@@ -109,24 +143,47 @@ def _hall(text: str) -> tuple[float, float]:
     return width, depth
 
 
+def _network_rack(args: argparse.Namespace) -> str:
+    """The network rack type: as given, or the first that holds ``--switch``."""
+    from layout.catalog import default_catalog
+    from layout.errors import CoherenceError
+
+    if args.switch is None:
+        return args.network_rack or "net-sn5600-16"
+    racks = [t for t in default_catalog().of_kind("network_rack") if t.switch == args.switch]
+    if not racks:
+        switches = ", ".join(t.id for t in default_catalog().of_kind("switch"))
+        raise CoherenceError(f"--switch: no network rack holds {args.switch!r} ({switches})")
+    if args.network_rack and args.network_rack not in {t.id for t in racks}:
+        raise CoherenceError(f"--network-rack {args.network_rack} does not hold {args.switch}")
+    return args.network_rack or racks[0].id
+
+
 def run_new(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
+    from layout.facility import FacilityChoice
     from layout.generator import ClusterRequest, generate
     from physics import check
 
-    request = ClusterRequest(
-        gpus=args.gpus,
-        rack_type=args.rack,
-        racks_per_array=args.racks_per_array,
-        network_rack_type=args.network_rack,
-        nic_speed_gbps=args.nic_speed,
-        tiers=args.tiers if args.tiers == "auto" else int(args.tiers),
-        oversubscription=(args.oversubscription,),
-        hall_m=args.hall,
-        name=args.name,
-    )
     try:
+        request = ClusterRequest(
+            gpus=args.gpus,
+            rack_type=args.rack,
+            racks_per_array=args.racks_per_array,
+            network_rack_type=_network_rack(args),
+            nic_speed_gbps=args.nic_speed,
+            tiers=args.tiers if args.tiers == "auto" else int(args.tiers),
+            planes=args.planes if args.planes == "auto" else int(args.planes),
+            oversubscription=args.oversubscription,
+            hall_m=args.hall,
+            floor=dclayout.load(args.floor).floor if args.floor else None,
+            cold_aisle_m=args.cold_aisle,
+            hot_aisle_m=args.hot_aisle,
+            cross_aisle_m=args.cross_aisle,
+            facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
+            name=args.name,
+        )
         project = generate(request)
         dclayout.save(project, args.output)
     except CoherenceError as err:
@@ -142,9 +199,10 @@ def run_new(args: argparse.Namespace) -> int:
     )
     if m.get("tiers"):
         per_tier = ", ".join(f"{n:,} {t}" for t, n in m["switches_per_tier"].items())
+        planes = f" x {m['planes']} planes" if m.get("planes", 1) > 1 else ""
         print(
-            f"  fabric: {m['tiers']} tiers ({per_tier}), {m['max_switch_hops']} hops max, "
-            f"coherent: {'yes' if m['coherent'] else 'no'}"
+            f"  fabric: {m['tiers']} tiers{planes} ({per_tier} switches in all), "
+            f"{m['max_switch_hops']} hops max, coherent: {'yes' if m['coherent'] else 'no'}"
         )
     print(f"  {results.errors} error(s), {results.warnings} warning(s)")
     return EXIT_OK

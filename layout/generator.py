@@ -30,9 +30,11 @@ Power and cooling: see :mod:`layout.facility`.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -59,6 +61,10 @@ MAX_GPUS = 10_000_000
 HALL_ASPECT = 1.6
 """Width to depth of a generated hall, as in converted factories and purpose-built halls."""
 EPS = 1e-9
+DEFAULT_RACKS_PER_ARRAY = 8
+"""Colossus: 8 racks of 64 GPUs make an array of 512 GPUs."""
+PLANES = (1, 2, 4, 8)
+"""Fabric planes a NIC can be split into (each plane a fat tree at NIC speed / planes)."""
 
 
 class GeneratorError(CoherenceError):
@@ -71,11 +77,13 @@ class ClusterRequest:
 
     gpus: int
     rack_type: str = "colossus-hgx-h100-lc"
-    racks_per_array: int = 8
+    racks_per_array: int | None = None
+    """Racks per array (one rail group); None fills a leaf's down-ports (8 for Colossus)."""
     network_rack_type: str = "net-sn5600-16"
     nic_speed_gbps: float | None = None
     tiers: int | str = "auto"
     oversubscription: tuple[float, ...] = (1.0,)
+    planes: int | str = "auto"
     hall_m: tuple[float, float] | None = None
     floor: Floor | None = None
     cold_aisle_m: float = 1.8
@@ -91,10 +99,12 @@ class _Sizes:
     rack: GpuRackType
     net: NetworkRackType
     plan: FabricPlan
+    planes: int
     racks: int
     arrays: int
     arrays_per_leaf_rack: int
     leaf_racks: int
+    leaf_rack_pods: list[int]
     spines_per_pod: list[int]
     cores: int
 
@@ -103,17 +113,23 @@ class _Sizes:
         return self.rack.gpus_per_server * self.rack.nics_per_gpu
 
     @property
-    def spine_racks(self) -> list[tuple[int, int]]:
-        """(pod, switches) of each spine rack, filled pod by pod."""
+    def spine_racks(self) -> list[tuple[int, int, int]]:
+        """(plane, pod, switches) of each spine rack, filled plane by plane, pod by pod."""
         return [
-            (pod, n)
+            (plane, pod, n)
+            for plane in range(self.planes)
             for pod, count in enumerate(self.spines_per_pod)
             for n in _chunks(count, self.net.switches)
         ]
 
     @property
-    def core_racks(self) -> list[int]:
-        return _chunks(self.cores, self.net.switches)
+    def core_racks(self) -> list[tuple[int, int]]:
+        """(plane, switches) of each core rack."""
+        return [
+            (plane, n)
+            for plane in range(self.planes)
+            for n in _chunks(self.cores, self.net.switches)
+        ]
 
     @property
     def row_depth_m(self) -> float:
@@ -143,7 +159,11 @@ def _check_request(
         raise GeneratorError(
             f"--network-rack: {request.network_rack_type!r} is not a network rack type ({choices})"
         )
-    if not 1 <= request.racks_per_array <= 64:
+    if request.planes != "auto" and request.planes not in PLANES:
+        raise GeneratorError(
+            f"--planes: expected auto or one of 1, 2, 4, 8, got {request.planes!r}"
+        )
+    if request.racks_per_array is None or not 1 <= request.racks_per_array <= 64:
         raise GeneratorError(f"--racks-per-array: {request.racks_per_array} is outside 1..64")
     speed = request.nic_speed_gbps
     if speed is not None and not (math.isfinite(speed) and speed > 0):
@@ -177,15 +197,12 @@ def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None)
     rack, net = _check_request(request, catalog)
     switch = catalog[net.switch]
     speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
-    radix = switch.radix(speed)
-    if radix == 0:
-        speeds = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
-        raise GeneratorError(f"--nic-speed: {switch.name} has no {speed:g}G ports ({speeds})")
     if arrays is None:
         arrays = math.ceil(math.ceil(request.gpus / rack.gpus) / request.racks_per_array)
     racks = arrays * request.racks_per_array
     rails = rack.gpus_per_server * rack.nics_per_gpu
-    plan = _plan(request, racks * rack.gpus * rack.nics_per_gpu, radix, rails)
+    endpoints = racks * rack.gpus * rack.nics_per_gpu
+    planes, plan = _planes(request, switch, speed, endpoints, rails)
     servers_per_array = request.racks_per_array * rack.servers
     if servers_per_array > plan.leaf_down:
         most = plan.leaf_down // rack.servers
@@ -199,33 +216,61 @@ def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None)
             "leaves (one per rail) an array needs"
         )
     arrays_per_leaf_rack = net.switches // rails
-    leaves = arrays * rails
-    spines_per_pod, cores = _upper_tiers(plan, leaves)
-    return _Sizes(
-        rack,
-        net,
-        plan,
-        racks,
-        arrays,
-        arrays_per_leaf_rack,
-        math.ceil(arrays / arrays_per_leaf_rack),
-        spines_per_pod,
-        cores,
-    )
+    leaf_racks = math.ceil(arrays / arrays_per_leaf_rack)
+    leaves = [min(arrays_per_leaf_rack, arrays - k * arrays_per_leaf_rack) * rails
+              for k in range(leaf_racks)]  # fmt: skip
+    pods, spines_per_pod, cores = _upper_tiers(plan, leaves)
+    return _Sizes(rack, net, plan, planes, racks, arrays, arrays_per_leaf_rack, leaf_racks,
+                  pods, spines_per_pod, cores)  # fmt: skip
 
 
-def _upper_tiers(plan: FabricPlan, leaves: int) -> tuple[list[int], int]:
-    """Spine switches per pod and core switches for ``leaves`` leaves (whole rail groups)."""
+def _planes(
+    request: ClusterRequest, switch: Any, speed: float, endpoints: int, rails: int
+) -> tuple[int, FabricPlan]:
+    """The plane count and per-plane plan: the fewest planes whose tree holds the GPUs.
+
+    Splitting a NIC into p planes runs each plane at speed / p, where a switch
+    has p times the radix, so a 3-tier tree holds p³ times as many endpoints.
+    """
+    choices = PLANES if request.planes == "auto" else (int(request.planes),)
+    first_error: GeneratorError | None = None
+    for planes in choices:
+        radix = switch.radix(speed / planes)
+        if radix == 0:
+            if request.planes != "auto" or planes == 1:
+                speeds = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
+                option = "--planes" if planes > 1 else "--nic-speed"
+                first_error = first_error or GeneratorError(
+                    f"{option}: {switch.name} has no {speed / planes:g}G ports ({speeds})"
+                )
+            continue
+        try:
+            return planes, _plan(request, endpoints, radix, rails)
+        except GeneratorError as err:
+            first_error = first_error or err
+    assert first_error is not None
+    raise first_error
+
+
+def _upper_tiers(plan: FabricPlan, leaves: list[int]) -> tuple[list[int], list[int], int]:
+    """Pod of each leaf rack, spine switches per pod and core switches.
+
+    ``leaves`` holds the leaf switches of each leaf rack. A pod takes whole leaf
+    racks up to ``spine_down`` leaves (one down-port of each of its spines per
+    leaf), so a rack's leaves share their spines.
+    """
     if plan.tiers == 1:
-        return [], 0
+        return [0] * len(leaves), [], 0
     if plan.tiers == 2:
-        return [math.ceil(leaves * plan.leaf_up / plan.radix)], 0
-    per_pod = plan.spine_down
-    spines = [
-        math.ceil(min(per_pod, leaves - start) * plan.leaf_up / plan.spine_down)
-        for start in range(0, leaves, per_pod)
-    ]
-    return spines, math.ceil(sum(spines) * plan.spine_up / plan.radix)
+        return [0] * len(leaves), [math.ceil(sum(leaves) * plan.leaf_up / plan.radix)], 0
+    pods, in_pod = [], [0]
+    for n in leaves:
+        if in_pod[-1] and in_pod[-1] + n > plan.spine_down:
+            in_pod.append(0)
+        in_pod[-1] += n
+        pods.append(len(in_pod) - 1)
+    spines = [math.ceil(n * plan.leaf_up / plan.spine_down) for n in in_pod]
+    return pods, spines, math.ceil(sum(spines) * plan.spine_up / plan.radix)
 
 
 @dataclass(frozen=True)
@@ -238,7 +283,7 @@ class _Geometry:
 
 def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
     racks_per_segment = s.arrays_per_leaf_rack * request.racks_per_array
-    segment_w = racks_per_segment * s.rack.footprint.width_m + s.net.footprint.width_m
+    segment_w = racks_per_segment * s.rack.footprint.width_m + s.planes * s.net.footprint.width_m
     slot_h = 2 * s.row_depth_m + request.cold_aisle_m
     return _Geometry(
         segment_w, slot_h, segment_w + request.cross_aisle_m, slot_h + request.hot_aisle_m
@@ -273,7 +318,7 @@ class _Cooling:
 def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
     types = request.facility.types(catalog)
     crah, cdu = types["crah"], types["cdu"]
-    network_racks = s.leaf_racks + len(s.spine_racks) + len(s.core_racks)
+    network_racks = s.leaf_racks * s.planes + len(s.spine_racks) + len(s.core_racks)
     air_kw = s.racks * air_heat_kw(s.rack, catalog) + network_racks * air_heat_kw(s.net, catalog)
     units = [(crah.id, crah.footprint.width_m)] * crah_count(air_kw, crah)
     cdus = 0
@@ -376,9 +421,24 @@ def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
     return _auto_hall(request, g, slots)
 
 
+def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
+    """The request with its automatic choices made: racks per array fill a leaf."""
+    if request.racks_per_array is not None:
+        return request
+    rack, _ = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
+    try:
+        probe = _sizes(dataclasses.replace(request, racks_per_array=1), catalog)
+    except GeneratorError:
+        # Cannot be laid out at all; let the usual array size report why, in its figures.
+        return dataclasses.replace(request, racks_per_array=DEFAULT_RACKS_PER_ARRAY)
+    per_array = max(1, min(64, probe.plan.leaf_down // rack.servers))
+    return dataclasses.replace(request, racks_per_array=per_array)
+
+
 def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project:
     """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot."""
     catalog = catalog if catalog is not None else default_catalog()
+    request = _resolved(request, catalog)
     try:
         request.facility.types(catalog)
     except FacilityError as err:
@@ -416,6 +476,7 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
         nic_speed_gbps=float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
         nics_per_gpu=sizes.rack.nics_per_gpu,
         oversubscription=list(request.oversubscription),
+        planes=sizes.planes,
         rails=sizes.rack.gpus_per_server,
         assignments=layout.assignments,
     )
@@ -512,26 +573,35 @@ class _Layout:
             arrays_left -= arrays_here
             left = math.ceil(arrays_here / 2) * per_array
             right = arrays_here * per_array - left
+            leaves_w = s.planes * net_w
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
-            xs += [x0 + left * rack_w + net_w + rack_w * (k + 0.5) for k in range(right)]
+            xs += [x0 + left * rack_w + leaves_w + rack_w * (k + 0.5) for k in range(right)]
             racks = [self._item("R", s.rack.id, x, y, rotation, "GPU rack") for x in xs]
-            first_leaf = self.counts.get("L", 0) * s.arrays_per_leaf_rack * s.rails
-            pod = first_leaf // s.plan.spine_down if s.plan.tiers == 3 else 0
-            props: dict[str, object] = {"tier": "leaf", "pod": pod}
-            if arrays_here * s.rails < s.net.switches:
-                props["switches"] = arrays_here * s.rails
-            leaf = self._item(
-                "L", s.net.id, x0 + left * rack_w + net_w / 2, y, rotation, "Leaf rack", props
-            )
-            self.assignments[leaf.id] = [r.id for r in racks]
-            members = [*racks[:left], leaf, *racks[left:]]
+            pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
+            leaves = []
+            for plane in range(s.planes):
+                props: dict[str, object] = {"tier": "leaf", "pod": pod}
+                if s.planes > 1:
+                    props["plane"] = plane
+                if arrays_here * s.rails < s.net.switches:
+                    props["switches"] = arrays_here * s.rails
+                x = x0 + left * rack_w + net_w * (plane + 0.5)
+                leaf = self._item("L", s.net.id, x, y, rotation, "Leaf rack", props)
+                self.assignments[leaf.id] = [r.id for r in racks]
+                leaves.append(leaf)
+            members = [*racks[:left], *leaves, *racks[left:]]
             self.consumers.extend(members)
-            self._row(members, x0, x0 + len(xs) * rack_w + net_w, y, rotation)
+            self._row(members, x0, x0 + len(xs) * rack_w + leaves_w, y, rotation)
 
     def place_network(self, slots: np.ndarray) -> None:
         s, net_w = self.s, self.s.net.footprint.width_m
-        racks = [("S", "Spine rack", {"tier": "spine", "pod": pod}, n) for pod, n in s.spine_racks]
-        racks += [("C", "Core rack", {"tier": "core"}, n) for n in s.core_racks]
+
+        def props(tier: str, plane: int) -> dict[str, object]:
+            return {"tier": tier} | ({"plane": plane} if s.planes > 1 else {})
+
+        racks = [("S", "Spine rack", props("spine", p) | {"pod": pod}, n)
+                 for p, pod, n in s.spine_racks]  # fmt: skip
+        racks += [("C", "Core rack", props("core", p), n) for p, n in s.core_racks]
         per_row = _fits(self.g.segment_w, net_w)
         for x0, y, rotation in self._row_positions(slots):
             here, racks = racks[:per_row], racks[per_row:]

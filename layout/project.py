@@ -50,6 +50,8 @@ class FabricSpec(_Section):
     nic_speed_gbps: Annotated[float, Field(gt=0)] | None = None
     nics_per_gpu: Annotated[int, Field(ge=1, le=16)] = 1
     oversubscription: list[Annotated[float, Field(ge=1, le=64)]] = [1.0]
+    planes: Literal[1, 2, 4, 8] = 1
+    """Each NIC split into this many planes, each a fat tree at NIC speed / planes."""
     rails: Annotated[int, Field(ge=1, le=64)] | None = None
     assignments: dict[ItemRef, list[ItemRef]] = {}
     """Network rack id -> ids of the GPU racks it serves."""

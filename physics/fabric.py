@@ -89,6 +89,9 @@ class DerivedFabric:
     """Installed switches per item row (0 for anything but network racks)."""
     links: dict[str, LinkBundles]
     unassigned: list[str]
+    plane_of: np.ndarray
+    """The plane of each network rack, by item row (0 for everything else)."""
+    planes: int
 
     @property
     def max_hops(self) -> int:
@@ -122,22 +125,11 @@ def derive(project: Project) -> DerivedFabric | None:
     switch = project.catalog.get(spec.switch_type)
     if switch is None or switch.kind != "switch":
         return None
-    radix = switch.radix(spec.nic_speed_gbps)
+    radix = switch.radix(spec.nic_speed_gbps / spec.planes)
     items = project.items
     n = len(items)
     kinds = project.kinds()
-    switch_rows: dict[str, list[int]] = {t: [] for t in TIERS}
-    switches_in = np.zeros(n, np.int64)
-    pods = np.zeros(n, np.int64)
-    for row in np.flatnonzero(kinds == "network_rack"):
-        props = items.item_at(row).properties
-        tier = props.get("tier")
-        if tier in switch_rows:
-            switch_rows[str(tier)].append(int(row))
-            switches_in[row] = installed_switches(project, int(row))
-            pod = props.get("pod", 0)
-            pods[row] = pod if isinstance(pod, int) and not isinstance(pod, bool) else 0
-    rows_by_tier = {t: np.asarray(r, dtype=np.intp) for t, r in switch_rows.items()}
+    rows_by_tier, switches_in, pods, plane_of = _network_racks(project, kinds)
     tiers = 3 if len(rows_by_tier["core"]) else 2 if len(rows_by_tier["spine"]) else 1
     ratios = [*spec.oversubscription, 1.0, 1.0]
     leaf_down, leaf_up = split_ports(radix, ratios[0]) if tiers > 1 else (radix, 0)
@@ -148,16 +140,20 @@ def derive(project: Project) -> DerivedFabric | None:
     gpu_ports = gpu_ports * spec.nics_per_gpu
     is_gpu_rack = kinds == "gpu_rack"
     gpu_ports[~is_gpu_rack] = 0
-    served = np.zeros(n, bool)
+    planes = spec.planes
+    served = np.zeros((planes, n), bool)
     a: list[int] = []
     b: list[int] = []
     for leaf_id, racks in sorted(spec.assignments.items()):
         if leaf_id not in items:
             continue
         leaf_row = items.row(leaf_id)
+        plane = int(plane_of[leaf_row])
+        if plane >= planes:
+            continue
         rows = [items.row(r) for r in racks if r in items]
-        rows = [r for r in rows if is_gpu_rack[r] and not served[r]]
-        served[rows] = True
+        rows = [r for r in rows if is_gpu_rack[r] and not served[plane, r]]
+        served[plane, rows] = True
         a.extend(rows)
         b.extend([leaf_row] * len(rows))
     a_arr, b_arr = np.asarray(a, np.intp), np.asarray(b, np.intp)
@@ -167,36 +163,57 @@ def derive(project: Project) -> DerivedFabric | None:
     links["spine-core"] = LinkBundles.empty()
     if tiers > 1:
         parts = []
-        for pod in np.unique(pods[leaves]):
-            pod_spines = spines[pods[spines] == pod] if tiers == 3 else spines
-            pod_leaves = leaves[pods[leaves] == pod]
+        # Pods only group leaves with spines in a 3-tier tree; planes never mix.
+        leaf_group = plane_of[leaves] * 1_000_000 + (pods[leaves] if tiers == 3 else 0)
+        spine_group = plane_of[spines] * 1_000_000 + (pods[spines] if tiers == 3 else 0)
+        for group in np.unique(leaf_group):
+            pod_spines = spines[spine_group == group]
+            pod_leaves = leaves[leaf_group == group]
             parts.append(
-                _spread_uplinks(
-                    pod_leaves,
-                    switches_in[pod_leaves] * leaf_up,
-                    pod_spines,
-                    switches_in[pod_spines] * spine_down,
-                )
-            )
+                _spread_uplinks(pod_leaves, switches_in[pod_leaves] * leaf_up,
+                                pod_spines, switches_in[pod_spines] * spine_down)
+            )  # fmt: skip
         links["leaf-spine"] = _concat(parts)
     if tiers == 3:
-        links["spine-core"] = _spread_uplinks(
-            spines, switches_in[spines] * spine_up, cores, switches_in[cores] * radix
-        )
-    unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served)]
+        parts = []
+        for plane in np.unique(plane_of[spines]):
+            plane_spines = spines[plane_of[spines] == plane]
+            plane_cores = cores[plane_of[cores] == plane]
+            parts.append(
+                _spread_uplinks(plane_spines, switches_in[plane_spines] * spine_up,
+                                plane_cores, switches_in[plane_cores] * radix)
+            )  # fmt: skip
+        links["spine-core"] = _concat(parts)
+    unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served.all(axis=0))]
     return DerivedFabric(
-        radix,
-        tiers,
-        leaf_down,
-        leaf_up,
-        spine_down,
-        spine_up,
-        gpu_ports,
-        rows_by_tier,
-        switches_in,
-        links,
-        unassigned,
-    )
+        radix, tiers, leaf_down, leaf_up, spine_down, spine_up, gpu_ports, rows_by_tier,
+        switches_in, links, unassigned, plane_of, planes,
+    )  # fmt: skip
+
+
+def _network_racks(
+    project: Project, kinds: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of network racks by tier, and installed switches, pod and plane by row."""
+    n = len(project.items)
+    switch_rows: dict[str, list[int]] = {t: [] for t in TIERS}
+    switches_in = np.zeros(n, np.int64)
+    pods = np.zeros(n, np.int64)
+    plane_of = np.zeros(n, np.int64)
+    for row in np.flatnonzero(kinds == "network_rack"):
+        props = project.items.properties_at(row)
+        tier = props.get("tier")
+        if tier in switch_rows:
+            switch_rows[str(tier)].append(int(row))
+            switches_in[row] = installed_switches(project, int(row))
+            pods[row] = _whole(props.get("pod", 0))
+            plane_of[row] = _whole(props.get("plane", 0))
+    rows = {t: np.asarray(r, dtype=np.intp) for t, r in switch_rows.items()}
+    return rows, switches_in, pods, plane_of
+
+
+def _whole(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _spread_uplinks(
@@ -238,23 +255,32 @@ def _concat(parts: Iterable[LinkBundles]) -> LinkBundles:
 
 
 def cut_off_rows(fabric: DerivedFabric, n_rows: int, removed: Iterable[int] = ()) -> np.ndarray:
-    """GPU rack rows not in the fabric's main domain (the component with most GPUs)."""
+    """GPU rack rows missing from the main domain (the component with most GPUs) of a plane."""
     removed = np.asarray(list(removed), dtype=np.intp)
-    a = np.concatenate([bundle.a for bundle in fabric.links.values()])
-    b = np.concatenate([bundle.b for bundle in fabric.links.values()])
-    if len(removed):
-        keep = ~(np.isin(a, removed) | np.isin(b, removed))
-        a, b = a[keep], b[keep]
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rows, n_rows))
-    _, label = connected_components(graph, directed=False)
     gpu_rows = np.flatnonzero(fabric.gpu_ports > 0)
     if len(removed):
         gpu_rows = gpu_rows[~np.isin(gpu_rows, removed)]
     if len(gpu_rows) == 0:
         return gpu_rows
-    weight = np.bincount(label[gpu_rows], weights=fabric.gpu_ports[gpu_rows])
-    main = int(np.argmax(weight))
-    return gpu_rows[label[gpu_rows] != main]
+    cut = np.zeros(n_rows, bool)
+    network_end = {"gpu-leaf": "b", "leaf-spine": "a", "spine-core": "a"}
+    for plane in range(fabric.planes):
+        a_parts, b_parts = [], []
+        for tier, bundle in fabric.links.items():
+            ends = bundle.b if network_end[tier] == "b" else bundle.a
+            mine = fabric.plane_of[ends] == plane
+            a_parts.append(bundle.a[mine])
+            b_parts.append(bundle.b[mine])
+        a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+        if len(removed):
+            keep = ~(np.isin(a, removed) | np.isin(b, removed))
+            a, b = a[keep], b[keep]
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_rows, n_rows))
+        _, label = connected_components(graph, directed=False)
+        weight = np.bincount(label[gpu_rows], weights=fabric.gpu_ports[gpu_rows])
+        main = int(np.argmax(weight))
+        cut[gpu_rows[label[gpu_rows] != main]] = True
+    return np.flatnonzero(cut)
 
 
 class _FabricView:
@@ -314,6 +340,7 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if fabric.radix >= 2 else 0
     return {
         "servers": servers,
+        "planes": fabric.planes,
         "tiers": fabric.tiers,
         "switches_per_tier": {t: fabric.switches[t] for t in TIERS[: fabric.tiers]},
         "links_per_tier": {t: fabric.links[t].total for t in LINK_TIERS[: fabric.tiers]},
@@ -368,7 +395,8 @@ def radix(context: CheckContext) -> Iterator[Violation]:
     project = context.project
     spec = project.fabric
     if fabric.radix < 2:
-        yield provider.violation(f"{spec.switch_type} has no {spec.nic_speed_gbps:g}G ports")
+        speed = spec.nic_speed_gbps / spec.planes
+        yield provider.violation(f"{spec.switch_type} has no {speed:g}G ports")
         return
     ids = project.items.ids
     for rows in fabric.switch_rows.values():
@@ -402,8 +430,8 @@ def capacity(context: CheckContext) -> Iterator[Violation]:
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio)
     if fabric.endpoints > largest:
         yield context.provider("fabric.capacity").violation(
-            f"{fabric.endpoints:,} GPU ports exceed the {largest:,} a {fabric.tiers}-tier fabric "
-            f"of radix {fabric.radix} holds"
+            f"{fabric.endpoints:,} GPU ports per plane exceed the {largest:,} a "
+            f"{fabric.tiers}-tier fabric of radix {fabric.radix} holds"
         )
 
 

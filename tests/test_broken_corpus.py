@@ -127,7 +127,12 @@ def _run_check(path: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     return subprocess.run(
         [sys.executable, "main.py", "check", str(path)],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 

@@ -30,8 +30,15 @@ GPU_RACK = "colossus-hgx-h100-lc"
 
 ITEMS = [
     Item("R1", GPU_RACK, 3.0, 4.2, 0.0, "Row A rack 1", {"row": "A", "slot": 1}),
-    Item("R2", GPU_RACK, 3.6, 4.2, 180.0, "Row A rack 2",
-         {"row": "A", "slot": 2, "hot": True, "cap_kw": 72.5, "note": None}),
+    Item(
+        "R2",
+        GPU_RACK,
+        3.6,
+        4.2,
+        180.0,
+        "Row A rack 2",
+        {"row": "A", "slot": 2, "hot": True, "cap_kw": 72.5, "note": None},
+    ),
     Item("R10", GPU_RACK, 9.0, 4.2, 90.0, "Row B rack 10", {"row": "B"}),
     Item("N1", "net-sn5600-16", 12.0, 9.0, 270.0, "Spine 1"),
     Item("P1", "busway-415v-60a", 6.0, 2.0, 0.0, "Busway A"),
@@ -64,8 +71,13 @@ def build_project(order: list[str] | None = None) -> Project:
         items=items,
         rules=Rules({"service_aisle_m": 1.5, "overlap_tolerance_m2": 0.001}),
         fabric=FabricSpec(
-            tiers=2, switch_type="sn5600", nic_speed_gbps=400.0, nics_per_gpu=1,
-            oversubscription=[1.0, 2.0], rails=8, assignments={"N1": ["R1", "R2", "R10"]},
+            tiers=2,
+            switch_type="sn5600",
+            nic_speed_gbps=400.0,
+            nics_per_gpu=1,
+            oversubscription=[1.0, 2.0],
+            rails=8,
+            assignments={"N1": ["R1", "R2", "R10"]},
         ),
         power=PowerPlan(
             feeds={"R1": Feed(a="P1", b="P2"), "R2": Feed(a="P1", b="P2")},
@@ -111,16 +123,20 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     assert loaded.floor.outline.equals(project.floor.outline)
     assert len(loaded.floor.outline.interiors) == 1
     assert [(o.id, o.kind) for o in loaded.floor.obstacles] == [
-        ("C1", "column"), ("W1", "wall"), ("K1", "keepout")]
-    assert all(a.polygon.equals(b.polygon)
-               for a, b in zip(loaded.floor.obstacles, project.floor.obstacles, strict=True))
+        ("C1", "column"),
+        ("W1", "wall"),
+        ("K1", "keepout"),
+    ]
+    assert all(
+        a.polygon.equals(b.polygon)
+        for a, b in zip(loaded.floor.obstacles, project.floor.obstacles, strict=True)
+    )
     assert loaded.floor.tile_m == 0.6
     assert loaded.floor.underlay == "plans/hall-b.dxf"
     assert {i.id: i for i in loaded.items} == {i.id: i for i in ITEMS}
     r2 = loaded.items.get("R2")
     assert (r2.rotation, r2.name) == (180.0, "Row A rack 2")
-    assert dict(r2.properties) == {"cap_kw": 72.5, "hot": True, "note": None, "row": "A",
-                                   "slot": 2}
+    assert dict(r2.properties) == {"cap_kw": 72.5, "hot": True, "note": None, "row": "A", "slot": 2}
     assert loaded.rules.overrides == {"service_aisle_m": 1.5, "overlap_tolerance_m2": 0.001}
     assert loaded.rules["service_aisle_m"] == 1.5
     assert loaded.fabric == project.fabric
@@ -189,8 +205,10 @@ def test_save_into_a_missing_folder_raises_project_file_error(folder: Path) -> N
     assert _files(folder) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="needs POSIX permissions that bind (root writes anywhere)")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="needs POSIX permissions that bind (root writes anywhere)",
+)
 def test_save_into_a_read_only_folder_keeps_the_existing_file(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -306,17 +324,39 @@ ALL_PATHS = _paths(BASE_DATA)[1:]
 TOP_PATHS = [p for p in ALL_PATHS if len(p) == 1]
 LEAF_PATHS = [p for p in ALL_PATHS if not isinstance(_get(BASE_DATA, p), (dict, list))]
 KEY_PATHS = [p for p in ALL_PATHS if isinstance(_get(BASE_DATA, p[:-1]), dict)]
-SPECIAL_NUMBERS = [0, -1, 1, 2**31, 2**63, 10**12, -(10**12), 10**400, -(10**400),
-                   1e308, -1e308, 5e-324, 1e-9, 0.5, -0.0, 360, 100_000.1]
+SPECIAL_NUMBERS = [
+    0,
+    -1,
+    1,
+    2**31,
+    2**63,
+    10**12,
+    -(10**12),
+    10**400,
+    -(10**400),
+    1e308,
+    -1e308,
+    5e-324,
+    1e-9,
+    0.5,
+    -0.0,
+    360,
+    100_000.1,
+]
 
-numbers = st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
-    SPECIAL_NUMBERS)
+numbers = (
+    st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(SPECIAL_NUMBERS)
+)
 texts = st.text(max_size=12) | st.sampled_from(
-    ["", "abc", "R1", "R2", GPU_RACK, "sn5600", "column", "auto", "é ☃ \x00", "x" * 300])
+    ["", "abc", "R1", "R2", GPU_RACK, "sn5600", "column", "auto", "é ☃ \x00", "x" * 300]
+)
 json_values = st.recursive(
     st.none() | st.booleans() | numbers | texts,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=8,
 )
 

@@ -294,15 +294,40 @@ def test_two_tiers_forced_for_colossus_names_their_limit():
     assert "100,352" in str(caught.value)
 
 
-def test_qm9700_is_too_small_for_colossus():
+def test_qm9700_is_too_small_for_colossus_on_one_plane():
     # QM9700: 64 × 400G, so 3 tiers hold at most 64³/4 = 65,536 GPUs.
     assert default_catalog()["qm9700"].radix(400) == 64
     with pytest.raises(CoherenceError, match="65,536"):
-        generate(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24"))
+        generate(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24", planes=1))
+
+
+def test_two_planes_hold_colossus_on_qm9700():
+    # Split into 2 planes of 200G, a QM9700 has 128 ports: 128³/4 = 524,288 per plane.
+    project = generate(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24"))
+    assert project.fabric.planes == 2
+    results = check(project)
+    assert results.violations == []
+    m = results.metrics
+    assert m["planes"] == 2
+    assert m["coherent"] is True
+    # Every GPU has one link into each plane.
+    assert m["links_per_tier"]["gpu-leaf"] == 2 * m["gpus"]
+    assert m["largest_fabric_gpus"] == 128**3 // 4
+
+
+def test_a_million_gpus_use_two_planes_of_the_default_switch():
+    # SN5600 at 400G holds 128³/4 = 524,288 GPUs; at 200G (2 planes) 256³/4 = 4,194,304.
+    project = generate(ClusterRequest(gpus=1_000_000, racks_per_array=16))
+    assert project.fabric.planes == 2
+    results = check(project)
+    assert results.metrics["coherent"] is True, results.violations[:3]
+    assert results.violations == []
 
 
 @pytest.mark.parametrize(
-    "changes", [{"tiers": 2}, {"network_rack_type": "net-qm9700-24"}], ids=["tiers2", "qm9700"]
+    "changes",
+    [{"tiers": 2}, {"network_rack_type": "net-qm9700-24", "planes": 1}],
+    ids=["tiers2", "qm9700"],
 )
 def test_fabric_too_large_is_a_generator_error(changes):
     with pytest.raises(GeneratorError):
@@ -316,7 +341,8 @@ def test_spine_oversubscription_layout_checks_clean():
 
 def test_leaf_oversubscription_layout_checks_clean():
     # 3:1 leaves: 96 down, 32 up per leaf, so half the non-blocking spines/cores' links.
-    results = check(generate(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(3.0,))))
+    request = ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(3.0,), racks_per_array=8)
+    results = check(generate(request))
     assert results.violations == []
     assert results.metrics["links_per_tier"]["leaf-spine"] == 1_568 * 32
 
@@ -413,3 +439,17 @@ def test_cli_new_reports_a_bad_option_in_one_line(tmp_path):
     assert "--rack" in made.stderr
     assert "Traceback" not in made.stderr
     assert not (tmp_path / "x.dclayout").exists()
+
+
+def test_arrays_fill_a_leaf_by_default():
+    # k = 128 at 400G: a non-blocking leaf has 64 down-ports = 8 servers × 8 racks;
+    # at 3:1 it has 96 = 12 racks; split into 2 planes of 200G (k = 256) it has 128 = 16 racks.
+    def per_array(**changes):
+        project = generate(ClusterRequest(**({"gpus": 20_000} | changes)))
+        leaf, racks = next(iter(project.fabric.assignments.items()))
+        # One leaf per rail (8) per array; the first leaf rack is full.
+        return len(racks) * 8 // project.catalog[project.items.get(leaf).type_id].switches
+
+    assert per_array() == 8
+    assert per_array(oversubscription=(3.0,)) == 12
+    assert per_array(planes=2) == 16
