@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, help="the .dclayout project file")
     check.add_argument("--json", action="store_true", help="print machine-readable JSON")
     check.add_argument(
+        "--fail",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="what-if: fail this unit (repeatable) and report what is lost",
+    )
+    check.add_argument(
         "--disable",
         metavar="RULE",
         action="append",
@@ -281,14 +288,41 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"coherence check: error: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
     results = check(project, disabled=args.disable)
+    what_if = None
+    if args.fail:
+        from physics.whatif import fail
+
+        try:
+            what_if = fail(project, args.fail)
+        except CoherenceError as err:
+            print(f"coherence check: error: {err}", file=sys.stderr)
+            return EXIT_UNREADABLE
     if args.json:
-        json.dump(
-            results_to_json(str(args.file), results), sys.stdout, indent=1, ensure_ascii=False
-        )
+        document = results_to_json(str(args.file), results)
+        if what_if is not None:
+            document["what_if"] = what_if
+        json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
         _print_check(str(args.file), results)
+        if what_if is not None:
+            _print_what_if(what_if)
     return EXIT_ERRORS if results.errors else EXIT_OK
+
+
+def _print_what_if(report: dict[str, Any]) -> None:
+    print(f"what if {', '.join(report['failed'])} fail(s):")
+    fabric = report.get("fabric")
+    if fabric:
+        cut = fabric["racks_disconnected"]
+        shown = ", ".join(cut[:5]) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
+        print(
+            f"  fabric: {fabric['gpus_disconnected']:,} GPU ports cut off"
+            + (f" ({shown})" if cut else "")
+            + f"; {fabric['bisection_lost']:.1%} of switch-to-switch links lost"
+        )
+    if len(report) == 1:
+        print("  nothing the solvers model depends on it")
 
 
 def run_rules() -> int:

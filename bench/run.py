@@ -2,20 +2,25 @@
 
 Usage::
 
-    python3 bench/run.py                      # 100,000 and 1,000,000 GPUs
-    python3 bench/run.py --quick              # 100,000 GPUs only
-    python3 bench/run.py --scales 20000,100000
+    python3 bench/run.py                          # 100,000 GPUs
+    python3 bench/run.py --gpus 100000,1000000    # each scale in its own process
+    python3 bench/run.py --gpus 100000 --json     # the figures as JSON
 
 For each scale, in a fresh process (so peak memory is that scale's own):
-generate (``main.py new``'s layout + fabric + assignments), a full check,
-a re-check after moving one GPU rack with :class:`layout.commands.MoveItems`,
-save, load, the file's size and the peak resident memory (``ru_maxrss``).
-Sub-second steps are timed best of 3 with :func:`time.perf_counter`.
+generate (``main.py new``'s layout + fabric + assignments + plant), a full
+check, a re-check after moving one GPU rack with
+:class:`layout.commands.MoveItems`, save, load, the file's size and the peak
+resident memory (``ru_maxrss``). Sub-second steps are timed best of 3 with
+:func:`time.perf_counter`.
 
-Fabric choice: the default request (Colossus rack, SN5600 at 400G, 8-rack
-arrays) holds at most 128³/4 = 524,288 GPUs. Larger scales run the SN5600 at
-200G (256 ports, 256³/4 = 4,194,304 GPUs) with 16-rack arrays, so an array of
-128 servers fills a leaf's 128 down-ports; the table says which was used.
+Baseline: the same coherence questions (one domain? hop diameter?) answered
+the straightforward way, with networkx on a graph of every GPU and every
+switch: ``is_connected`` plus a breadth-first search from every GPU. The
+searches are timed on a sample of GPUs and extrapolated to all of them; the
+ratio to our fabric derivation and connectivity check is printed.
+
+The default request (Colossus rack, SN5600) picks its own fabric planes: one
+plane at 400G holds 128³/4 = 524,288 GPUs, so 1M GPUs run two planes at 200G.
 """
 
 from __future__ import annotations
@@ -44,7 +49,6 @@ BUDGETS: dict[str, tuple[float, float]] = {
     "load": (1.0, 10.0),
     "peak_mb": (1024.0, 4096.0),
 }
-DEFAULT_MAX_GPUS = 524_288  # SN5600 at 400G, 3 tiers: 128³/4
 BEST_OF = 3
 SUB_SECOND = 1.0
 
@@ -65,17 +69,86 @@ def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
 def _request(gpus: int) -> Any:
     from layout.generator import ClusterRequest
 
-    if gpus <= DEFAULT_MAX_GPUS:
-        return ClusterRequest(gpus=gpus)
-    return ClusterRequest(gpus=gpus, nic_speed_gbps=200.0, racks_per_array=16)
+    return ClusterRequest(gpus=gpus)
 
 
-def _describe(request: Any) -> str:
-    speed = f"{request.nic_speed_gbps:g}G" if request.nic_speed_gbps else "rack's NIC speed"
+def _describe(project: Any) -> str:
+    spec = project.fabric
+    racks = next(iter(spec.assignments.values()), [])
     return (
-        f"{request.rack_type}, {request.network_rack_type} at {speed}, "
-        f"{request.racks_per_array} racks/array"
+        f"{project.catalog[project.items.type_ids[0]].id}, {spec.switch_type} at "
+        f"{spec.nic_speed_gbps / spec.planes:g}G x {spec.planes} plane(s), "
+        f"{len(racks)} racks per leaf rack"
     )
+
+
+SAMPLE_SEARCHES = 8
+
+
+def networkx_baseline(project: Any) -> dict[str, float]:
+    """Connectivity and hop diameter by graph search over every GPU and switch."""
+    import networkx as nx
+    import numpy as np
+
+    from physics.fabric import derive
+
+    fabric = derive(project)
+    started = time.perf_counter()
+    graph = nx.Graph()
+    first_switch: dict[int, int] = {}
+    next_node = 0
+    for row in np.flatnonzero(fabric.switches_in):
+        first_switch[int(row)] = next_node
+        next_node += int(fabric.switches_in[row])
+    gpu_node = next_node
+    gpus = []
+    to_leaf = fabric.links["gpu-leaf"]
+    for b, count in zip(to_leaf.b, to_leaf.count, strict=True):
+        n_leaf = int(fabric.switches_in[b])
+        for k in range(int(count)):
+            # Rail-optimized: GPU k of the rack lands on leaf k mod the rack's leaves.
+            graph.add_edge(gpu_node, first_switch[int(b)] + k % n_leaf)
+            gpus.append(gpu_node)
+            gpu_node += 1
+    for tier in ("leaf-spine", "spine-core"):
+        bundle = fabric.links[tier]
+        for a, b, count in zip(bundle.a, bundle.b, bundle.count, strict=True):
+            na, nb = int(fabric.switches_in[a]), int(fabric.switches_in[b])
+            for k in range(int(count)):
+                graph.add_edge(first_switch[int(a)] + k % na, first_switch[int(b)] + (k // na) % nb)
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    connected = nx.is_connected(graph)
+    connectivity = time.perf_counter() - started
+    step = max(1, len(gpus) // SAMPLE_SEARCHES)
+    sample = gpus[::step][:SAMPLE_SEARCHES]
+    started = time.perf_counter()
+    diameter = 0
+    for source in sample:
+        lengths = nx.single_source_shortest_path_length(graph, source)
+        diameter = max(diameter, *lengths.values())
+    per_search = (time.perf_counter() - started) / len(sample)
+    return {
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+        "build_s": built,
+        "connected": connected,
+        "connectivity_s": connectivity,
+        "search_s": per_search,
+        "all_searches_s": per_search * len(gpus),
+        # A GPU-to-GPU path of e edges passes e - 1 switches.
+        "hop_diameter_sampled": diameter - 1,
+        "total_s": built + connectivity + per_search * len(gpus),
+    }
+
+
+def ours(project: Any) -> float:
+    """Our answer to the same questions: derive the fabric and find cut-off racks."""
+    from physics.fabric import cut_off_rows, derive
+
+    fabric = derive(project)
+    cut_off_rows(fabric, len(project.items))
+    return fabric.max_hops
 
 
 def _one_rack_move(project: Any) -> Any:
@@ -98,8 +171,9 @@ def measure(gpus: int) -> dict[str, Any]:
     from physics import check
 
     request = _request(gpus)
-    out: dict[str, Any] = {"gpus_requested": gpus, "request": _describe(request)}
+    out: dict[str, Any] = {"gpus_requested": gpus}
     out["new"], project = _timed(lambda: generate(request))
+    out["request"] = _describe(project)
     out["check"], results = _timed(lambda: check(project))
     m = results.metrics
     out |= {
@@ -123,8 +197,10 @@ def measure(gpus: int) -> dict[str, Any]:
         out["file_mb"] = path.stat().st_size / 2**20
         out["load"], loaded = _timed(lambda: dclayout.load(path))
         out["load_items_match"] = len(loaded.items) == len(project.items)
-    # Linux reports ru_maxrss in kilobytes.
+    # Linux reports ru_maxrss in kilobytes; taken before the baseline's big graph.
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["ours_s"], out["ours_max_hops"] = _timed(lambda: ours(project))
+    out["networkx"] = networkx_baseline(project)
     return out
 
 
@@ -184,6 +260,21 @@ def report(figures: dict[str, Any]) -> str:
         f"every rule on every item ({share:.0%} of a full check; "
         f"{figures['recheck_violations']} violation(s) after the move)"
     )
+    base = figures["networkx"]
+    lines.append(
+        f"  coherence by networkx over {base['nodes']:,} GPUs and switches, "
+        f"{base['edges']:,} links: build {_seconds(base['build_s'])}, is_connected "
+        f"{_seconds(base['connectivity_s'])}, one search {_seconds(base['search_s'])} x every "
+        f"GPU = {_seconds(base['all_searches_s'])} (extrapolated from {SAMPLE_SEARCHES})"
+    )
+    connectivity_only = base["build_s"] + base["connectivity_s"]
+    lines.append(
+        f"  ours (derive + connectivity): {_seconds(figures['ours_s'])}; networkx takes "
+        f"{connectivity_only / figures['ours_s']:,.0f}x as long for connectivity alone and "
+        f"{base['total_s'] / figures['ours_s']:,.0f}x with the hop diameter; "
+        f"hop diameter {figures['ours_max_hops']} switches (sampled search: "
+        f"{base['hop_diameter_sampled']})"
+    )
     if not figures["load_items_match"]:
         lines.append("  WARNING: the loaded project has a different item count")
     return "\n".join(lines)
@@ -222,12 +313,13 @@ def _scales(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--scales",
+        "--gpus",
         type=_scales,
-        default=[100_000, 1_000_000],
-        help="comma-separated GPU counts (default 100000,1000000)",
+        default=[100_000],
+        metavar="N[,N]",
+        help="GPU counts, comma-separated (default 100000)",
     )
-    parser.add_argument("--quick", action="store_true", help="100,000 GPUs only")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds allowed per scale (default 600)"
     )
@@ -238,20 +330,19 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(measure(args.single), sys.stdout)
         return 0
 
-    scales = [100_000] if args.quick else args.scales
+    results = {gpus: _run_child(gpus, args.timeout) for gpus in args.gpus}
+    failed = any(isinstance(figures, str) for figures in results.values())
+    if args.json:
+        json.dump({str(k): v for k, v in results.items()}, sys.stdout, indent=1)
+        print()
+        return 1 if failed else 0
     print(
         "Coherence bench: budgets from DESIGN.md 'Scale and speed' (100k column up to "
         "100,000 GPUs, 1M column up to 1,000,000); sub-second steps best of 3."
     )
-    failed = False
-    for gpus in scales:
+    for figures in results.values():
         print()
-        figures = _run_child(gpus, args.timeout)
-        if isinstance(figures, str):
-            print(figures)
-            failed = True
-        else:
-            print(report(figures))
+        print(figures if isinstance(figures, str) else report(figures))
     print()
     print("Not measured here: GUI open-to-first-paint and repaint (need the GUI).")
     return 1 if failed else 0

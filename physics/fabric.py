@@ -45,6 +45,7 @@ from layout.errors import CoherenceError
 from layout.fabric_plan import max_endpoints, split_ports
 from layout.project import Project
 from physics.engine import CheckContext, Violation, metric, rule
+from physics.whatif import effect
 
 TIERS = ("leaf", "spine", "core")
 LINK_TIERS = ("gpu-leaf", "leaf-spine", "spine-core")
@@ -550,6 +551,15 @@ def what_if(
         "racks_disconnected": [ids[r] for r in newly],
         "bisection_lost": round(lost, 6),
     }
+
+
+@effect("fabric")
+def _fabric_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+    racks = [i for i in failed if isinstance(project.type_of(i), NetworkRackType)]
+    if not racks or project.fabric.switch_type is None:
+        return None
+    report = what_if(project, racks)
+    return {k: v for k, v in report.items() if k != "failed"}
 
 
 def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
