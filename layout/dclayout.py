@@ -193,7 +193,7 @@ def from_data(data: Any, catalog: Catalog | None = None) -> Project:
         raise ProjectFileError(f"expected a JSON object at the top, got {_json_kind(data)}")
     if data.get("format") != FORMAT:
         raise ProjectFileError(
-            f'format: expected "{FORMAT}", got {data.get("format")!r}; '
+            f'format: expected "{FORMAT}", got {shown(data.get("format"))}; '
             "this is not a Coherence project file"
         )
     version = data.get("version")
@@ -219,7 +219,7 @@ def _check_sizes(data: dict[str, Any]) -> None:
     claimed = data.get("item_count")
     if isinstance(claimed, (int, float)) and not isinstance(claimed, bool) and claimed > MAX_ITEMS:
         raise ProjectFileError(
-            f"item_count: {shown(claimed)} items is more than the {MAX_ITEMS:,} a project may hold"
+            f"item_count: {shown(claimed)} is more than the {MAX_ITEMS:,} items a project may hold"
         )
     items = data.get("items")
     if isinstance(items, list):

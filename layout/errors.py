@@ -44,16 +44,14 @@ def format_location(loc: Sequence[Any]) -> str:
     return text or "(top level)"
 
 
-_PLAIN_KEY = re.compile(r"^[\w.:/ -]*$")
-# Characters str.splitlines() breaks on that json.dumps(ensure_ascii=False) keeps.
-_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x1c\x1d\x1e\x85\u2028\u2029"})
+# Characters that would break a one-line message: C0 and C1 controls and the
+# separators str.splitlines() breaks on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:
     """Text as it may appear inside a one-line message: control characters escaped."""
-    if _PLAIN_KEY.match(text):
-        return text
-    return json.dumps(text, ensure_ascii=False)[1:-1].translate(_LINE_BREAKS)
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 _EXPECTED = {
@@ -85,9 +83,9 @@ def shown(value: Any) -> str:
         text = f"{value:,}"
     else:
         try:
-            text = json.dumps(value, ensure_ascii=False, default=repr).translate(_LINE_BREAKS)
+            text = one_line(json.dumps(value, ensure_ascii=False, default=repr))
         except ValueError:
-            text = repr(value).translate(_LINE_BREAKS)
+            text = one_line(repr(value))
     return text if len(text) <= 40 else text[:37] + "..."
 
 
