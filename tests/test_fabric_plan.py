@@ -274,3 +274,9 @@ def test_full_non_blocking_trees_match_the_textbook(radix, rails):
     assert plan.switches == (radix**2 // 2, radix**2 // 2, radix**2 // 4)
     two = plan_fabric(radix**2 // 2, radix, rails, tiers=2)
     assert two.switches == (radix, radix // 2, 0)
+
+
+def test_one_endpoint_more_than_two_tiers_hold_forces_three():
+    # Radix 64, non-blocking: two tiers hold 64²/2 = 2,048 endpoints.
+    assert plan_fabric(2_048, 64, rails=8).tiers == 2
+    assert plan_fabric(2_049, 64, rails=8).tiers == 3

@@ -453,3 +453,52 @@ def test_arrays_fill_a_leaf_by_default():
     assert per_array() == 8
     assert per_array(oversubscription=(3.0,)) == 12
     assert per_array(planes=2) == 16
+
+
+def test_rails_gpu_n_of_every_server_lands_on_leaf_n_of_its_array():
+    # Expand the derived rack-level bundles to switches the way the rail rule says:
+    # in a leaf rack serving arrays a0, a1, leaves 8·k .. 8·k + 7 belong to array k,
+    # and GPU n of each server of array k goes to leaf 8·k + n.
+    from physics.fabric import derive, installed_switches
+
+    project = generate(ClusterRequest(gpus=8_192))
+    fabric = derive(project)
+    rack_type = project.catalog["colossus-hgx-h100-lc"]
+    rails = rack_type.gpus_per_server
+    for leaf, racks in project.fabric.assignments.items():
+        switches = installed_switches(project, project.items.row(leaf))
+        arrays = [racks[k : k + 8] for k in range(0, len(racks), 8)]
+        # One leaf per rail per array, so every GPU of an array has its own rail leaf.
+        assert switches == rails * len(arrays)
+        ports_per_leaf = {}
+        for k, array in enumerate(arrays):
+            for n in range(rails):
+                leaf_switch = rails * k + n
+                # Every server of the array sends exactly its GPU n to this leaf.
+                ports_per_leaf[leaf_switch] = len(array) * rack_type.servers
+        assert all(p <= fabric.leaf_down for p in ports_per_leaf.values())
+        assert sum(ports_per_leaf.values()) == len(racks) * rack_type.gpus
+
+
+def test_every_gpu_rack_has_a_and_b_feeds_and_cooling():
+    project = generate(ClusterRequest(gpus=20_000))
+    racks = [i.id for i in project.items if project.catalog[i.type_id].kind == "gpu_rack"]
+    power_units = {
+        i.id: project.catalog[i.type_id]
+        for i in project.items
+        if project.catalog[i.type_id].kind == "power"
+    }
+    for rack in racks:
+        feed = project.power.feeds[rack]
+        assert feed.a != feed.b
+        assert power_units[feed.a].role == power_units[feed.b].role == "busway"
+        # The Colossus rack keeps 20 % of its heat in air: a CRAH takes it.
+        assert project.cooling.crah[rack].startswith("AH")
+    # Every busway reaches a source through a transformer and switchgear.
+    busways = {i for i, t in power_units.items() if t.role == "busway"}
+    assert busways >= {project.power.feeds[r].a for r in racks}
+    for bus in busways:
+        (tx,) = project.power.upstream[bus]
+        (sg,) = project.power.upstream[tx]
+        roles = {power_units[s].role for s in project.power.upstream[sg]}
+        assert roles >= {"grid_feed", "battery"}
