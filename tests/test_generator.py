@@ -502,3 +502,17 @@ def test_every_gpu_rack_has_a_and_b_feeds_and_cooling():
         (sg,) = project.power.upstream[tx]
         roles = {power_units[s].role for s in project.power.upstream[sg]}
         assert roles >= {"grid_feed", "battery"}
+
+
+def test_trays_run_over_every_row_and_form_one_network():
+    import networkx as nx
+
+    project = generate(ClusterRequest(gpus=20_000))
+    a, b, _, _ = project.trays.arrays()
+    graph = nx.Graph()
+    graph.add_edges_from(zip(map(tuple, a), map(tuple, b), strict=True))
+    assert nx.is_connected(graph)
+    # Every GPU rack row has a tray along it at the rack's centre line.
+    tray_ys = {round(y, 3) for (_, y), (_, y2) in zip(a, b, strict=True) if y == y2}
+    rack_ys = {round(i.y, 3) for i in project.items if i.id.startswith("R")}
+    assert rack_ys <= tray_ys
