@@ -153,6 +153,18 @@ class ItemStore:
     def get(self, item_id: str) -> Item:
         return self.item_at(self.row(item_id))
 
+    def copy(self) -> ItemStore:
+        """An independent store with the same items in the same rows."""
+        other = ItemStore()
+        other._ids = list(self._ids)
+        other._row = dict(self._row)
+        other._type_ids = list(self._type_ids)
+        other._names = list(self._names)
+        other._props = list(self._props)
+        other._x, other._y, other._rot = self._x.copy(), self._y.copy(), self._rot.copy()
+        other.version = self.version
+        return other
+
     # -- changing --------------------------------------------------------
     def insert(self, items: Sequence[Item], rows: Sequence[int] | None = None) -> None:
         """Add items, appended or at the given final rows (ascending), as undo needs."""

@@ -163,6 +163,17 @@ class Project:
         self.items = ItemStore(items)
         self._footprint_cache: tuple[Any, np.ndarray] | None = None
 
+    def snapshot(self) -> Project:
+        """An independent copy for reading elsewhere (a worker thread): the item columns
+        are copied, the immutable parts (floor, catalog, sections) shared."""
+        copy = Project(
+            self.floor, name=self.name, description=self.description, catalog=self.catalog,
+            rules=self.rules, fabric=self.fabric, power=self.power, cooling=self.cooling,
+            trays=self.trays, waivers=self.waivers, disabled_rules=self.disabled_rules,
+        )  # fmt: skip
+        copy.items = self.items.copy()
+        return copy
+
     # -- derived views for solvers -----------------------------------------
     def type_of(self, item_id: str) -> Any:
         return self.catalog[self.items.type_ids[self.items.row(item_id)]]

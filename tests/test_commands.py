@@ -242,3 +242,15 @@ def test_undo_then_redo_of_any_sequence_gives_back_the_same_project(data: st.Dat
     for expected in states[1:]:
         stack.redo()
         assert snapshot(project) == expected
+
+
+def test_snapshot_is_independent_of_later_edits() -> None:
+    project = make_project(3)
+    copy = project.snapshot()
+    before = snapshot(copy)
+    stack = CommandStack(project)
+    stack.push(MoveItems.by(project, ["R1"], 1.0, 0.0))
+    stack.push(RemoveItems(["R2"]))
+    stack.push(SetProperty(["R3"], "row", "B"))
+    assert snapshot(copy) == before
+    assert snapshot(project) != before
