@@ -209,7 +209,7 @@ def plan_plant(  # noqa: PLR0917, PLR0915 - one pass down the power chain, in or
                     row.y + offset * (1 + run),
                     0.0,
                     f"Busway {side}",
-                    {"length_m": round(length, 3)},
+                    {"length_m": round(length, 3), "side": side},
                 )
                 plant.items.append(bus)
                 ids.append(bus.id)
