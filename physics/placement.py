@@ -69,9 +69,35 @@ def _overlapping_pairs(
         empty = np.empty(0, dtype=np.intp)
         return empty, empty, np.empty(0)
     a, b = tree.query(geoms_a, predicate="intersects")
-    areas = shapely.area(shapely.intersection(geoms_a[a], geoms_b[b]))
+    areas = shared_areas(geoms_a[a], geoms_b[b])
     keep = areas > tolerance
     return a[keep], b[keep], areas[keep]
+
+
+def shared_areas(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Area shared by each pair of shapes.
+
+    Racks at quarter turns and most obstacles are axis-aligned boxes, whose
+    overlap is the product of the overlaps of their extents: computed with
+    numpy, which is far cheaper than a geometric intersection. Other pairs
+    fall back to shapely.
+    """
+    if len(first) == 0:
+        return np.empty(0)
+    bounds_a, bounds_b = shapely.bounds(first), shapely.bounds(second)
+    boxes = _is_box(first, bounds_a) & _is_box(second, bounds_b)
+    width = np.minimum(bounds_a[:, 2], bounds_b[:, 2]) - np.maximum(bounds_a[:, 0], bounds_b[:, 0])
+    height = np.minimum(bounds_a[:, 3], bounds_b[:, 3]) - np.maximum(bounds_a[:, 1], bounds_b[:, 1])
+    areas = np.clip(width, 0, None) * np.clip(height, 0, None)
+    other = ~boxes
+    if other.any():
+        areas[other] = shapely.area(shapely.intersection(first[other], second[other]))
+    return areas
+
+
+def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    box_area = (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])
+    return np.isclose(shapely.area(geoms), box_area, rtol=1e-9, atol=1e-12)
 
 
 @rule("placement.overlap", "error", "Footprints of units on the ground must not overlap.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from layout.floor import Floor, Obstacle
 from layout.items import Item
@@ -133,3 +135,30 @@ def test_many_racks_are_checked_without_false_positives() -> None:
     results = check(project)
     assert results.metrics["racks"] == 2000
     assert results.violations == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 10),
+            st.floats(0, 10),
+            st.floats(0.1, 3),
+            st.floats(0.1, 3),
+            st.sampled_from([0.0, 90.0, 180.0, 270.0, 30.0, 45.0]),
+        ),
+        min_size=2,
+        max_size=2,
+    )
+)
+def test_shared_area_equals_the_geometric_intersection(boxes) -> None:
+    import numpy as np
+
+    from layout.project import rotated_rectangles
+    from physics.placement import shared_areas
+
+    x, y, w, d, rot = (np.array(v) for v in zip(*boxes, strict=True))
+    first, second = rotated_rectangles(x, y, w, d, rot)
+    expected = shapely.area(shapely.intersection(first, second))
+    got = shared_areas(np.array([first]), np.array([second]))[0]
+    assert got == pytest.approx(expected, abs=1e-9)
