@@ -4,6 +4,6 @@ Never imports Qt or anything from ``gui/``. ``check(project)`` runs every
 enabled rule and returns :class:`~physics.engine.Results`.
 """
 
-from physics.engine import Results, Violation, check
+from physics.engine import Checker, Results, Violation, check
 
-__all__ = ["Results", "Violation", "check"]
+__all__ = ["Checker", "Results", "Violation", "check"]

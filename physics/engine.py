@@ -103,10 +103,40 @@ def metric(name: str) -> Callable[[MetricFunction], MetricFunction]:
 
 
 class CheckContext:
-    """The project being checked plus derived data that several rules share."""
+    """The project being checked plus derived data that several rules share.
 
-    def __init__(self, project: Project) -> None:
+    ``memo`` keeps results that depend only on the project's structure (which
+    items exist, their types and properties, the sections), not on positions,
+    across the checks of one :class:`Checker`.
+    """
+
+    def __init__(self, project: Project, memory: dict[str, Any] | None = None) -> None:
         self.project = project
+        self._memory = memory if memory is not None else {}
+        self._structure: tuple[Any, ...] | None = None
+        self.found: list[Violation] = []
+        """Every violation the rules found (before waivers), once the rules have run."""
+
+    def structure(self) -> tuple[Any, ...]:
+        """What position-independent results depend on; equal tuples mean equal structure."""
+        if self._structure is None:
+            p = self.project
+            self._structure = (
+                list(p.items.ids), list(p.items.type_ids), list(p.items.names),
+                [dict(props) for props in map(p.items.properties_at, range(len(p.items)))],
+                p.catalog, p.fabric, p.power, p.cooling, p.trays, p.rules, p.floor,
+            )  # fmt: skip
+        return self._structure
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``, reused from an earlier check while the structure is unchanged."""
+        key = self.structure()
+        cached = self._memory.get(name)
+        if cached is not None and _same(cached[0], key):
+            return cached[1]
+        value = compute()
+        self._memory[name] = (key, value)
+        return value
 
     @property
     def ids(self) -> np.ndarray:
@@ -181,15 +211,33 @@ def registered_rules() -> list[RuleProvider]:
     return [RULES[k] for k in sorted(RULES)]
 
 
-def check(project: Project, disabled: Iterable[str] = ()) -> Results:
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    # Sections are immutable values replaced on change: identity is enough for them.
+    return all(x is y or (isinstance(x, list) and x == y) for x, y in zip(a, b, strict=True))
+
+
+class Checker:
+    """Checks a project again and again, reusing what an edit did not touch.
+
+    Moving racks changes positions only, so the fabric's derivation is reused
+    and only geometry is re-checked. Give it the same project or snapshots of it.
+    """
+
+    def __init__(self) -> None:
+        self._memory: dict[str, Any] = {}
+
+    def check(self, project: Project, disabled: Iterable[str] = ()) -> Results:
+        return check(project, disabled, _memory=self._memory)
+
+
+def check(
+    project: Project, disabled: Iterable[str] = (), *, _memory: dict[str, Any] | None = None
+) -> Results:
     """Run every enabled rule on ``project``; a pure function of the project."""
     _load_rule_modules()
     started = time.perf_counter()
-    context = CheckContext(project)
+    context = CheckContext(project, _memory)
     skip = set(disabled) | set(project.disabled_rules)
-    metrics: dict[str, Any] = {}
-    for name in sorted(METRICS):
-        metrics.update(METRICS[name](context))
     found: list[Violation] = []
     run: list[str] = []
     for rule_id in sorted(RULES):
@@ -197,6 +245,11 @@ def check(project: Project, disabled: Iterable[str] = ()) -> Results:
             continue
         found.extend(RULES[rule_id].run(context))
         run.append(rule_id)
+    # Metrics come after the rules so that they can summarise what the rules found.
+    context.found = found
+    metrics: dict[str, Any] = {}
+    for name in sorted(METRICS):
+        metrics.update(METRICS[name](context))
     active: list[Violation] = []
     waived: list[tuple[Violation, Waiver]] = []
     waivers_by_rule: dict[str, list[Waiver]] = {}

@@ -27,7 +27,9 @@ the longest link of each tier × ``fiber_ns_per_m``.
 
 The fabric is *coherent* when every GPU is in one domain, no switch is over its
 radix, the endpoints fit the tier count, every tier is within its
-oversubscription target and the worst latency is within budget.
+oversubscription target and the worst latency is within budget: when none of
+the coherence rules that ran found a violation (a waiver does not make a
+fabric coherent; disabling a rule leaves its property unchecked).
 """
 
 from __future__ import annotations
@@ -289,7 +291,7 @@ class _FabricView:
 
     def __init__(self, context: CheckContext) -> None:
         self.context = context
-        self.fabric = derive(context.project)
+        self.fabric = context.memo("fabric.derive", lambda: derive(context.project))
         self._longest: dict[str, tuple[float, int]] | None = None
 
     @property
@@ -348,7 +350,7 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         "max_switch_hops": fabric.max_hops,
         "worst_latency_ns": round(worst_latency_ns(context) or 0.0, 1),
         "largest_fabric_gpus": largest // max(1, project.fabric.nics_per_gpu),
-        "coherent": not any(True for r in _COHERENCE_RULES for _ in r(context)),
+        "coherent": not any(v.rule in COHERENCE_RULES for v in context.found),
     }
 
 
@@ -493,7 +495,11 @@ def latency(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-_COHERENCE_RULES = (connected, radix, capacity, oversubscription, latency)
+COHERENCE_RULES = frozenset(
+    {"fabric.connected", "fabric.radix", "fabric.capacity", "fabric.oversubscription",
+     "fabric.latency"}
+)  # fmt: skip
+"""The rules whose violations (waived or not) make a fabric not coherent."""
 
 
 def what_if(

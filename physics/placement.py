@@ -26,6 +26,16 @@ _FLOOR_EDGE = -2
 _OBSTACLE = -3
 
 
+def _outline_with_slack(context: CheckContext) -> shapely.Geometry:
+    """The floor outline grown by a millimetre, prepared: a rack flush with a wall is inside."""
+    cached = getattr(context, "_outline_with_slack", None)
+    if cached is None:
+        cached = shapely.buffer(context.project.floor.outline, 1e-3, join_style="mitre")
+        shapely.prepare(cached)
+        context._outline_with_slack = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _tolerance(context: CheckContext) -> float:
     return context.project.rules["overlap_tolerance_m2"]
 
@@ -45,9 +55,7 @@ def outside_floor(context: CheckContext) -> Iterator[Violation]:
     indoor = np.flatnonzero(context.mountings != "outdoor")
     if len(indoor) == 0:
         return
-    # A millimetre of slack: a rack flush against the wall is inside.
-    outline = shapely.buffer(context.project.floor.outline, 1e-3, join_style="mitre")
-    shapely.prepare(outline)
+    outline = _outline_with_slack(context)
     outside = indoor[~shapely.covered_by(footprints[indoor], outline)]
     provider = context.provider("placement.outside_floor")
     ids = context.project.items.ids
@@ -221,7 +229,7 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
     outline = floor.outline
     shapely.prepare(outline)
     indoor = np.flatnonzero(context.mountings[rows] != "outdoor")
-    inside = shapely.covered_by(zones[indoor], shapely.buffer(outline, 1e-3, join_style="mitre"))
+    inside = shapely.covered_by(zones[indoor], _outline_with_slack(context))
     leaving = indoor[~inside]
     if len(leaving):
         boundary = outline.boundary
