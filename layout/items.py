@@ -147,6 +147,11 @@ class ItemStore:
         return self._props[row]
 
     @property
+    def property_maps(self) -> Sequence[Mapping[str, PropertyValue]]:
+        """Every item's (immutable) property map, by row."""
+        return self._props
+
+    @property
     def names(self) -> Sequence[str]:
         return self._names
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from layout.project import Project, Waiver
+from layout.project import Project, Waiver, rotated_rectangles
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -123,7 +123,9 @@ class CheckContext:
             p = self.project
             self._structure = (
                 list(p.items.ids), list(p.items.type_ids), list(p.items.names),
-                [dict(props) for props in map(p.items.properties_at, range(len(p.items)))],
+                # Property maps are immutable and replaced on change: the list of
+                # them compares by identity first, so equal structures compare fast.
+                list(p.items.property_maps),
                 p.catalog, p.fabric, p.power, p.cooling, p.trays, p.rules, p.floor,
             )  # fmt: skip
         return self._structure
@@ -143,8 +145,77 @@ class CheckContext:
         return np.asarray(self.project.items.ids, dtype=object)
 
     @cached_property
+    def sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Footprint width and depth by row (see :meth:`Project.sizes`)."""
+        return self.memo("sizes", self.project.sizes)
+
+    @cached_property
+    def moved_rows(self) -> np.ndarray | None:
+        """Rows moved or turned since this checker's previous check of the same structure.
+
+        None when there is no such check (first check, or items, types,
+        properties or sections changed): then every rule checks everything.
+        """
+        previous = self._memory.get("geometry")
+        if previous is None or not _same(previous.structure, self.structure()):
+            return None
+        items = self.project.items
+        changed = previous.x != items.x
+        changed |= previous.y != items.y
+        changed |= previous.rotation != items.rotation
+        return np.flatnonzero(changed)
+
+    @cached_property
+    def moved_ids(self) -> frozenset[str]:
+        moved = self.moved_rows
+        ids = self.project.items.ids
+        return frozenset() if moved is None else frozenset(ids[r] for r in moved)
+
+    def previous(self, rule_id: str) -> list[Violation] | None:
+        """What ``rule_id`` found at the previous check, when only positions changed since."""
+        if self.moved_rows is None:
+            return None
+        return self._memory.get("found", {}).get(rule_id)
+
+    def carried(self, rule_id: str) -> list[Violation] | None:
+        """The previous findings of ``rule_id`` that name no moved item (None: check all)."""
+        previous = self.previous(rule_id)
+        if previous is None:
+            return None
+        moved = self.moved_ids
+        return [v for v in previous if moved.isdisjoint(v.items)]
+
+    def remember(self, name: str, value: Any) -> None:
+        """Keep ``value`` for the next check of this checker (see :meth:`recall`)."""
+        self._memory.setdefault("extra", {})[name] = value
+
+    def recall(self, name: str) -> Any:
+        """A value a rule remembered at the previous check, when only positions changed."""
+        if self.moved_rows is None:
+            return None
+        return self._memory.get("extra", {}).get(name)
+
+    @cached_property
     def footprints(self) -> np.ndarray:
-        return self.project.footprints()
+        moved = self.moved_rows
+        if moved is None:
+            return self.project.footprints()
+        footprints = self._memory["geometry"].footprints.copy()
+        if len(moved):
+            items = self.project.items
+            w, d = self.sizes
+            footprints[moved] = rotated_rectangles(
+                items.x[moved], items.y[moved], w[moved], d[moved], items.rotation[moved]
+            )
+        return footprints
+
+    def keep_geometry(self) -> None:
+        """Store this check's positions and footprints for the next check's comparison."""
+        items = self.project.items
+        self._memory["geometry"] = _Geometry(
+            self.structure(), items.x.copy(), items.y.copy(), items.rotation.copy(),
+            self.footprints,
+        )  # fmt: skip
 
     @cached_property
     def footprint_tree(self) -> shapely.STRtree:
@@ -211,6 +282,15 @@ def registered_rules() -> list[RuleProvider]:
     return [RULES[k] for k in sorted(RULES)]
 
 
+@dataclass(frozen=True)
+class _Geometry:
+    structure: tuple[Any, ...]
+    x: np.ndarray
+    y: np.ndarray
+    rotation: np.ndarray
+    footprints: np.ndarray
+
+
 def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     # Sections are immutable values replaced on change: identity is enough for them.
     return all(x is y or (isinstance(x, list) and x == y) for x, y in zip(a, b, strict=True))
@@ -240,11 +320,16 @@ def check(
     skip = set(disabled) | set(project.disabled_rules)
     found: list[Violation] = []
     run: list[str] = []
+    by_rule: dict[str, list[Violation]] = {}
     for rule_id in sorted(RULES):
         if rule_id in skip:
             continue
-        found.extend(RULES[rule_id].run(context))
+        by_rule[rule_id] = list(RULES[rule_id].run(context))
+        found.extend(by_rule[rule_id])
         run.append(rule_id)
+    if _memory is not None:
+        _memory["found"] = by_rule
+        context.keep_geometry()
     # Metrics come after the rules so that they can summarise what the rules found.
     context.found = found
     metrics: dict[str, Any] = {}

@@ -334,11 +334,11 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
     if fabric is None:
         return {"tiers": 0, "coherent": None}
     project = context.project
-    servers = sum(
+    servers = context.memo("fabric.servers", lambda: sum(
         project.catalog[t].servers
         for t, ports in zip(project.items.type_ids, fabric.gpu_ports, strict=True)
         if ports
-    )
+    ))  # fmt: skip
     ratio = tuple(project.fabric.oversubscription[: fabric.tiers - 1])
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if fabric.radix >= 2 else 0
     return {

@@ -36,6 +36,13 @@ def _outline_with_slack(context: CheckContext) -> shapely.Geometry:
     return cached
 
 
+def _rows_to_check(context: CheckContext, rule_id: str) -> np.ndarray:
+    """All rows, or only the moved ones when the rule's earlier findings carry over."""
+    if context.carried(rule_id) is None:
+        return np.arange(len(context.project.items))
+    return context.moved_rows
+
+
 def _tolerance(context: CheckContext) -> float:
     return context.project.rules["overlap_tolerance_m2"]
 
@@ -52,7 +59,9 @@ def _centre(geometry: shapely.Geometry) -> tuple[float, float]:
 )
 def outside_floor(context: CheckContext) -> Iterator[Violation]:
     footprints = context.footprints
-    indoor = np.flatnonzero(context.mountings != "outdoor")
+    indoor = _rows_to_check(context, "placement.outside_floor")
+    indoor = indoor[context.mountings[indoor] != "outdoor"]
+    yield from context.carried("placement.outside_floor") or ()
     if len(indoor) == 0:
         return
     outline = _outline_with_slack(context)
@@ -112,9 +121,22 @@ def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 def overlap(context: CheckContext) -> Iterator[Violation]:
     footprints = context.footprints
     ground = context.ground_footprints
-    a, b, areas = _overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
-    once = a < b
-    a, b = context.ground_rows[a], context.ground_rows[b]
+    carried = context.carried("placement.overlap")
+    if carried is None:
+        a, b, areas = _overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
+        once = a < b
+        a, b = context.ground_rows[a], context.ground_rows[b]
+    else:
+        yield from carried
+        # Only pairs with a moved item can have changed; each pair once.
+        moved = np.intersect1d(context.moved_rows, context.ground_rows)
+        a, b, areas = _overlapping_pairs(
+            footprints[moved], context.ground_tree, ground, _tolerance(context)
+        )
+        a, b = moved[a], context.ground_rows[b]
+        both_moved = np.isin(b, moved)
+        once = (a != b) & (~both_moved | (a < b))
+        a, b = np.minimum(a, b), np.maximum(a, b)
     provider = context.provider("placement.overlap")
     ids = context.project.items.ids
     for i, j, area in zip(a[once], b[once], areas[once], strict=True):
@@ -135,10 +157,13 @@ def on_obstacle(context: CheckContext) -> Iterator[Violation]:
         return
     footprints = context.footprints
     obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
+    rows = _rows_to_check(context, "placement.on_obstacle")
+    yield from context.carried("placement.on_obstacle") or ()
+    rows = np.intersect1d(rows, context.ground_rows)
     items, obs, _ = _overlapping_pairs(
-        context.ground_footprints, floor.obstacle_tree, obstacles, _tolerance(context)
+        footprints[rows], floor.obstacle_tree, obstacles, _tolerance(context)
     )
-    items = context.ground_rows[items]
+    items = rows[items]
     provider = context.provider("placement.on_obstacle")
     ids = context.project.items.ids
     for i, k in zip(items, obs, strict=True):
@@ -149,8 +174,10 @@ def on_obstacle(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Front and rear clear zones of units that need service aisles.
+def aisle_zones(
+    context: CheckContext, only: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Front and rear clear zones of units that need service aisles (of rows ``only``).
 
     Returns (rows, side, zones, faces): the item row of each zone, 0 for front
     and 1 for rear, the zone polygons and the face segments they start from.
@@ -163,11 +190,13 @@ def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarr
     }
     sides = np.array([access[t] for t in project.items.type_ids], dtype=object)
     rows = np.flatnonzero(sides != "none")
+    if only is not None:
+        rows = np.intersect1d(rows, only)
     if len(rows) == 0 or aisle_m <= 0:
         empty = np.empty(0, dtype=object)
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), empty, empty
     has_rear = sides[rows] == "front_rear"
-    w, d = project.sizes()
+    w, d = context.sizes
     w, d = w[rows], d[rows]
     x, y = project.items.x[rows], project.items.y[rows]
     rot = project.items.rotation[rows]
@@ -189,24 +218,86 @@ def aisle_zones(context: CheckContext) -> tuple[np.ndarray, np.ndarray, np.ndarr
         faces.append(shapely.linestrings(coords))
     n = len(rows)
     keep = np.concatenate([np.ones(n, bool), has_rear])
+    out_rows = np.concatenate([rows, rows])[keep]
+    out_side = np.concatenate([np.zeros(n, np.intp), np.ones(n, np.intp)])[keep]
+    # Zones in (row, side) order, so that they line up however they were built.
+    order = np.lexsort((out_side, out_rows))
     return (
-        np.concatenate([rows, rows])[keep],
-        np.concatenate([np.zeros(n, np.intp), np.ones(n, np.intp)])[keep],
-        np.concatenate(zones)[keep],
-        np.concatenate(faces)[keep],
+        out_rows[order],
+        out_side[order],
+        np.concatenate(zones)[keep][order],
+        np.concatenate(faces)[keep][order],
     )
 
 
+_AISLE = "placement.service_aisle"
+
+
 @rule(
-    "placement.service_aisle",
+    _AISLE,
     "error",
     "The clear aisle in front of and behind a rack must be at least service_aisle_m wide.",
 )
 def service_aisle(context: CheckContext) -> Iterator[Violation]:
+    zones_then = context.recall("aisle.zones")
+    zone_of_then = context.recall("aisle.violation_zones")
+    previous = context.previous(_AISLE)
+    if zones_then is None or zone_of_then is None or previous is None:
+        rows, side, zones, faces = aisle_zones(context)
+        subset = np.arange(len(rows))
+        carried: list[tuple[int, Violation]] = []
+    else:
+        rows, side, zones, faces, subset, carried = _aisle_changes(
+            context, zones_then, zone_of_then, previous
+        )
+    found = carried + _aisle_violations(context, (rows, side, zones, faces), subset)
+    found.sort(key=lambda pair: pair[0])
+    context.remember("aisle.zones", (rows, side, zones, faces))
+    context.remember("aisle.violation_zones", [zone for zone, _ in found])
+    for _, violation in found:
+        yield violation
+
+
+def _aisle_changes(
+    context: CheckContext,
+    zones_then: tuple[np.ndarray, ...],
+    zone_of_then: list[int],
+    previous: list[Violation],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, Violation]]]:
+    """After a move: the updated zones, the zones to re-check and the findings that stand."""
+    rows, side, zones, faces = (a.copy() for a in zones_then)
+    moved = context.moved_rows
+    mine = np.flatnonzero(np.isin(rows, moved))
+    if len(mine):
+        _, _, new_zones, new_faces = aisle_zones(context, moved)
+        zones[mine], faces[mine] = new_zones, new_faces
+    # Re-check the moved units' own zones, zones the moved units now stand in, and
+    # zones whose finding named a moved unit (it may have left them clear).
+    moved_ground = np.intersect1d(moved, context.ground_rows)
+    entered = _zones_hit(zones, context.footprints[moved_ground])
+    named = [z for z, v in zip(zone_of_then, previous, strict=True)
+             if not context.moved_ids.isdisjoint(v.items)]  # fmt: skip
+    subset = np.unique(np.concatenate([mine, entered, np.asarray(named, np.intp)]))
+    again = set(subset.tolist())
+    carried = [(z, v) for z, v in zip(zone_of_then, previous, strict=True) if z not in again]
+    return rows, side, zones, faces, subset, carried
+
+
+def _zones_hit(zones: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+    if len(footprints) == 0 or len(zones) == 0:
+        return np.empty(0, np.intp)
+    return np.unique(shapely.STRtree(zones).query(footprints, predicate="intersects")[1])
+
+
+def _aisle_violations(
+    context: CheckContext, zone_arrays: tuple[np.ndarray, ...], subset: np.ndarray
+) -> list[tuple[int, Violation]]:
+    """Findings for the zones ``subset`` (indices into the zone arrays), with their zone."""
+    rows, side, all_zones, all_faces = zone_arrays
     project = context.project
-    rows, side, zones, faces = aisle_zones(context)
-    if len(rows) == 0:
-        return
+    if len(subset) == 0:
+        return []
+    zones, faces, zone_rows = all_zones[subset], all_faces[subset], rows[subset]
     tol = _tolerance(context)
     aisle_m = project.rules["service_aisle_m"]
     clear = np.full(len(zones), np.inf)
@@ -215,7 +306,7 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
 
     z, other, _ = _overlapping_pairs(zones, context.ground_tree, context.ground_footprints, tol)
     other = context.ground_rows[other]
-    mine = other == rows[z]
+    mine = other == zone_rows[z]
     z, other = z[~mine], other[~mine]
     gaps = shapely.distance(faces[z], context.footprints[other])
     _keep_nearest(clear, blocker, z, gaps, other)
@@ -226,22 +317,20 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
         z, k, _ = _overlapping_pairs(zones, floor.obstacle_tree, obstacles, tol)
         _keep_nearest(clear, blocker, z, shapely.distance(faces[z], obstacles[k]), _OBSTACLE - k)
 
-    outline = floor.outline
-    shapely.prepare(outline)
-    indoor = np.flatnonzero(context.mountings[rows] != "outdoor")
+    indoor = np.flatnonzero(context.mountings[zone_rows] != "outdoor")
     inside = shapely.covered_by(zones[indoor], _outline_with_slack(context))
     leaving = indoor[~inside]
     if len(leaving):
-        boundary = outline.boundary
-        gaps = shapely.distance(faces[leaving], boundary)
+        gaps = shapely.distance(faces[leaving], floor.outline.boundary)
         _keep_nearest(clear, blocker, leaving, gaps, np.full(len(leaving), _FLOOR_EDGE))
 
-    provider = context.provider("placement.service_aisle")
+    provider = context.provider(_AISLE)
     ids = project.items.ids
-    for zone in np.flatnonzero(np.isfinite(clear)):
-        row = rows[zone]
-        what = ("front", "rear")[side[zone]]
-        b = blocker[zone]
+    found = []
+    for k in np.flatnonzero(np.isfinite(clear)):
+        row = zone_rows[k]
+        what = ("front", "rear")[side[subset[k]]]
+        b = blocker[k]
         if b >= 0:
             by, items = ids[b], (ids[row], ids[b])
         elif b == _FLOOR_EDGE:
@@ -249,12 +338,13 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
         else:
             obstacle = floor.obstacles[_OBSTACLE - b]
             by, items = f"{obstacle.kind} {obstacle.id}", (ids[row],)
-        yield provider.violation(
-            f"{ids[row]}: {what} aisle {clear[zone]:.2f} m clear, rule {aisle_m:.2f} m "
+        found.append((int(subset[k]), provider.violation(
+            f"{ids[row]}: {what} aisle {clear[k]:.2f} m clear, rule {aisle_m:.2f} m "
             f"(blocked by {by})",
             items,
-            _centre(zones[zone]),
-        )
+            _centre(zones[k]),
+        )))  # fmt: skip
+    return found
 
 
 def _keep_nearest(
@@ -263,7 +353,8 @@ def _keep_nearest(
     """Per zone, keep the smallest gap and who caused it."""
     if len(zones) == 0:
         return
-    order = np.lexsort((gaps, zones))
+    # Ties go to the lowest row, so any subset of zones gives the same answer.
+    order = np.lexsort((who, gaps, zones))
     zones, gaps, who = zones[order], gaps[order], who[order]
     first = np.r_[True, zones[1:] != zones[:-1]]
     zones, gaps, who = zones[first], gaps[first], who[first]
