@@ -63,6 +63,107 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
             "Vertiv; Microsoft/OpenAI/NVIDIA arXiv 2508.14318 (swings of the whole IT load); "
             "30 % as a design default",
         ),
+        # -- cabling ------------------------------------------------------------
+        RuleParameter(
+            "tray_height_m", 3.0, "m", 0.5, 20.0,
+            "Height of the overhead cable trays above the floor.",
+            "design choice: trays above 2.3 m racks with clearance for containment",
+        ),
+        RuleParameter(
+            "port_height_m", 1.2, "m", 0.0, 5.0,
+            "Mean height of a rack's ports above the floor (rise and drop start there).",
+            "half of a 48U rack (about 2.3 m), rounded",
+        ),
+        RuleParameter(
+            "cable_slack", 0.10, "×", 0.0, 1.0,
+            "Extra length on top of the routed path, as a share of it.",
+            "common design practice: 10 % slack",
+        ),
+        RuleParameter(
+            "service_loop_m", 0.5, "m", 0.0, 10.0,
+            "Service loop left at each end of a cable.",
+            "common design practice: 0.5 m per end",
+        ),
+        RuleParameter(
+            "tray_fill_limit", 0.5, "×", 0.05, 1.0,
+            "Largest share of a tray's cross-section that cables may fill.",
+            "NEC 392 / TIA-569: about 50 % fill for cable trays",
+        ),
+        *(
+            RuleParameter(
+                f"allow_{family}", 1.0, "yes/no", 0.0, 1.0,
+                f"Whether {label} may be chosen for links (1 yes, 0 no).",
+                "planner's choice",
+            )
+            for family, label in (
+                ("dac", "passive copper (DAC)"), ("acc", "active copper (ACC/AEC)"),
+                ("aoc", "active optical cables (AOC)"), ("mmf", "multimode fiber optics"),
+                ("smf", "single-mode fiber optics"),
+            )
+        ),
+        # -- power ----------------------------------------------------------------
+        RuleParameter(
+            "design_load_fraction", 1.0, "× nameplate", 0.1, 1.5,
+            "Design load as a share of nameplate power (1 = nameplate maximum).",
+            "nameplate by default; DGX H100 in training peaks near 76 % of 10.2 kW "
+            "(arXiv 2506.14551)",
+        ),
+        RuleParameter(
+            "ride_through_s", 300.0, "s", 0.0, 86_400.0,
+            "Time the batteries must carry the IT load (energy ≥ this × load).",
+            "common design value: 5 minutes of ride-through (estimate)",
+        ),
+        RuleParameter(
+            "whip_length_m", 15.0, "m", 0.5, 200.0,
+            "Longest distance from a consumer to the power unit feeding it.",
+            "design choice for power whips and tap-off cables (estimate)",
+        ),
+        RuleParameter(
+            "feeds_2n", 1.0, "yes/no", 0.0, 1.0,
+            "Whether every consumer must have A and B feeds, each able to carry it alone.",
+            "Schneider Electric white paper 75 (2N)",
+        ),
+        RuleParameter(
+            "spare_sources", 1.0, "units", 0.0, 10.0,
+            "Sources that may be lost while the rest carry the facility load (N+1 = 1).",
+            "Schneider Electric white paper 75 (N+1)",
+        ),
+        # -- cooling --------------------------------------------------------------
+        RuleParameter(
+            "facility_water_c", 32.0, "°C", 5.0, 60.0,
+            "Facility water supply temperature to CDUs (sets their capacity).",
+            "Supermicro at Hot Chips 2024: in-rack CDU about 100 kW at 32 °C, 60 kW at 40 °C",
+        ),
+        RuleParameter(
+            "cdu_loop_m", 30.0, "m", 1.0, 500.0,
+            "Longest distance from a rack to the in-row CDU serving it.",
+            "design choice for secondary-loop piping (estimate)",
+        ),
+        RuleParameter(
+            "air_limit_kw", 30.0, "kW", 1.0, 200.0,
+            "Largest air-cooled heat a rack may give to the room.",
+            "air-cooled racks top out around 25–30 kW (industry figure)",
+        ),
+        RuleParameter(
+            "air_delta_t_k", 11.0, "K", 2.0, 30.0,
+            "Air temperature rise across racks, for airflow Q = P / (ρ · cp · ΔT).",
+            "about 0.075 m³/s (160 CFM) per kW at ΔT = 11 K",
+        ),
+        RuleParameter(
+            "supply_air_c", 20.0, "°C", 10.0, 30.0,
+            "Air temperature CRAHs supply to the cold aisles.",
+            "ASHRAE TC 9.9: recommended inlet 18–27 °C; a common supply set point (estimate)",
+        ),
+        RuleParameter(
+            "inlet_recommended_c", 27.0, "°C", 10.0, 45.0,
+            "Rack inlet temperature above which a warning is raised.",
+            "ASHRAE TC 9.9 recommended range 18–27 °C",
+        ),
+        RuleParameter(
+            "inlet_allowable_c", 32.0, "°C", 15.0, 50.0,
+            "Rack inlet temperature above which an error is raised (class A1: 32 °C).",
+            "ASHRAE TC 9.9 allowable: A1 32, A2 35, A3 40, A4 45 °C",
+        ),
         RuleParameter(
             "overlap_tolerance_m2", 1e-4, "m²", 0.0, 1.0,
             "Shared area below which two footprints count as touching, not overlapping.",

@@ -11,6 +11,7 @@ returns :class:`Results`. Nothing here changes the project.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -271,9 +272,17 @@ class Results:
         return self.count("warning")
 
 
+RULE_MODULES = (
+    "physics.fabric",
+    "physics.metrics",
+    "physics.placement",
+)
+"""Modules whose import registers rules and metrics (one solver each)."""
+
+
 def _load_rule_modules() -> None:
-    # Importing the modules registers their rules and metrics.
-    from physics import fabric, metrics, placement  # noqa: F401
+    for module in RULE_MODULES:
+        importlib.import_module(module)
 
 
 def registered_rules() -> list[RuleProvider]:
