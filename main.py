@@ -119,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--name", default="", help="project name")
 
     commands.add_parser(
-        "rules", help="list the rules a check runs", description="List every registered rule."
+        "rules",
+        help="list the rules a check runs and the design parameters",
+        description="List every registered rule, and every design parameter with its default "
+        "and source (a project overrides them in its rules).",
     )
     return parser
 
@@ -326,10 +329,14 @@ def _print_what_if(report: dict[str, Any]) -> None:
 
 
 def run_rules() -> int:
+    from layout.rules import PARAMETERS
     from physics.engine import registered_rules
 
     rows = [(r.id, r.severity, r.description) for r in registered_rules()]
     print(_table(rows, ("RULE", "SEVERITY", "DESCRIPTION")))
+    print()
+    rows = [(p.key, f"{p.default:g}", p.unit, p.source) for p in PARAMETERS.values()]
+    print(_table(rows, ("PARAMETER", "DEFAULT", "UNIT", "SOURCE")))
     return EXIT_OK
 
 
