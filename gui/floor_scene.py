@@ -7,8 +7,19 @@ are scene coordinates without conversion.
 The scene observes the project through its events (``item_added``,
 ``item_removed``, ``item_moved``, ``item_changed``, ``settings_changed``) and
 keeps one dict from item id to :class:`EquipmentItem`. It must never change
-the model: graphics items are selectable but not movable, and edits will come
-through commands from ``layout.commands``.
+the model: graphics items are selectable but not movable; edits come through
+commands from ``layout.commands``, pushed by :mod:`gui.editing` and the mouse
+modes of :mod:`gui.modes`.
+
+Hit tests (:meth:`FloorScene.item_id_at`, :meth:`FloorScene.item_ids_in`) ask
+a :class:`~gui.editing.PlacementIndex` (an STRtree over the model's
+footprints) rather than Qt's item index, because items drawn by the overview
+are fully transparent and Qt's own queries skip those.
+
+Signals: ``selection_ids_changed(list)`` (the ids of the selected items, after
+any selection change; bulk changes emit once) and ``item_double_clicked(str)``.
+Overlays (:mod:`gui.overlays`) are kept by name above the equipment; the
+scene installs ``"links"``.
 
 Drawing at Colossus scale (tens of thousands of racks) stays cheap because
 
@@ -29,13 +40,14 @@ Drawing at Colossus scale (tens of thousands of racks) stays cheap because
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 import shiboken6
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -45,6 +57,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.editing import PlacementIndex
+from gui.overlays import LinksOverlay, OverlaySet
 from layout.floor import Floor
 from layout.items import ItemStore
 from layout.project import Project, rotated_rectangles
@@ -89,9 +103,12 @@ Z_OBSTACLE = 10.0
 Z_OUTLINE = 20.0
 Z_EQUIPMENT = 30.0
 Z_OBSTACLE_EDGE = 40.0
+Z_GHOST = 60.0
+DIMMED_OPACITY = 0.3
+"""Opacity of items left behind while their ghost is dragged."""
 
 
-def _cosmetic_pen(colour: QColor, width_px: float = 1.0, style: Qt.PenStyle | None = None) -> QPen:
+def cosmetic_pen(colour: QColor, width_px: float = 1.0, style: Qt.PenStyle | None = None) -> QPen:
     pen = QPen(colour, width_px)
     pen.setCosmetic(True)
     pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
@@ -100,12 +117,12 @@ def _cosmetic_pen(colour: QColor, width_px: float = 1.0, style: Qt.PenStyle | No
     return pen
 
 
-_VIOLATION_PEN = _cosmetic_pen(VIOLATION_COLOUR, 2.0)
-_SELECTION_PEN = _cosmetic_pen(SELECTION_COLOUR, 2.0)
+_VIOLATION_PEN = cosmetic_pen(VIOLATION_COLOUR, 2.0)
+_SELECTION_PEN = cosmetic_pen(SELECTION_COLOUR, 2.0)
 _LABEL_PEN = QPen(QColor("#ffffff"))
 _OVERVIEW_SELECTED_BRUSH = QBrush(QColor(255, 255, 255, 120))
-_GRID_PEN = _cosmetic_pen(GRID_COLOUR)
-_OBSTACLE_EDGE_PEN = _cosmetic_pen(QColor("#1d1f23"), 1.0, Qt.PenStyle.DashLine)
+_GRID_PEN = cosmetic_pen(GRID_COLOUR)
+_OBSTACLE_EDGE_PEN = cosmetic_pen(QColor("#1d1f23"), 1.0, Qt.PenStyle.DashLine)
 _label_font: QFont | None = None
 
 
@@ -132,18 +149,29 @@ class _TypeStyle:
     type_name: str
 
 
+OVERHEAD_ALPHA = 110
+"""Overhead units (busways) are see-through: the racks under them stay visible."""
+
+
+def _colour_of(kind: str, mounting: str) -> QColor:
+    colour = QColor(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+    if mounting == "overhead":
+        colour.setAlpha(OVERHEAD_ALPHA)
+    return colour
+
+
 def _make_style(equipment_type: object) -> _TypeStyle:
     footprint = equipment_type.footprint  # type: ignore[attr-defined]
     kind = equipment_type.kind  # type: ignore[attr-defined]
     w, d = footprint.width_m, footprint.depth_m
-    colour = KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR)
+    colour = _colour_of(kind, getattr(equipment_type, "mounting", "floor"))
     return _TypeStyle(
         rect=QRectF(-w / 2, -d / 2, w, d),
         front=QRectF(-w / 2, -d / 2, w, min(FRONT_MARK_M, 0.2 * d)),
         brush=QBrush(colour),
         front_brush=QBrush(colour.darker(170)),
         selected_brush=QBrush(colour.lighter(140)),
-        pen=_cosmetic_pen(colour.darker(150)),
+        pen=cosmetic_pen(colour.darker(150)),
         kind=kind,
         type_name=equipment_type.name,  # type: ignore[attr-defined]
     )
@@ -264,6 +292,23 @@ class _Batch:
     front_polygons: list[QPolygonF]
 
 
+@dataclass
+class _Overview:
+    """The overview's batches plus where each item row sits in them, for patching moves."""
+
+    batches: list[_Batch]
+    batch_of: np.ndarray
+    """Per row: the batch holding its rectangle, or -1 when it is drawn as a polygon."""
+    slot_of: np.ndarray
+    """Per row: its index in that batch's ``rects`` and ``fronts``."""
+    width: np.ndarray
+    depth: np.ndarray
+
+
+OVERVIEW_PATCH_MAX = 2000
+"""Moves of up to this many items patch the overview's rectangles instead of rebuilding."""
+
+
 class EquipmentOverview(QGraphicsItem):
     """Every item's footprint and front mark, batched by kind, for a zoomed-out view.
 
@@ -274,7 +319,7 @@ class EquipmentOverview(QGraphicsItem):
     def __init__(self, scene: FloorScene) -> None:
         super().__init__()
         self._scene = scene
-        self._batches: list[_Batch] | None = None
+        self._built: _Overview | None = None
         self._highlights: tuple[list[QRectF], list[QRectF]] | None = None
         self._bounds = QRectF()
         self.setZValue(Z_EQUIPMENT)
@@ -284,7 +329,33 @@ class EquipmentOverview(QGraphicsItem):
         """The items changed: rebuild everything at the next paint."""
         self.prepareGeometryChange()
         self._bounds = self._scene.content_rect()
-        self._batches = None
+        self._built = None
+        self._highlights = None
+        self.update()
+
+    def items_moved(self, rows: np.ndarray) -> None:
+        """Items at ``rows`` moved or turned: patch their rectangles when that is exact
+        (a few axis-aligned items), else rebuild at the next paint. A 20,000-rack rebuild
+        costs about 250 ms, a patch microseconds."""
+        built = self._built
+        if built is None or len(rows) > OVERVIEW_PATCH_MAX or (built.batch_of[rows] < 0).any():
+            self.invalidate()
+            return
+        store = self._scene.project.items
+        quarter, rects, fronts = _axis_aligned_rects(
+            store.x[rows], store.y[rows], built.width[rows], built.depth[rows],
+            store.rotation[rows],
+        )  # fmt: skip
+        if not quarter.all():
+            self.invalidate()
+            return
+        for row, rect, front in zip(rows.tolist(), rects.tolist(), fronts.tolist(), strict=True):
+            batch = built.batches[built.batch_of[row]]
+            slot = built.slot_of[row]
+            batch.rects[slot] = QRectF(*rect)
+            batch.fronts[slot] = QRectF(*front)
+        self.prepareGeometryChange()
+        self._bounds = self._scene.content_rect()
         self._highlights = None
         self.update()
 
@@ -302,12 +373,12 @@ class EquipmentOverview(QGraphicsItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        if self._batches is None:
-            self._batches = _overview_batches(self._scene.project)
+        if self._built is None:
+            self._built = _overview_batches(self._scene.project)
         if self._highlights is None:
             self._highlights = self._scene.highlight_rects()
         painter.setPen(Qt.PenStyle.NoPen)
-        for batch in self._batches:
+        for batch in self._built.batches:
             painter.setBrush(batch.brush)
             painter.drawRects(batch.rects)
             for polygon in batch.polygons:
@@ -329,15 +400,12 @@ class EquipmentOverview(QGraphicsItem):
         painter.drawRects(violated)
 
 
-def _overview_batches(project: Project) -> list[_Batch]:
-    """Footprint and front-mark shapes of every item, grouped by kind, from numpy arrays."""
-    store = project.items
-    if len(store) == 0:
-        return []
-    width, depth = project.sizes()
-    kinds = project.kinds()
-    x, y = store.x, store.y
-    rotation = np.asarray(store.rotation)
+def _axis_aligned_rects(
+    x: np.ndarray, y: np.ndarray, width: np.ndarray, depth: np.ndarray, rotation: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which items stand at a quarter turn, and their footprint and front-mark rectangles
+    (left, top, width, height) for when they do."""
+    rotation = np.asarray(rotation)
     quarter = np.isclose(np.mod(rotation, 90.0), 0.0) | np.isclose(np.mod(rotation, 90.0), 90.0)
     turns = np.mod(np.round(rotation / 90.0), 4).astype(int)
     sideways = quarter & (turns % 2 == 1)
@@ -352,13 +420,37 @@ def _overview_batches(project: Project) -> list[_Batch]:
     front_h = np.where(sideways, span_y, mark)
     rects = np.column_stack((left, top, span_x, span_y))
     fronts = np.column_stack((front_left, front_top, front_w, front_h))
+    return quarter, rects, fronts
+
+
+def _overview_batches(project: Project) -> _Overview:
+    """Footprint and front-mark shapes of every item, grouped by kind, from numpy arrays."""
+    store = project.items
+    n = len(store)
+    width, depth = project.sizes()
+    batch_of = np.full(n, -1, dtype=np.intp)
+    slot_of = np.zeros(n, dtype=np.intp)
+    if n == 0:
+        return _Overview([], batch_of, slot_of, width, depth)
+    kinds = project.kinds()
+    x, y = store.x, store.y
+    rotation = np.asarray(store.rotation)
+    quarter, rects, fronts = _axis_aligned_rects(x, y, width, depth, rotation)
+    mark = np.minimum(FRONT_MARK_M, 0.2 * depth)
 
     batches = []
-    for kind in sorted(set(kinds.tolist())):
-        colour = KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR)
-        of_kind = kinds == kind
+    catalog = project.catalog
+    mounting = {t: getattr(catalog[t], "mounting", "floor") for t in set(store.type_ids)}
+    overhead = np.fromiter((mounting[t] == "overhead" for t in store.type_ids), bool, len(store))
+    # Floor units first, overhead ones (see-through) drawn over them.
+    groups = sorted({(bool(o), k) for o, k in zip(overhead.tolist(), kinds.tolist(), strict=True)})
+    for above, kind in groups:
+        colour = _colour_of(kind, "overhead" if above else "floor")
+        of_kind = (kinds == kind) & (overhead == above)
         straight = np.flatnonzero(of_kind & quarter)
         turned = np.flatnonzero(of_kind & ~quarter)
+        batch_of[straight] = len(batches)
+        slot_of[straight] = np.arange(len(straight))
         batch = _Batch(
             brush=QBrush(colour),
             front_brush=QBrush(colour.darker(170)),
@@ -381,7 +473,7 @@ def _overview_batches(project: Project) -> list[_Batch]:
             )
             batch.front_polygons = _polygons(strips)
         batches.append(batch)
-    return batches
+    return _Overview(batches, batch_of, slot_of, width, depth)
 
 
 def _polygons(geometries: np.ndarray) -> list[QPolygonF]:
@@ -411,7 +503,18 @@ def polygon_path(geometry: shapely.Geometry) -> QPainterPath:
 
 
 class FloorScene(QGraphicsScene):
-    """The canvas of one project, in metres. See the module docstring for what it owns."""
+    """The canvas of one project, in metres. See the module docstring for what it owns.
+
+    Signals
+    -------
+    selection_ids_changed(ids)
+        The selection changed; ``ids`` lists the selected items.
+    item_double_clicked(item_id)
+        An equipment item was double-clicked (the shell opens its elevation).
+    """
+
+    selection_ids_changed = Signal(list)
+    item_double_clicked = Signal(str)
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -430,8 +533,14 @@ class FloorScene(QGraphicsScene):
         self._overview = EquipmentOverview(self)
         self._overview.setVisible(False)
         self.addItem(self._overview)
+        self._dimmed: list[str] = []
+        self._selection_batch = 0
+        self._selection_dirty = False
+        self._index: PlacementIndex | None = None
+        self._overlays = OverlaySet(self)
         self.selectionChanged.connect(self._on_selection_changed)
         self.set_project(project)
+        self.set_overlay("links", LinksOverlay(self))
 
     # -- the project -------------------------------------------------------------------
     @property
@@ -443,15 +552,19 @@ class FloorScene(QGraphicsScene):
         """Show ``project`` instead of the current one and follow its events."""
         self.detach()
         self._project = project
+        self._index = None
         self._marked.clear()
+        self._dimmed.clear()
         self._styles.clear()
         self._rebuild_floor()
-        self._rebuild_items()
+        with self.batch_selection():
+            self._rebuild_items()
         project.item_added.connect(self._on_items_added)
         project.item_removed.connect(self._on_items_removed)
         project.item_moved.connect(self._on_items_moved)
         project.item_changed.connect(self._on_items_changed)
         project.settings_changed.connect(self._on_settings_changed)
+        self._overlays.project_changed()
 
     def detach(self) -> None:
         """Stop following the project (call before the scene is thrown away)."""
@@ -497,12 +610,85 @@ class FloorScene(QGraphicsScene):
         return [i.item_id for i in self.selectedItems() if isinstance(i, EquipmentItem)]
 
     def select_ids(self, item_ids: Iterable[str]) -> None:
-        """Select exactly the items with these ids (unknown ids are ignored)."""
-        self.clearSelection()
-        for item_id in item_ids:
+        """Select exactly the items with these ids (unknown ids are ignored); one signal."""
+        wanted = {i for i in item_ids if i in self._items}
+        with self.batch_selection():
+            for item in self.selectedItems():
+                if getattr(item, "item_id", None) not in wanted:
+                    item.setSelected(False)
+            for item_id in wanted:
+                self._items[item_id].setSelected(True)
+
+    @contextmanager
+    def batch_selection(self) -> Iterator[None]:
+        """Selection changes inside emit ``selection_ids_changed`` once, at the end."""
+        self._selection_batch += 1
+        try:
+            yield
+        finally:
+            self._selection_batch -= 1
+            if self._selection_batch == 0 and self._selection_dirty:
+                self._selection_dirty = False
+                self._emit_selection()
+
+    # -- hit tests (model geometry, see the module docstring) ------------------------------
+    def placement_index(self) -> PlacementIndex:
+        """The up-to-date STRtree index over the project's footprints."""
+        if self._index is None or self._index.project is not self.project:
+            self._index = PlacementIndex(self.project)
+        return self._index.refresh()
+
+    def item_id_at(self, x: float, y: float) -> str | None:
+        """The item under the point (x, y) in metres; the smallest footprint wins where
+        several overlap (a rack under an overhead busway)."""
+        index = self.placement_index()
+        if not len(index.footprints):
+            return None
+        rows = index.tree.query(shapely.points(x, y), predicate="intersects")
+        if not len(rows):
+            return None
+        row = int(rows[np.argmin(shapely.area(index.footprints[rows]))])
+        return self.project.items.ids[row]
+
+    def item_ids_in(self, rect: QRectF) -> list[str]:
+        """Items whose footprints lie wholly inside ``rect`` (metres), in model order."""
+        index = self.placement_index()
+        if not len(index.footprints) or rect.isEmpty():
+            return []
+        box = shapely.box(rect.left(), rect.top(), rect.right(), rect.bottom())
+        rows = np.sort(index.tree.query(box, predicate="contains"))
+        ids = self.project.items.ids
+        return [ids[r] for r in rows.tolist()]
+
+    # -- overlays --------------------------------------------------------------------------
+    def set_overlay(self, name: str, item: QGraphicsItem | None) -> None:
+        """Show ``item`` as the overlay ``name`` above the equipment; None removes it."""
+        self._overlays.set(name, item)
+
+    def set_overlay_visible(self, name: str, visible: bool) -> None:
+        self._overlays.set_visible(name, visible)
+
+    def overlay_names(self) -> list[str]:
+        return self._overlays.names()
+
+    def overlay(self, name: str) -> QGraphicsItem | None:
+        return self._overlays.get(name)
+
+    def overlay_visible(self, name: str) -> bool:
+        return self._overlays.is_visible(name)
+
+    # -- drag feedback -----------------------------------------------------------------------
+    def set_dimmed(self, item_ids: Iterable[str]) -> None:
+        """Draw these items faintly (left behind by a drag); an empty list restores all."""
+        normal = 0.0 if self._overview_on else 1.0
+        for item_id in self._dimmed:
             item = self._items.get(item_id)
             if item is not None:
-                item.setSelected(True)
+                item.setOpacity(normal)
+        self._dimmed = [i for i in item_ids if i in self._items]
+        if not self._overview_on:
+            for item_id in self._dimmed:
+                self._items[item_id].setOpacity(DIMMED_OPACITY)
 
     def mark_violations(self, violations: Iterable[Violation]) -> None:
         """Outline in red every item named by a violation; earlier marks are cleared."""
@@ -542,6 +728,9 @@ class FloorScene(QGraphicsScene):
         opacity = 0.0 if on else 1.0
         for item in self._items.values():
             item.setOpacity(opacity)
+        if not on:
+            for item_id in self._dimmed:
+                self._items[item_id].setOpacity(DIMMED_OPACITY)
         self._overview.setVisible(on)
 
     # -- building ------------------------------------------------------------------------
@@ -578,7 +767,7 @@ class FloorScene(QGraphicsScene):
             edges.setZValue(Z_OBSTACLE_EDGE)
             self._add_fixed(edges, f"obstacle edges:{kind}")
         outline = QGraphicsPathItem(self._floor_path)
-        outline.setPen(_cosmetic_pen(FLOOR_EDGE_COLOUR, 2.0))
+        outline.setPen(cosmetic_pen(FLOOR_EDGE_COLOUR, 2.0))
         outline.setZValue(Z_OUTLINE)
         self._add_fixed(outline, "floor outline")
         self._content_changed()
@@ -614,7 +803,7 @@ class FloorScene(QGraphicsScene):
             self._items[ids[row]] = item
         self._content_changed()
 
-    def _content_changed(self) -> None:
+    def _content_changed(self, moved_rows: np.ndarray | None = None) -> None:
         """Items or floor changed: refresh the overview and the scene rectangle.
 
         The scene rectangle is the content plus a wide margin, so the view can
@@ -623,27 +812,33 @@ class FloorScene(QGraphicsScene):
         rect = self.content_rect()
         margin = max(20.0, 0.5 * max(rect.width(), rect.height()))
         self.setSceneRect(rect.adjusted(-margin, -margin, margin, margin))
-        self._overview.invalidate()
+        if moved_rows is None:
+            self._overview.invalidate()
+        else:
+            self._overview.items_moved(moved_rows)
+        self._overlays.project_changed()
 
     # -- model events ----------------------------------------------------------------------
     def _on_items_added(self, item_ids: tuple[str, ...]) -> None:
         self._add(item_ids)
 
     def _on_items_removed(self, item_ids: tuple[str, ...]) -> None:
-        for item_id in item_ids:
-            item = self._items.pop(item_id, None)
-            if item is not None:
-                self.removeItem(item)
-            self._marked.discard(item_id)
+        with self.batch_selection():
+            for item_id in item_ids:
+                item = self._items.pop(item_id, None)
+                if item is not None:
+                    self.removeItem(item)
+                self._marked.discard(item_id)
         self._content_changed()
 
     def _on_items_moved(self, item_ids: tuple[str, ...]) -> None:
         store = self.project.items
-        for item_id, row in zip(item_ids, store.rows(item_ids).tolist(), strict=True):
+        rows = store.rows(item_ids)
+        for item_id, row in zip(item_ids, rows.tolist(), strict=True):
             item = self._items[item_id]
             item.setPos(float(store.x[row]), float(store.y[row]))
             item.setRotation(float(store.rotation[row]))
-        self._content_changed()
+        self._content_changed(moved_rows=rows)
 
     def _on_items_changed(self, item_ids: tuple[str, ...], field: str) -> None:
         store = self.project.items
@@ -656,6 +851,8 @@ class FloorScene(QGraphicsScene):
                 item.set_name(_name_at(store, row))
         if field == "type":
             self._content_changed()
+        else:
+            self._overlays.project_changed()
 
     def _on_settings_changed(self, section: str) -> None:
         if section == "floor":
@@ -663,8 +860,18 @@ class FloorScene(QGraphicsScene):
 
     def _on_selection_changed(self) -> None:
         # Qt also reports selection changes while it destroys the scene's items.
-        if shiboken6.isValid(self._overview):
-            self._overview.invalidate_highlights()
+        if not shiboken6.isValid(self._overview):
+            return
+        self._overview.invalidate_highlights()
+        if self._selection_batch:
+            self._selection_dirty = True
+        else:
+            self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        ids = self.selected_ids()
+        self._overlays.selection_changed(ids)
+        self.selection_ids_changed.emit(ids)
 
     # -- background ------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:

@@ -1,0 +1,261 @@
+"""Overlays: layers drawn above the equipment (links now; tray fill, power load, heat map later).
+
+Owns the overlay mechanism and the first overlay. The scene keeps named
+overlays through :class:`OverlaySet` (``scene.set_overlay(name, item_or_None)``,
+``scene.set_overlay_visible(name, visible)``, ``scene.overlay_names()``). An
+overlay is any ``QGraphicsItem``; one derived from :class:`Overlay` is also
+told when the selection or the project changes, so it can rebuild what it
+draws. Overlays are transparent to the mouse and never change the model.
+
+Each overlay should draw its dense content as a few batched paths or one
+image, rebuilt on those hooks, never per paint (pyqtgraph's way).
+
+:class:`LinksOverlay` ("links"): with exactly one GPU or network rack
+selected, a line from its centre to every rack it has fabric links with,
+coloured by tier, with a dot on each peer (links along a row lie on one
+line) and, when zoomed in, labelled with the Manhattan length (the cable runs
+along aisles, not diagonally); labels that would cover one another are
+skipped, longest links first. The fabric is derived with
+``physics.fabric.derive`` once per selection change and cached per model
+version, so clicking from rack to rack re-derives nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from layout.errors import CoherenceError
+from physics.fabric import LINK_TIERS, DerivedFabric, derive
+
+if TYPE_CHECKING:
+    from gui.floor_scene import FloorScene
+
+Z_OVERLAY = 50.0
+"""Above equipment (30) and obstacle edges (40), below drag ghosts (60)."""
+LINK_COLOURS = {
+    "gpu-leaf": QColor("#e8590c"),
+    "leaf-spine": QColor("#2b8a3e"),
+    "spine-core": QColor("#c2255c"),
+}
+LINK_LABEL_MIN_PX_PER_M = 18.0
+"""Lengths are written on the lines from this scale on."""
+LINK_LABEL_MAX = 400
+"""More lines than this are left unlabelled (a core rack links to hundreds of spines)."""
+LINK_LABEL_FONT_PX = 11
+LINK_DOT_PX = 7.0
+
+
+class Overlay(QGraphicsItem):
+    """An overlay that follows the selection and the project; override the hooks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def selection_changed(self, item_ids: list[str]) -> None:
+        """The selected items are now ``item_ids``."""
+
+    def project_changed(self) -> None:
+        """Items were added, removed, moved or changed, or another project is shown."""
+
+
+class OverlaySet:
+    """Named overlays of a scene, drawn in the order they were first set, above equipment."""
+
+    def __init__(self, scene: FloorScene) -> None:
+        self._scene = scene
+        self._items: dict[str, QGraphicsItem] = {}
+        self._visible: dict[str, bool] = {}
+        self._order: list[str] = []
+
+    def names(self) -> list[str]:
+        return [n for n in self._order if n in self._items]
+
+    def get(self, name: str) -> QGraphicsItem | None:
+        return self._items.get(name)
+
+    def is_visible(self, name: str) -> bool:
+        return self._visible.get(name, True)
+
+    def set(self, name: str, item: QGraphicsItem | None) -> None:
+        """Show ``item`` as overlay ``name`` (replacing any), or remove the overlay with None."""
+        old = self._items.pop(name, None)
+        if old is not None and old.scene() is self._scene:
+            self._scene.removeItem(old)
+        if item is None:
+            return
+        if name not in self._order:
+            self._order.append(name)
+        item.setZValue(Z_OVERLAY + self._order.index(name) * 0.01)
+        item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        item.setVisible(self.is_visible(name))
+        self._items[name] = item
+        self._scene.addItem(item)
+        if isinstance(item, Overlay):
+            item.project_changed()
+            item.selection_changed(self._scene.selected_ids())
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        self._visible[name] = visible
+        item = self._items.get(name)
+        if item is not None:
+            item.setVisible(visible)
+            if visible and isinstance(item, Overlay):
+                item.selection_changed(self._scene.selected_ids())
+
+    def selection_changed(self, item_ids: list[str]) -> None:
+        for item in self._items.values():
+            if isinstance(item, Overlay):
+                item.selection_changed(item_ids)
+
+    def project_changed(self) -> None:
+        for item in self._items.values():
+            if isinstance(item, Overlay):
+                item.project_changed()
+
+
+def _pen(colour: QColor, width_px: float = 2.0) -> QPen:
+    pen = QPen(colour, width_px)
+    pen.setCosmetic(True)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+class LinksOverlay(Overlay):
+    """The selected rack's fabric links as lines to its peers; see the module docstring."""
+
+    def __init__(self, scene: FloorScene) -> None:
+        super().__init__()
+        self._scene = scene
+        self._fabric_key: tuple[int, int, int, int] | None = None
+        self._fabric: DerivedFabric | None = None
+        self._source: str | None = None
+        self._paths: list[tuple[QPainterPath, QPen, QPen, list[QPointF]]] = []
+        self._labels: list[tuple[QPointF, str, float]] = []
+        self._bounds = QRectF()
+        self._font = QFont()
+        self._font.setPixelSize(LINK_LABEL_FONT_PX)
+        self._label_pen = QPen(QColor("#1d1f23"))
+
+    # -- what is shown ---------------------------------------------------------------------
+    @property
+    def source_id(self) -> str | None:
+        """The rack whose links are drawn, if any."""
+        return self._source
+
+    def line_count(self) -> int:
+        return sum(len(ends) for _, _, _, ends in self._paths)
+
+    def labels(self) -> list[tuple[QPointF, str]]:
+        """Each line's midpoint and its length label."""
+        return [(point, text) for point, text, _ in self._labels]
+
+    def selection_changed(self, item_ids: list[str]) -> None:
+        self._source = item_ids[0] if len(item_ids) == 1 else None
+        self._rebuild()
+
+    def project_changed(self) -> None:
+        if self._source is not None:
+            self._rebuild()
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged and value:
+            self._rebuild()
+        return super().itemChange(change, value)
+
+    # -- building ----------------------------------------------------------------------------
+    def _derived(self) -> DerivedFabric | None:
+        project = self._scene.project
+        key = (id(project), project.items.version, id(project.fabric), id(project.catalog))
+        if key != self._fabric_key:
+            self._fabric_key = key
+            try:
+                self._fabric = derive(project)
+            except CoherenceError:
+                self._fabric = None
+        return self._fabric
+
+    def _rebuild(self) -> None:
+        self.prepareGeometryChange()
+        self._paths, self._labels, self._bounds = [], [], QRectF()
+        project = self._scene.project
+        source = self._source
+        if not self.isVisible() or source is None or source not in project.items:
+            self.update()
+            return
+        row = project.items.row(source)
+        if project.catalog[project.items.type_ids[row]].kind not in ("gpu_rack", "network_rack"):
+            self.update()
+            return
+        fabric = self._derived()
+        if fabric is None:
+            self.update()
+            return
+        x, y = project.items.x, project.items.y
+        x0, y0 = float(x[row]), float(y[row])
+        seen: set[int] = set()
+        for tier in LINK_TIERS:
+            bundles = fabric.links.get(tier)
+            if bundles is None:
+                continue
+            peers = np.concatenate((bundles.b[bundles.a == row], bundles.a[bundles.b == row]))
+            peers = [p for p in np.unique(peers).tolist() if p != row and p not in seen]
+            if not peers:
+                continue
+            seen.update(peers)
+            path = QPainterPath()
+            ends = []
+            for peer in peers:
+                x1, y1 = float(x[peer]), float(y[peer])
+                path.moveTo(x0, y0)
+                path.lineTo(x1, y1)
+                ends.append(QPointF(x1, y1))
+                length = abs(x1 - x0) + abs(y1 - y0)
+                middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
+                self._labels.append((middle, f"{length:.1f} m", length))
+            colour = LINK_COLOURS.get(tier, QColor("#555555"))
+            dot = _pen(colour, LINK_DOT_PX)
+            self._paths.append((path, _pen(colour), dot, ends))
+            self._bounds = self._bounds.united(path.boundingRect())
+        self._labels.sort(key=lambda label: -label[2])
+        # Room for labels and dots, which are drawn in screen pixels.
+        self._bounds = self._bounds.adjusted(-2.0, -2.0, 2.0, 2.0)
+        self.update()
+
+    # -- QGraphicsItem --------------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:  # fmt: skip
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for path, pen, dot, ends in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+            painter.setPen(dot)
+            painter.drawPoints(ends)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if lod < LINK_LABEL_MIN_PX_PER_M or len(self._labels) > LINK_LABEL_MAX:
+            return
+        painter.save()
+        painter.setFont(self._font)
+        painter.setPen(self._label_pen)
+        metrics = painter.fontMetrics()
+        background = QColor(255, 255, 255, 210)
+        transform = painter.worldTransform()
+        painter.resetTransform()
+        placed: list[QRectF] = []
+        for point, text, _ in self._labels:
+            box = QRectF(metrics.boundingRect(text)).adjusted(-3, -1, 3, 1)
+            box.moveCenter(transform.map(point))
+            if any(box.intersects(other) for other in placed):
+                continue
+            placed.append(box)
+            painter.fillRect(box, background)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
