@@ -50,7 +50,7 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 
 from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateItems, check_property
 from layout.errors import CoherenceError
-from layout.items import Item, unique_id
+from layout.items import IdAllocator, Item
 from layout.project import Project, rotated_rectangles
 
 if TYPE_CHECKING:
@@ -402,20 +402,6 @@ def id_prefix(item_id: str, kind: str) -> str:
     return letters or ID_PREFIX_BY_KIND.get(kind, "X")
 
 
-class _IdMaker:
-    """Fresh ids per prefix, continuing the count so that k ids cost O(k), not O(k·n)."""
-
-    def __init__(self, taken: Iterable[str]) -> None:
-        self._taken = set(taken)
-        self._next: dict[str, int] = {}
-
-    def __call__(self, prefix: str) -> str:
-        new = unique_id(prefix, self._taken, self._next.get(prefix, 1))
-        self._taken.add(new)
-        self._next[prefix] = int(new.rsplit("-", 1)[1]) + 1
-        return new
-
-
 # -- the Edit operations -------------------------------------------------------------------------
 class Editor(QObject):
     """The Edit operations on a canvas: what the keys and the Edit menu do.
@@ -482,7 +468,9 @@ class Editor(QObject):
         if equipment_type is None:
             self._say(f"Cannot place: unknown equipment type {type_id!r}")
             return None
-        new_id = _IdMaker(self.project.items.ids)(ID_PREFIX_BY_KIND.get(equipment_type.kind, "X"))
+        new_id = IdAllocator(self.project.items.ids)(
+            ID_PREFIX_BY_KIND.get(equipment_type.kind, "X")
+        )
         moving = MovingSet(self.placement_index(), [new_id], [type_id], np.array([[x, y]]),
                            np.array([rotation]))  # fmt: skip
         if self._refused(moving.conflicts(0.0, 0.0), "place"):
@@ -572,7 +560,7 @@ class Editor(QObject):
         if not records:
             return []
         project = self.project
-        make_id = _IdMaker(project.items.ids)
+        make_id = IdAllocator(project.items.ids)
         sources = [r.get("id", "") for r in records]
         kinds = [project.catalog[r["type"]].kind for r in records]
         ids = [make_id(id_prefix(s, k)) for s, k in zip(sources, kinds, strict=True)]

@@ -259,6 +259,29 @@ def natural_key(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
+class IdAllocator:
+    """Fresh item ids in the project's style: a prefix and a zero-padded number that
+    continues after the highest one in use (``R01569`` after ``R01568``)."""
+
+    def __init__(self, taken: Iterable[str]) -> None:
+        self._taken = set(taken)
+        self._next: dict[str, tuple[int, int]] = {}
+        for item_id in self._taken:
+            match = re.fullmatch(r"([A-Za-z]*)(\d+)", item_id)
+            if match:
+                prefix, digits = match.groups()
+                number, width = self._next.get(prefix, (1, 0))
+                self._next[prefix] = (max(number, int(digits) + 1), max(width, len(digits)))
+
+    def __call__(self, prefix: str) -> str:
+        number, width = self._next.get(prefix, (1, 5))
+        while (new := f"{prefix}{number:0{width}d}") in self._taken:
+            number += 1
+        self._taken.add(new)
+        self._next[prefix] = (number + 1, width)
+        return new
+
+
 def unique_id(prefix: str, taken: Mapping[str, Any] | Iterable[str], start: int = 1) -> str:
     """The first ``prefix-N`` id not in ``taken``."""
     taken_set = taken if isinstance(taken, (set, dict)) else set(taken)

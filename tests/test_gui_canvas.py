@@ -300,12 +300,12 @@ def test_copy_paste_at_the_cursor_with_fresh_ids(canvas, qtbot):
     qtbot.mouseMove(canvas.view.viewport(), canvas.at(8.0, 8.0))
     qtbot.keyClick(canvas.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
 
-    assert list(canvas.project.items.ids) == ["R1", "R2", "R3", "R-1", "R-2"]
-    assert sorted(canvas.scene.selected_ids()) == ["R-1", "R-2"]
+    assert list(canvas.project.items.ids) == ["R1", "R2", "R3", "R4", "R5"]
+    assert sorted(canvas.scene.selected_ids()) == ["R4", "R5"]
     # The pair (bounds 3.0-8.4 × 3.0-4.2) centred on the cursor puts R-1's corner at
     # (5.3, 7.4), snapped to (5.4, 7.2); R-2 keeps its 4.8 m offset.
-    assert canvas.xy("R-1") == (5.7, 7.8)
-    assert canvas.xy("R-2") == (10.5, 7.8)
+    assert canvas.xy("R4") == (5.7, 7.8)
+    assert canvas.xy("R5") == (10.5, 7.8)
     assert canvas.xy("R1") == (3.3, 3.6)
     assert canvas.stack.count() == 1
     canvas.stack.undo()
@@ -315,8 +315,8 @@ def test_copy_paste_at_the_cursor_with_fresh_ids(canvas, qtbot):
 def test_duplicate_offsets_by_two_tiles(canvas, qtbot):
     canvas.scene.select_ids(["R1"])
     qtbot.keyClick(canvas.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-    assert canvas.scene.selected_ids() == ["R-1"]
-    assert canvas.xy("R-1") == (4.5, 4.8)
+    assert canvas.scene.selected_ids() == ["R4"]
+    assert canvas.xy("R4") == (4.5, 4.8)
 
 
 def test_paste_of_foreign_clipboard_content_changes_nothing(canvas, qtbot):
@@ -356,22 +356,22 @@ def drop_events(canvas: Canvas, type_id: str, x_m: float, y_m: float) -> None:
 
 def test_palette_drop_adds_the_item_at_the_snapped_drop_point(canvas):
     drop_events(canvas, RACK, 14.0, 8.0)  # corner (13.7, 7.4) snaps to (13.8, 7.2)
-    assert list(canvas.project.items.ids) == ["R1", "R2", "R3", "R-1"]
-    item = canvas.project.items.get("R-1")
+    assert list(canvas.project.items.ids) == ["R1", "R2", "R3", "R4"]
+    item = canvas.project.items.get("R4")
     assert (item.type_id, item.x, item.y, item.rotation) == (RACK, 14.1, 7.8, 0.0)
-    assert canvas.scene.selected_ids() == ["R-1"]
+    assert canvas.scene.selected_ids() == ["R4"]
     assert canvas.stack.count() == 1
 
     drop_events(canvas, "net-sn5600-16", 10.0, 8.0)
-    assert canvas.project.items.get("N-1").type_id == "net-sn5600-16"
+    assert canvas.project.items.get("N00001").type_id == "net-sn5600-16"
 
 
 def test_palette_drop_on_a_rack_is_refused_but_an_overhead_busway_is_not(canvas):
     drop_events(canvas, RACK, 8.1, 3.6)
     assert len(canvas.project.items) == 3
-    assert canvas.messages[-1] == "Cannot place R-1 there: overlaps R2"
+    assert canvas.messages[-1] == "Cannot place R4 there: overlaps R2"
     drop_events(canvas, BUSWAY, 8.1, 3.6)  # overhead units share no floor space
-    assert canvas.project.items.get("P-1").type_id == BUSWAY
+    assert canvas.project.items.get("P00001").type_id == BUSWAY
 
 
 def test_click_to_place_mode_places_on_click_until_escape(canvas, qtbot):
@@ -382,13 +382,13 @@ def test_click_to_place_mode_places_on_click_until_escape(canvas, qtbot):
     (ghost,) = ghosts(canvas.scene)
     assert (ghost.pos().x(), ghost.pos().y()) == pytest.approx((14.1, 7.8))
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=canvas.at(14.0, 8.0))
-    assert canvas.xy("R-1") == (14.1, 7.8)
+    assert canvas.xy("R4") == (14.1, 7.8)
     # The same spot again is taken now: the ghost turns red and a click is refused.
     assert ghosts(canvas.scene)[0].illegal
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=canvas.at(14.0, 8.0))
     assert len(canvas.project.items) == 4
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=canvas.at(16.0, 2.0))
-    assert canvas.xy("R-2") == (15.9, 1.8)  # corner (15.7, 1.4) to (15.6, 1.2)
+    assert canvas.xy("R5") == (15.9, 1.8)  # corner (15.7, 1.4) to (15.6, 1.2)
     qtbot.keyClick(canvas.view, Qt.Key.Key_Escape)
     assert isinstance(canvas.view.mode(), SelectMode)
     assert ghosts(canvas.scene) == []
