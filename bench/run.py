@@ -1,10 +1,11 @@
-"""Benchmark the headless pipeline against DESIGN.md's "Scale and speed" budgets.
+"""Benchmark the headless pipeline and the GUI against DESIGN.md's "Scale and speed" budgets.
 
 Usage::
 
-    python3 bench/run.py                          # 100,000 GPUs
+    python3 bench/run.py                          # 100,000 GPUs, then the GUI steps
     python3 bench/run.py --gpus 100000,1000000    # each scale in its own process
     python3 bench/run.py --gpus 100000 --json     # the figures as JSON
+    python3 bench/run.py --no-gui                 # the headless steps only
 
 For each scale, in a fresh process (so peak memory is that scale's own):
 generate (``main.py new``'s layout + fabric + assignments + plant), a full
@@ -12,6 +13,15 @@ check, a re-check after moving one GPU rack with
 :class:`layout.commands.MoveItems`, save, load, the file's size and the peak
 resident memory (``ru_maxrss``). Sub-second steps are timed best of 3 with
 :func:`time.perf_counter`.
+
+GUI steps, in a child process with ``QT_QPA_PLATFORM=offscreen`` on the
+bundled 100k-GPU example (:func:`measure_gui`): open to first paint (load the
+file, build the main window, show it and paint it once fully; the imports are
+timed apart), a full-view repaint (the scene rendered into a ``QImage`` of the
+view's size, best of 3, at the opening zoom and zoomed in to single racks) and
+moving one rack through the command path with its re-check
+(``UndoStack.push_command(MoveItems)``, then a check of a snapshot with the
+incremental checker the GUI's background check uses).
 
 Baseline: the same coherence questions (one domain? hop diameter?) answered
 the straightforward way, with networkx on a graph of every GPU and every
@@ -51,6 +61,14 @@ BUDGETS: dict[str, tuple[float, float]] = {
 }
 BEST_OF = 3
 SUB_SECOND = 1.0
+# DESIGN.md, "Scale and speed": GUI open to first paint / full-view repaint, 100k GPUs.
+GUI_BUDGETS: dict[str, float] = {
+    "open_to_first_paint": 3.0,
+    "repaint": 0.030,
+    "repaint_zoomed": 0.030,
+    "move_and_recheck": 0.050,
+}
+EXAMPLE = ROOT / "assets" / "examples" / "colossus-100k.dclayout"
 
 
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
@@ -204,6 +222,129 @@ def measure(gpus: int) -> dict[str, Any]:
     return out
 
 
+def measure_gui(path: Path = EXAMPLE) -> dict[str, Any]:
+    """GUI figures on ``path`` (run in a child process with the offscreen platform)."""
+    started = time.perf_counter()
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QImage, QPainter
+    from PySide6.QtWidgets import QApplication
+
+    import physics
+    from gui.main_window import MainWindow
+    from layout import dclayout
+    from layout.commands import MoveItems
+
+    app = QApplication.instance() or QApplication([])
+    out: dict[str, Any] = {"imports": time.perf_counter() - started}
+
+    started = time.perf_counter()
+    project = dclayout.load(path)
+    window = MainWindow(project, path)
+    window.resize(1440, 900)
+    window.show()
+    app.processEvents()
+    window.repaint()  # one full, synchronous paint of the window and the canvas
+    out["open_to_first_paint"] = time.perf_counter() - started
+    out["items"] = len(project.items)
+    out["gpus"] = project.gpu_count()
+
+    view, scene = window.view, window.scene
+    size = view.viewport().size()
+    out["view_px"] = [size.width(), size.height()]
+
+    def repaint() -> QImage:
+        image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+        painter = QPainter(image)
+        painter.setRenderHints(view.renderHints())
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        scene.render(painter, QRectF(image.rect()), visible)
+        painter.end()
+        return image
+
+    out["px_per_m"] = view.px_per_m()
+    out["repaint"], _ = _timed(repaint)
+    hall = scene.floor_rect()
+    view.show_area(QRectF(hall.center().x() - 12, hall.center().y() - 7, 24, 14))
+    out["px_per_m_zoomed"] = view.px_per_m()
+    out["repaint_zoomed"], _ = _timed(repaint)
+
+    # The check the GUI runs after an edit: incremental when physics offers it, warmed once.
+    engine = physics.Checker() if hasattr(physics, "Checker") else None
+    check = engine.check if engine is not None else physics.check
+    check(project.snapshot())
+    move = _one_rack_move(project)
+
+    def move_and_recheck() -> Any:
+        window.undo_stack.push_command(MoveItems(move.item_ids, move.x, move.y))
+        results = check(project.snapshot())
+        window.undo_stack.undo()
+        return results
+
+    # Undo is inside the timed call but costs microseconds next to the check.
+    out["move_and_recheck"], results = _timed(move_and_recheck)
+    out["move_violations"] = len(results.violations)
+    out["incremental"] = engine is not None
+    window.checker.shutdown()
+    window.undo_stack.setClean()
+    window.close()
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def gui_report(figures: dict[str, Any]) -> str:
+    width, height = figures["view_px"]
+    lines = [
+        f"GUI on the bundled example ({figures['gpus']:,} GPUs, {figures['items']:,} items), "
+        f"offscreen, canvas {width} x {height} px",
+        _row("step", "measured", "budget", ""),
+    ]
+    steps = (
+        ("open_to_first_paint", "open to first paint"),
+        ("repaint", f"full-view repaint ({figures['px_per_m']:.1f} px/m)"),
+        ("repaint_zoomed", f"full-view repaint ({figures['px_per_m_zoomed']:.0f} px/m)"),
+        ("move_and_recheck", "move one rack + re-check"),
+    )
+    for step, label in steps:
+        value, budget = figures[step], GUI_BUDGETS[step]
+        verdict = "ok" if value <= budget else "OVER BUDGET"
+        lines.append(_row(label, _seconds(value), _seconds(budget), verdict))
+    lines.append(_row("imports (PySide6, numpy, ...)", _seconds(figures["imports"]), "—", ""))
+    cold = figures["imports"] + figures["open_to_first_paint"]
+    budget = GUI_BUDGETS["open_to_first_paint"]
+    lines.append(
+        _row("process start to first paint", _seconds(cold), _seconds(budget),
+             "ok" if cold <= budget else "OVER BUDGET")
+    )  # fmt: skip
+    lines.append(_row("peak memory (ru_maxrss)", f"{figures['peak_mb']:,.0f} MB", "—", ""))
+    kind = "incremental physics.Checker" if figures["incremental"] else "physics.check"
+    lines.append(
+        f"  re-check by {kind} on a snapshot, as the GUI's background check does; "
+        f"{figures['move_violations']} violation(s) after the move"
+    )
+    return "\n".join(lines)
+
+
+def _run_gui_child(timeout: float) -> dict[str, Any] | str:
+    import os
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    try:
+        child = subprocess.run(
+            [sys.executable, __file__, "--gui-single"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        return f"GUI: stopped after {timeout:.0f} s (timeout)"
+    if child.returncode != 0:
+        reason = (child.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"GUI: failed (exit {child.returncode}): {reason}"
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
 def _budget(step: str, gpus: int) -> float | None:
     small, large = BUDGETS[step]
     if gpus <= 100_000:
@@ -323,14 +464,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="seconds allowed per scale (default 600)"
     )
+    parser.add_argument("--no-gui", action="store_true", help="skip the GUI steps")
+    parser.add_argument("--gui-only", action="store_true", help="only the GUI steps")
     parser.add_argument("--single", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--gui-single", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.single is not None:
         json.dump(measure(args.single), sys.stdout)
         return 0
+    if args.gui_single:
+        figures = measure_gui()
+        print()  # Qt may have written to stdout; the figures are the last line
+        json.dump(figures, sys.stdout)
+        return 0
 
-    results = {gpus: _run_child(gpus, args.timeout) for gpus in args.gpus}
+    gpu_scales = [] if args.gui_only else args.gpus
+    results: dict[Any, Any] = {gpus: _run_child(gpus, args.timeout) for gpus in gpu_scales}
+    if not args.no_gui:
+        results["gui"] = _run_gui_child(args.timeout)
     failed = any(isinstance(figures, str) for figures in results.values())
     if args.json:
         json.dump({str(k): v for k, v in results.items()}, sys.stdout, indent=1)
@@ -340,11 +492,12 @@ def main(argv: list[str] | None = None) -> int:
         "Coherence bench: budgets from DESIGN.md 'Scale and speed' (100k column up to "
         "100,000 GPUs, 1M column up to 1,000,000); sub-second steps best of 3."
     )
-    for figures in results.values():
+    for key, figures in results.items():
         print()
-        print(figures if isinstance(figures, str) else report(figures))
-    print()
-    print("Not measured here: GUI open-to-first-paint and repaint (need the GUI).")
+        if isinstance(figures, str):
+            print(figures)
+        else:
+            print(gui_report(figures) if key == "gui" else report(figures))
     return 1 if failed else 0
 
 

@@ -1,219 +1,444 @@
-"""The main window: the floor canvas, the violations list, menus and the status bar.
+"""The main window: one project on the floor canvas, with its docks, menus and status bar.
 
-Owns the window's wiring: which project is open and from which file, opening
-and saving it, running the check and showing its results. Bad files and failed
-saves are reported in a message box with the model's one-line message; the
-open project is left as it was. The window never changes the model itself.
+Owns the application shell around the canvas and the docks: which project is
+open and from which file, its undo stack (one per open project; clean means
+saved), opening, saving, asking before unsaved work is thrown away, the
+background check and where its results go, autosave, the New Cluster wizard,
+rack elevations and the Tools menu.
 
-For now the check runs on the UI thread, once when a project is shown and once
-per burst of project events (coalesced by a zero-delay timer); it is to move
-to a debounced worker thread when editing arrives.
+It never changes the model itself: canvas edits go through
+:class:`gui.editing.Editor`, Tools through :class:`gui.undo.UndoStack` as
+layout commands (so each is one undo step). Bad files and failed saves are
+reported in a message box with the model's one-line message, and the open
+project is left as it was.
+
+Docks: equipment palette (left), inspector (right), violations (bottom),
+layers (right, below the inspector: the tile grid and the overlays the scene
+offers). Status bar: cursor position in metres, GPUs, IT MW, errors and
+warnings, and when the last check ran ("checking…" while one runs).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFileDialog,
-    QHeaderView,
+    QFormLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QStyle,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QToolBar,
     QWidget,
 )
 
 import physics
+from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
+from gui.checker import DEBOUNCE_MS, BackgroundChecker
+from gui.editing import Editor
+from gui.elevation import ElevationDialog, has_elevation
 from gui.floor_scene import FloorScene
 from gui.floor_view import FloorView
+from gui.inspector import InspectorDock
+from gui.palette import PaletteDock
+from gui.recent import RecentFiles
+from gui.undo import UndoStack
+from gui.violations import ViolationsDock
+from gui.wizard import NewClusterWizard
 from layout import dclayout
+from layout.assign import auto_assign_fabric, auto_assign_plant
+from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
+from layout.floor import Floor
 from layout.project import Project
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 VIOLATION_ZOOM_MARGIN_M = 2.0
 """Metres shown around a violation's items when it is double-clicked."""
-
-_SEVERITY_ICONS = {
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-}
+EMPTY_HALL_M = (60.0, 40.0)
+"""Width and depth a new empty hall is offered with."""
+STATUS_MESSAGE_MS = 5000
+GRID_LAYER = "Tile grid"
 
 
-class ViolationsList(QTreeWidget):
-    """One row per violation: severity, rule, items, message. Row data is the violation."""
-
-    COLUMNS = ("Severity", "Rule", "Items", "Message")
+class HallSizeDialog(QDialog):
+    """File → New: the width and depth of a new rectangular hall."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setColumnCount(len(self.COLUMNS))
-        self.setHeaderLabels(self.COLUMNS)
-        self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
-        self.setAlternatingRowColors(True)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.setWindowTitle("New Hall — Coherence")
+        form = QFormLayout(self)
+        self.width_m = self._metres(EMPTY_HALL_M[0])
+        self.depth_m = self._metres(EMPTY_HALL_M[1])
+        form.addRow("&Width:", self.width_m)
+        form.addRow("&Depth:", self.depth_m)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
 
-    def show_violations(self, violations: list[physics.Violation]) -> None:
-        self.clear()
-        rows = []
-        for violation in violations:
-            row = QTreeWidgetItem(
-                [violation.severity, violation.rule, ", ".join(violation.items), violation.message]
-            )
-            icon = _SEVERITY_ICONS.get(violation.severity)
-            if icon is not None:
-                row.setIcon(0, self.style().standardIcon(icon))
-            row.setToolTip(3, violation.message)
-            row.setData(0, Qt.ItemDataRole.UserRole, violation)
-            rows.append(row)
-        self.addTopLevelItems(rows)
-        for column in range(len(self.COLUMNS) - 1):
-            self.resizeColumnToContents(column)
+    def _metres(self, value: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(self)
+        spin.setRange(2.0, 5000.0)
+        spin.setDecimals(1)
+        spin.setSuffix(" m")
+        spin.setValue(value)
+        return spin
 
-    @staticmethod
-    def violation_of(row: QTreeWidgetItem) -> physics.Violation:
-        return row.data(0, Qt.ItemDataRole.UserRole)
+    def size_m(self) -> tuple[float, float]:
+        return self.width_m.value(), self.depth_m.value()
+
+
+def what_if_text(report: dict[str, Any], project: Project) -> str:
+    """A what-if report (:func:`physics.whatif.fail`) in a few plain lines."""
+    failed = report.get("failed", [])
+    lines = [f"If {', '.join(failed)} fail{'s' if len(failed) == 1 else ''}:"]
+    fabric = report.get("fabric")
+    if fabric:
+        cut = list(fabric.get("racks_disconnected", []))
+        shown = ", ".join(cut[:8]) + (f" and {len(cut) - 8} more" if len(cut) > 8 else "")
+        lines.append(
+            f"• Fabric: {fabric.get('gpus_disconnected', 0):,} GPU ports cut off"
+            + (f" ({shown})" if cut else "")
+        )
+        if "bisection_lost" in fabric:
+            lines.append(f"• {fabric['bisection_lost']:.1%} of switch-to-switch links lost")
+    for section, found in sorted(report.items()):
+        if section in ("failed", "fabric"):
+            continue
+        details = ", ".join(f"{k}: {v}" for k, v in sorted(dict(found).items()))
+        lines.append(f"• {section.capitalize()}: {details}")
+    if len(lines) == 1:
+        lines.append("Nothing the solvers model depends on it.")
+    total = project.gpu_count()
+    if fabric and total:
+        lines.append(f"({fabric.get('gpus_disconnected', 0) / total:.1%} of {total:,} GPUs)")
+    return "\n".join(lines)
 
 
 class MainWindow(QMainWindow):
-    """Coherence's main window on one project (``path`` is its file, if it has one)."""
+    """Coherence's main window on one project (``path`` is its file, if it has one).
 
-    def __init__(self, project: Project, path: Path | None = None) -> None:
+    ``unsaved`` marks the project as having unsaved changes from the start (a
+    generated or recovered project). ``autosave_dir`` and ``autosave_interval_s``
+    override where and how often autosave writes; ``check_delay_ms`` the
+    debounce of the background check.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        path: Path | None = None,
+        *,
+        unsaved: bool = False,
+        autosave_dir: Path | None = None,
+        autosave_interval_s: float = INTERVAL_S,
+        check_delay_ms: int = DEBOUNCE_MS,
+    ) -> None:
         super().__init__()
         self.project = project
         self.path = path
         self.results: physics.Results | None = None
+        self.recent = RecentFiles()
+        self._dialogs: list[QWidget] = []
 
+        self.undo_stack = UndoStack(project, self)
         self.scene = FloorScene(project, self)
         self.view = FloorView(self.scene, self)
         self.setCentralWidget(self.view)
+        self.editor = Editor(self.scene, self.view, self.undo_stack)
 
-        self.violations = ViolationsList(self)
-        self.violations.itemActivated.connect(self._on_violation_activated)
-        self.violations_dock = QDockWidget("Violations", self)
-        self.violations_dock.setObjectName("violations")
-        self.violations_dock.setWidget(self.violations)
+        self._build_docks()
+        self._build_status_bar()
+
+        self.checker = BackgroundChecker(project, self, check_delay_ms)
+        self.checker.started.connect(self._on_check_started)
+        self.checker.results_ready.connect(self.show_results)
+        self.checker.failed.connect(self._on_check_failed)
+        self.autosaver = Autosaver(
+            project, path, self.is_unsaved, self, interval_s=autosave_interval_s,
+            directory=autosave_dir,
+        )  # fmt: skip
+        self.autosaver.failed.connect(self.show_status)
+
+        self.actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._connect_canvas()
+        self.undo_stack.cleanChanged.connect(self._update_title)
+
+        self.resize(1440, 900)
+        self._show_project(unsaved)
+
+    # -- building ------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.palette = PaletteDock(self.project.catalog, self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette)
+        self.inspector = InspectorDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
+        self.violations_dock = ViolationsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.violations_dock)
-        self.resizeDocks([self.violations_dock], [150], Qt.Orientation.Vertical)
+        self.layers = QListWidget(self)
+        self.layers.setToolTip("Show or hide the grid and the overlays")
+        self.layers.itemChanged.connect(self._on_layer_toggled)
+        self.layers_dock = QDockWidget("Layers", self)
+        self.layers_dock.setObjectName("layers")
+        self.layers_dock.setWidget(self.layers)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.layers_dock)
+        self.splitDockWidget(self.inspector, self.layers_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette, self.inspector], [300, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.violations_dock], [190], Qt.Orientation.Vertical)
+        self.resizeDocks([self.inspector, self.layers_dock], [600, 120], Qt.Orientation.Vertical)
 
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
         self.cursor_label = QLabel(self)
         self.gpu_label = QLabel(self)
+        self.power_label = QLabel(self)
         self.check_label = QLabel(self)
-        self.statusBar().addWidget(self.cursor_label, 1)
-        self.statusBar().addPermanentWidget(self.gpu_label)
-        self.statusBar().addPermanentWidget(self.check_label)
-        self.view.cursor_moved.connect(self._show_cursor)
-
-        # Events come in bursts (one edit can move 500 racks): check once per burst.
-        self._recheck = QTimer(self)
-        self._recheck.setSingleShot(True)
-        self._recheck.setInterval(0)
-        self._recheck.timeout.connect(self.run_check)
-
-        self._build_menus()
-        self.resize(1280, 800)
-        self._follow(project)
-        self._show_project()
-
-    # -- menus ------------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save)
-        self._action(file_menu, "Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        view_menu = self.menuBar().addMenu("&View")
-        self._action(view_menu, "Zoom &In", QKeySequence.StandardKey.ZoomIn, self.view.zoom_in)
-        self._action(view_menu, "Zoom &Out", QKeySequence.StandardKey.ZoomOut, self.view.zoom_out)
-        fit = self._action(view_menu, "&Fit", QKeySequence("Ctrl+0"), self.view.fit_floor)
-        fit.setStatusTip("Show the whole floor")
-        view_menu.addSeparator()
-        view_menu.addAction(self.violations_dock.toggleViewAction())
+        self.checked_label = QLabel(self)
+        bar.addWidget(self.cursor_label, 1)
+        for label in (self.gpu_label, self.power_label, self.check_label, self.checked_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            bar.addPermanentWidget(label)
+        self.gpu_label.setToolTip("GPUs placed")
+        self.power_label.setToolTip("IT load: nameplate power of the GPU and network racks")
+        self.checked_label.setToolTip("When the last check ran")
 
     def _action(
         self,
-        menu: QMenu,
+        key: str,
         text: str,
-        shortcut: QKeySequence | QKeySequence.StandardKey,
         slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        *,
+        tip: str = "",
+        icon: QStyle.StandardPixmap | None = None,
+        canvas: bool = False,
     ) -> QAction:
+        """An action of the window; ``canvas`` ones answer their shortcut on the canvas only,
+        so Delete or Ctrl+A typed in a dock's field stay with that field."""
         action = QAction(text, self)
-        action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.triggered.connect(lambda _checked=False: slot())
+        if canvas:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.view.addAction(action)
+        else:
+            self.addAction(action)
+        self.actions[key] = action
         return action
 
-    # -- the project ---------------------------------------------------------------------------
-    def set_project(self, project: Project, path: Path | None) -> None:
-        """Show ``project`` (read from ``path``, if any) in place of the current one."""
-        self._unfollow(self.project)
+    def _build_actions(self) -> None:
+        sp, key = QStyle.StandardPixmap, QKeySequence.StandardKey
+        a = self._action
+        a("new", "&New Hall…", self.new_hall, key.New, tip="A new, empty rectangular hall",
+          icon=sp.SP_FileIcon)  # fmt: skip
+        a("new_cluster", "New &Cluster…", self.new_cluster, "Ctrl+Shift+N",
+          tip="Lay out a whole cluster from a GPU count",
+          icon=sp.SP_FileDialogNewFolder)  # fmt: skip
+        a("open", "&Open…", self.open_dialog, key.Open, tip="Open a layout",
+          icon=sp.SP_DialogOpenButton)  # fmt: skip
+        a("save", "&Save", self.save, key.Save, tip="Save the layout",
+          icon=sp.SP_DialogSaveButton)  # fmt: skip
+        a("save_as", "Save &As…", self.save_as, key.SaveAs, tip="Save to another file")
+        a("quit", "&Quit", self.quit, key.Quit, tip="Close every window")
+
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence(key.Undo))
+        undo.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence(key.Redo))
+        redo.setIcon(self.style().standardIcon(sp.SP_ArrowForward))
+        self.addAction(undo)
+        self.addAction(redo)
+        self.actions["undo"], self.actions["redo"] = undo, redo
+        a("cut", "Cu&t", self.editor.cut, key.Cut, tip="Cut the selection", canvas=True)
+        a("copy", "&Copy", self.editor.copy, key.Copy, tip="Copy the selection", canvas=True)
+        a("paste", "&Paste", self.editor.paste, key.Paste, tip="Paste at the cursor", canvas=True)
+        a("duplicate", "D&uplicate", self.editor.duplicate, "Ctrl+D",
+          tip="Copies of the selection beside it", canvas=True)  # fmt: skip
+        a("delete", "&Delete", self.editor.delete_selected, key.Delete,
+          tip="Remove the selection", canvas=True)  # fmt: skip
+        a("select_all", "Select &All", self.editor.select_all, key.SelectAll,
+          tip="Select every item", canvas=True)  # fmt: skip
+        a("rotate", "&Rotate 90°", lambda: self.editor.rotate_selected(90.0), "R",
+          tip="Turn the selection 90° clockwise", canvas=True)  # fmt: skip
+
+        a("zoom_in", "Zoom &In", self.view.zoom_in, key.ZoomIn, tip="Zoom in")
+        a("zoom_out", "Zoom &Out", self.view.zoom_out, key.ZoomOut, tip="Zoom out")
+        a("fit", "&Fit", self.view.fit_floor, "Ctrl+0", tip="Show the whole floor")
+
+        a("run_checks", "Run &Checks", self.run_check, "F5", tip="Check the layout now",
+          icon=sp.SP_BrowserReload)  # fmt: skip
+        a("auto_assign", "&Auto-assign Power and Cooling", self.auto_assign_plant,
+          tip="Feed racks from the nearest busways, cool them from the nearest units")  # fmt: skip
+        a("regenerate_fabric", "Regenerate &Fabric", self.regenerate_fabric,
+          tip="Assign every GPU rack to its nearest leaf rack with free ports")  # fmt: skip
+        a("what_if", "&What-if: Fail Selected…", self.what_if_fail_selected,
+          tip="Show what is lost if the selected units fail")  # fmt: skip
+
+    def _build_menus(self) -> None:
+        act = self.actions
+        menu = self.menuBar().addMenu("&File")
+        menu.addActions([act["new"], act["new_cluster"], act["open"]])
+        self.recent_menu = menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        menu.addSeparator()
+        menu.addActions([act["save"], act["save_as"]])
+        menu.addSeparator()
+        menu.addAction(act["quit"])
+
+        menu = self.menuBar().addMenu("&Edit")
+        menu.addActions([act["undo"], act["redo"]])
+        menu.addSeparator()
+        menu.addActions([act["cut"], act["copy"], act["paste"], act["duplicate"], act["delete"]])
+        menu.addSeparator()
+        menu.addActions([act["select_all"], act["rotate"]])
+
+        menu = self.menuBar().addMenu("&View")
+        menu.addActions([act["zoom_in"], act["zoom_out"], act["fit"]])
+        menu.addSeparator()
+        self.layers_menu = menu.addMenu("&Layers")
+        self.layers_menu.aboutToShow.connect(self._fill_layers_menu)
+        menu.addSeparator()
+        for dock in (self.palette, self.inspector, self.violations_dock, self.layers_dock):
+            menu.addAction(dock.toggleViewAction())
+
+        menu = self.menuBar().addMenu("&Tools")
+        menu.addAction(act["run_checks"])
+        menu.addSeparator()
+        menu.addActions([act["auto_assign"], act["regenerate_fabric"]])
+        menu.addSeparator()
+        menu.addAction(act["what_if"])
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("main toolbar")
+        bar.setMovable(False)
+        act = self.actions
+        bar.addActions([act["new_cluster"], act["open"], act["save"]])
+        bar.addSeparator()
+        bar.addActions([act["undo"], act["redo"]])
+        bar.addSeparator()
+        bar.addAction(act["run_checks"])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
+
+    def _connect_canvas(self) -> None:
+        self.view.cursor_moved.connect(self._show_cursor)
+        self.view.status_message.connect(self.show_status)
+        self.scene.selection_ids_changed.connect(self.inspector.show_items)
+        self.scene.item_double_clicked.connect(self.show_elevation)
+        self.palette.place_requested.connect(self._place)
+        self.violations_dock.violation_activated.connect(self.go_to_violation)
+
+    # -- the project ---------------------------------------------------------------------
+    def is_unsaved(self) -> bool:
+        """Whether the project has changes not in its file (the undo stack is not clean)."""
+        return not self.undo_stack.isClean()
+
+    def set_project(self, project: Project, path: Path | None, *, unsaved: bool = False) -> None:
+        """Show ``project`` (from ``path``, if any) in place of the current one, with a
+        fresh undo history. ``unsaved`` marks it as not yet saved (generated, recovered)."""
+        self.autosaver.set_project(project, path)
         self.project = project
         self.path = path
+        self.results = None
+        self.undo_stack.set_project(project)
         self.scene.set_project(project)
-        self._follow(project)
-        self._show_project()
+        self.checker.set_project(project)
+        self.palette.set_catalog(project.catalog)
+        self._show_project(unsaved)
 
-    def _follow(self, project: Project) -> None:
-        for signal in self._events(project):
-            signal.connect(self._schedule_check)
-
-    def _unfollow(self, project: Project) -> None:
-        for signal in self._events(project):
-            signal.disconnect(self._schedule_check, missing_ok=True)
-
-    @staticmethod
-    def _events(project: Project) -> tuple:
-        return (
-            project.item_added,
-            project.item_removed,
-            project.item_moved,
-            project.item_changed,
-            project.settings_changed,
-        )
-
-    def _show_project(self) -> None:
-        name = self.path.name if self.path is not None else self.project.name
-        self.setWindowTitle(f"{name} — Coherence")
-        self.run_check()
-        self.view.fit_floor()
-        # The viewport has its final size only once the window is laid out.
-        QTimer.singleShot(0, self.view.fit_floor)
-
-    def _schedule_check(self, *_: object) -> None:
-        self._recheck.start()
-
-    def run_check(self) -> None:
-        """Check the project and show the results in the list, the canvas and the status bar."""
-        self._recheck.stop()
-        self.results = physics.check(self.project)
-        violations = self.results.violations
-        self.violations.show_violations(violations)
-        self.scene.mark_violations(violations)
+    def _show_project(self, unsaved: bool) -> None:
+        if unsaved:
+            self.undo_stack.resetClean()
+        self.inspector.set_context(self.project, self.undo_stack)
+        self.violations_dock.show_results(None)
+        self._update_title()
+        self._refresh_layers()
         self.gpu_label.setText(f"{self.project.gpu_count():,} GPUs")
-        errors, warnings = self.results.errors, self.results.warnings
-        self.check_label.setText(
-            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-        )
+        self.run_check()
+        self.fit_hall()
+        # The viewport has its final size only once the window is laid out.
+        QTimer.singleShot(0, self.fit_hall)
 
-    # -- files --------------------------------------------------------------------------------
+    def fit_hall(self) -> None:
+        """Show the hall's floor (View → Fit also shows units standing outside, in the yard)."""
+        hall = self.scene.floor_rect()
+        if hall.isEmpty():
+            self.view.fit_floor()
+        else:
+            self.view.show_area(hall)
+
+    def _update_title(self, *_: object) -> None:
+        name = self.path.name if self.path is not None else (self.project.name or "Untitled")
+        self.setWindowTitle(f"{name}[*] — Coherence")
+        self.setWindowModified(self.is_unsaved())
+
+    def maybe_save(self) -> bool:
+        """Before unsaved work is replaced or closed: Save, Discard or Cancel.
+
+        True when the caller may go on (saved, discarded, or nothing to save).
+        """
+        if not self.is_unsaved():
+            return True
+        name = self.path.name if self.path is not None else (self.project.name or "Untitled")
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes — Coherence",
+            f"{name} has unsaved changes. Save them?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    # -- File ------------------------------------------------------------------------------
+    def new_hall(self) -> None:
+        dialog = HallSizeDialog(self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or not self.maybe_save():
+            return
+        self.set_project(Project(Floor.rectangle(*dialog.size_m())), None)
+
+    def new_cluster(self) -> None:
+        wizard = NewClusterWizard(None, self.project.floor, self)
+        if wizard.exec() != QDialog.DialogCode.Accepted or wizard.project is None:
+            return
+        self.open_generated(wizard.project)
+
+    def open_generated(self, project: Project) -> bool:
+        """Show a new (generated) project, untitled and unsaved, after asking about this one."""
+        if not self.maybe_save():
+            return False
+        self.set_project(project, None, unsaved=True)
+        return True
+
     def open_dialog(self) -> None:
         start = str(self.path.parent) if self.path is not None else ""
         name, _ = QFileDialog.getOpenFileName(self, "Open layout", start, FILE_FILTER)
@@ -221,14 +446,46 @@ class MainWindow(QMainWindow):
             self.open_file(Path(name))
 
     def open_file(self, path: Path) -> bool:
-        """Open ``path``; on failure say why and keep the current project. True if opened."""
+        """Open ``path`` here (after asking about unsaved work); on failure say why and
+        keep the current project. True if opened."""
+        if not self.maybe_save():
+            return False
         try:
             project = dclayout.load(path)
         except CoherenceError as err:
             QMessageBox.critical(self, "Cannot open layout", str(err))
             return False
         self.set_project(project, path)
+        self.recent.add(path)
         return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for k, path in enumerate(paths):
+            label = f"&{k + 1} {path.name}" if k < 9 else f"1&0 {path.name}"
+            action = self.recent_menu.addAction(label)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
+        if not paths:
+            self.recent_menu.addAction("No recent files").setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("&Clear List")
+        clear.setEnabled(bool(paths))
+        clear.triggered.connect(self.recent.clear)
+
+    def open_recent(self, path: Path) -> bool:
+        """Open a recent file; one that no longer exists is removed from the list, with a word."""
+        if not path.is_file():
+            self.recent.remove(path)
+            QMessageBox.warning(
+                self,
+                "Open Recent",
+                f"{path} no longer exists; it was removed from the recent files.",
+            )
+            return False
+        return self.open_file(path)
 
     def save(self) -> bool:
         if self.path is None:
@@ -252,17 +509,148 @@ class MainWindow(QMainWindow):
         except CoherenceError as err:
             QMessageBox.critical(self, "Cannot save layout", str(err))
             return False
+        self.autosaver.discard()
         self.path = path
-        self.setWindowTitle(f"{path.name} — Coherence")
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.autosaver.original = path
+        self.undo_stack.setClean()
+        self.recent.add(path)
+        self._update_title()
+        self.show_status(f"Saved {path}")
         return True
 
-    # -- canvas and list ------------------------------------------------------------------------
+    def quit(self) -> None:
+        QApplication.closeAllWindows()
+
+    def autosave_now(self) -> Path | None:
+        """Autosave now (as the timer does); the file written, if there was anything to save."""
+        return self.autosaver.autosave()
+
+    def adopt_autosave(self, entry: AutosaveEntry) -> None:
+        """This window shows a recovered autosave: keep it until the next save or close."""
+        self.autosaver.adopt(entry.path)
+
+    # -- Tools ------------------------------------------------------------------------------
+    def run_check(self) -> None:
+        """Check the project now (on the worker thread); results arrive in :meth:`show_results`."""
+        self.checker.run_now()
+
+    def _push(self, command: Any, failure_title: str) -> bool:
+        error = self.undo_stack.try_push(command)
+        if error is not None:
+            QMessageBox.warning(self, failure_title, error)
+            return False
+        return True
+
+    def auto_assign_plant(self) -> bool:
+        """Tools → Auto-assign Power and Cooling: new feeds and cooling as one undo step."""
+        with _busy():
+            try:
+                power, cooling = auto_assign_plant(self.project)
+            except CoherenceError as err:
+                QMessageBox.warning(self, "Auto-assign", str(err))
+                return False
+            command = CommandGroup(
+                [ReplaceSection("power", power), ReplaceSection("cooling", cooling)],
+                "Auto-assign power and cooling",
+            )
+            done = self._push(command, "Auto-assign")
+        if done:
+            fed = len(power.feeds)
+            self.show_status(f"Assigned feeds to {fed:,} consumers, cooling to their racks")
+        return done
+
+    def regenerate_fabric(self) -> bool:
+        """Tools → Regenerate Fabric: every GPU rack to its nearest leaf, as one undo step."""
+        with _busy():
+            try:
+                spec = auto_assign_fabric(self.project)
+            except CoherenceError as err:
+                QMessageBox.warning(self, "Regenerate fabric", str(err))
+                return False
+            command = CommandGroup([ReplaceSection("fabric", spec)], "Regenerate fabric")
+            done = self._push(command, "Regenerate fabric")
+        if done:
+            served = sum(len(racks) for racks in spec.assignments.values())
+            self.show_status(f"Assigned {served:,} rack links to {len(spec.assignments):,} leaves")
+        return done
+
+    def what_if_fail_selected(self) -> dict[str, Any] | None:
+        """Tools → What-if: what is lost if the selected units fail, in a dialog."""
+        from physics.whatif import fail
+
+        ids = self.scene.selected_ids()
+        if not ids:
+            self.show_status("What-if: select the units to fail first")
+            return None
+        with _busy():
+            try:
+                report = fail(self.project, ids)
+            except CoherenceError as err:
+                QMessageBox.warning(self, "What-if", str(err))
+                return None
+        box = QMessageBox(QMessageBox.Icon.Information, "What-if — Coherence",
+                          what_if_text(report, self.project), QMessageBox.StandardButton.Close,
+                          self)  # fmt: skip
+        box.setDetailedText(_report_json(report))
+        box.setModal(False)
+        box.show()
+        self._keep(box)
+        return report
+
+    # -- results -------------------------------------------------------------------------------
+    def _on_check_started(self) -> None:
+        self.checked_label.setText("checking…")
+
+    def _on_check_failed(self, message: str) -> None:
+        self.checked_label.setText("check failed")
+        self.checked_label.setToolTip(message)
+        self.show_status(f"The check failed: {message}")
+
+    def show_results(self, results: physics.Results) -> None:
+        """Show a check of the current project in the docks, on the canvas and in the status bar."""
+        self.results = results
+        self.violations_dock.show_results(results)
+        self.inspector.set_results(results)
+        self.scene.mark_violations(results.violations)
+        metrics = results.metrics
+        self.gpu_label.setText(f"{metrics.get('gpus', self.project.gpu_count()):,} GPUs")
+        it_kw = metrics.get("it_kw")
+        self.power_label.setText("" if it_kw is None else f"{it_kw / 1000:,.1f} MW IT")
+        errors, warnings = results.errors, results.warnings
+        self.check_label.setText(
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+        )
+        colour = "#c0251f" if errors else ("#a86b00" if warnings else "#2e7d32")
+        self.check_label.setStyleSheet(f"color: {colour};")
+        stamp = self.checker.last_checked or time.time()
+        self.checked_label.setText(f"checked {time.strftime('%H:%M:%S', time.localtime(stamp))}")
+        self.checked_label.setToolTip(f"The last check took {results.seconds:.2f} s")
+
+    # -- canvas and docks ------------------------------------------------------------------------
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, STATUS_MESSAGE_MS)
+
     def _show_cursor(self, x_m: float, y_m: float) -> None:
         self.cursor_label.setText(f"x {x_m:.2f} m, y {y_m:.2f} m")
 
-    def _on_violation_activated(self, row: QTreeWidgetItem, _column: int = 0) -> None:
-        self.go_to_violation(ViolationsList.violation_of(row))
+    def _place(self, type_id: str) -> None:
+        self.view.set_place_mode(type_id)
+        self.view.setFocus()
+
+    def show_elevation(self, item_id: str) -> ElevationDialog | None:
+        """The elevation of a GPU or network rack, in a dialog of its own (read-only)."""
+        if not has_elevation(self.project, item_id):
+            return None
+        dialog = ElevationDialog(self.project, item_id, self)
+        dialog.show()
+        self._keep(dialog)
+        return dialog
+
+    def _keep(self, dialog: QWidget) -> None:
+        """Hold a modeless dialog until it is closed."""
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self._dialogs.append(dialog)
+        dialog.destroyed.connect(lambda *_: self._dialogs.remove(dialog))
 
     def go_to_violation(self, violation: physics.Violation) -> None:
         """Select the violation's items and frame them and its position."""
@@ -281,7 +669,72 @@ class MainWindow(QMainWindow):
         margin = VIOLATION_ZOOM_MARGIN_M
         self.view.show_area(area.adjusted(-margin, -margin, margin, margin))
 
+    # -- layers ----------------------------------------------------------------------------------
+    def layer_states(self) -> dict[str, bool]:
+        """Every layer the canvas offers (the grid and the scene's overlays) and if it shows."""
+        states: dict[str, bool] = {}
+        if hasattr(self.scene, "grid_visible"):
+            states[GRID_LAYER] = bool(self.scene.grid_visible())
+        if hasattr(self.scene, "overlay_names"):
+            for name in self.scene.overlay_names():
+                states[name] = bool(self.scene.overlay_visible(name))
+        return states
+
+    def set_layer_visible(self, name: str, visible: bool) -> None:
+        if name == GRID_LAYER:
+            self.scene.set_grid_visible(visible)
+            self.view.resetCachedContent()
+        else:
+            self.scene.set_overlay_visible(name, visible)
+        self._refresh_layers()
+
+    def _refresh_layers(self) -> None:
+        self.layers.blockSignals(True)
+        self.layers.clear()
+        for name, visible in self.layer_states().items():
+            row = QListWidgetItem(name)
+            row.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            row.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+            self.layers.addItem(row)
+        self.layers.blockSignals(False)
+
+    def _on_layer_toggled(self, row: QListWidgetItem) -> None:
+        self.set_layer_visible(row.text(), row.checkState() == Qt.CheckState.Checked)
+
+    def _fill_layers_menu(self) -> None:
+        self.layers_menu.clear()
+        states = self.layer_states()
+        for name, visible in states.items():
+            action = self.layers_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(visible)
+            action.toggled.connect(lambda on, n=name: self.set_layer_visible(n, on))
+        if not states:
+            self.layers_menu.addAction("No layers").setEnabled(False)
+
+    # -- closing ---------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._unfollow(self.project)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.autosaver.stop()
+        self.autosaver.discard()
+        self.checker.shutdown()
         self.scene.detach()
         super().closeEvent(event)
+
+
+class _busy:  # noqa: N801 - used as a lowercase context manager, like contextlib's
+    """A wait cursor while a Tools action computes on the UI thread."""
+
+    def __enter__(self) -> None:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+
+    def __exit__(self, *_: object) -> None:
+        QGuiApplication.restoreOverrideCursor()
+
+
+def _report_json(report: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(report, indent=1, ensure_ascii=False, default=str)

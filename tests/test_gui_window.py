@@ -31,11 +31,21 @@ EMPTY_FLOOR = (25.0, 2.0)
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow(dclayout.load(SAMPLE), SAMPLE)
+    win = MainWindow(dclayout.load(SAMPLE), SAMPLE, check_delay_ms=10)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    wait_for_check(qtbot, win)
     return win
+
+
+def wait_for_check(qtbot, win) -> None:
+    """Until the background check of the project as it is now has been shown."""
+    qtbot.waitUntil(lambda: not win.checker.busy and win.results is not None, timeout=20000)
+
+
+def shown_rows(win) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(v.severity, v.rule, v.items) for v in win.violations_dock.shown_violations()]
 
 
 @pytest.fixture
@@ -81,34 +91,36 @@ def test_one_graphics_item_per_project_item_at_its_position(window):
         bounds = item.sceneBoundingRect()
         assert (bounds.width(), bounds.height()) == pytest.approx((RACK_W, RACK_D))
         assert bounds.center().x() == pytest.approx(model.x)
-    assert window.windowTitle() == "overlap_and_column.dclayout — Coherence"
+    assert window.windowTitle() == "overlap_and_column.dclayout[*] — Coherence"
+    assert not window.isWindowModified()
 
 
 def test_violations_dock_lists_the_two_violations(window):
-    rows = [window.violations.topLevelItem(k) for k in range(window.violations.topLevelItemCount())]
-    assert sorted((r.text(1), r.text(2)) for r in rows) == [
-        ("placement.on_obstacle", "R3"),
-        ("placement.overlap", "R1, R2"),
+    assert sorted(shown_rows(window)) == [
+        ("error", "placement.on_obstacle", ("R3",)),
+        ("error", "placement.overlap", ("R1", "R2")),
     ]
-    assert {r.text(0) for r in rows} == {"error"}
     violated = {i for i, item in window.scene.equipment_items().items() if item.violated}
     assert violated == {"R1", "R2", "R3"}
     assert window.check_label.text() == "2 errors, 0 warnings"
     assert window.gpu_label.text() == "320 GPUs"
+    assert window.power_label.text() == "0.4 MW IT"  # five 81 kW racks
+    assert window.checked_label.text().startswith("checked ")
 
 
 def test_double_click_on_a_violation_selects_and_frames_its_items(window, qtbot):
-    tree = window.violations
-    row = tree.findItems("placement.overlap", Qt.MatchFlag.MatchExactly, 1)[0]
+    table = window.violations_dock.table
+    rules = [v.rule for v in window.violations_dock.shown_violations()]
+    row = table.model().index(rules.index("placement.overlap"), 1)
     scale_before = window.view.px_per_m()
     assert window.scene.selected_ids() == []
 
     # A real double-click arrives as press, release, double-click, release; QTest's
     # mouseDClick sends only the last two, which an item view takes for a first press.
-    point = tree.visualItemRect(row).center()
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    point = table.visualRect(row).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert window.scene.selected_ids() == []  # one click only picks the row
-    qtbot.mouseDClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=point)
 
     assert sorted(window.scene.selected_ids()) == ["R1", "R2"]
     assert window.view.px_per_m() > 1.5 * scale_before
@@ -159,18 +171,19 @@ def test_open_broken_file_reports_and_keeps_the_project(window, tmp_path, record
     assert window.path == SAMPLE
     assert window.windowTitle() == title
     assert len(window.scene.equipment_items()) == 5
-    assert window.violations.topLevelItemCount() == 2
+    assert len(shown_rows(window)) == 2
 
 
-def test_save_then_open_the_copy(window, tmp_path, record_critical):
+def test_save_then_open_the_copy(window, qtbot, tmp_path, record_critical):
     copy = tmp_path / "copy.dclayout"
     assert window.save_to(copy) is True
     assert window.open_file(copy) is True
     assert record_critical == []
     assert window.path == copy
-    assert window.windowTitle() == "copy.dclayout — Coherence"
+    assert window.windowTitle() == "copy.dclayout[*] — Coherence"
     assert sorted(window.scene.equipment_items()) == ["R1", "R2", "R3", "R4", "R5"]
-    assert window.violations.topLevelItemCount() == 2
+    wait_for_check(qtbot, window)
+    assert len(shown_rows(window)) == 2
 
 
 def test_failed_save_reports_and_keeps_the_path(window, tmp_path, record_critical):
@@ -223,7 +236,7 @@ def test_scene_and_violations_follow_project_events(window, qtbot):
 
     project.set_positions(["R2"], [8.0], [6.0])  # R2 no longer overlaps R1
     assert scene.equipment_item("R2").pos() == QPointF(8.0, 6.0)
-    qtbot.waitUntil(lambda: window.violations.topLevelItemCount() == 1)
+    qtbot.waitUntil(lambda: len(shown_rows(window)) == 1)
     assert not scene.equipment_item("R1").violated
 
     project.remove_items(["R9"])
