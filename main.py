@@ -7,6 +7,11 @@ Usage::
     python main.py new -o FILE --gpus N lay out a new cluster
     python main.py check FILE [--json]  check a project headless
     python main.py rules                list the rules a check runs
+    python main.py export FILE --png OUT.png | --svg | --dxf | --bom OUT.csv|.xlsx | --netbox DIR
+    python main.py report FILE -o OUT.pdf|OUT.html [--overlay NAME]  the layout report
+
+``new --floor`` takes the floor of a ``.dclayout`` project or of a building's
+``.dxf`` drawing (layers picked by name; see ``--dxf-layer``).
 
 ``check`` exits 0 when the project has no errors, 1 when it has errors and 2
 when the file cannot be read (with a one-line reason). ``--json`` prints the
@@ -28,7 +33,8 @@ EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 CHECK_FORMAT = "coherence.check"
 CHECK_VERSION = 1
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
-SUBCOMMANDS = ("check", "new", "rules")
+SUBCOMMANDS = ("check", "new", "rules", "export", "report")
+EXPORT_SUFFIXES = (".png", ".svg", ".dxf", ".csv", ".xlsx")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="racks per array, one rail group (default: fill a leaf; 8 for Colossus)",
     )
     new.add_argument("--switch", metavar="TYPE", help="switch type (picks its network rack)")
-    new.add_argument("--network-rack", metavar="TYPE", help="network rack type (net-sn5600-16)")
+    new.add_argument("--network-rack", metavar="TYPE", help="network rack type (net-sn5600-8)")
     new.add_argument("--nic-speed", type=float, metavar="GBPS", help="NIC speed (default: rack's)")
     new.add_argument("--tiers", choices=["auto", "1", "2", "3"], default="auto")
     new.add_argument(
@@ -107,7 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="down:up ratio of the leaf (and spine) tier; 1 = non-blocking",
     )
     new.add_argument("--hall", type=_hall, metavar="WxD", help="hall size in metres, e.g. 120x80")
-    new.add_argument("--floor", type=Path, metavar="FILE", help="take the floor of a .dclayout")
+    new.add_argument(
+        "--floor", type=Path, metavar="FILE",
+        help="take the floor of a .dclayout project or a building's .dxf drawing",
+    )  # fmt: skip
+    dxf = new.add_argument_group("DXF floor plans (--floor plan.dxf)")
+    dxf.add_argument(
+        "--dxf-layer", action="append", default=[], metavar="ROLE=LAYER[,LAYER]",
+        help="layers (names or patterns like A-WALL*) for a role: outline, wall, column or "
+        "keepout (repeatable; default: common layer names)",
+    )  # fmt: skip
+    dxf.add_argument(
+        "--dxf-scale", type=float, metavar="M",
+        help="metres per drawing unit (default: from the drawing's $INSUNITS)",
+    )  # fmt: skip
+    dxf.add_argument(
+        "--wall-thickness", type=float, default=0.2, metavar="M",
+        help="thickness of walls drawn as single lines (default 0.2)",
+    )  # fmt: skip
     for aisle, default in (("cold", 1.8), ("hot", 1.2), ("cross", 2.4)):
         new.add_argument(f"--{aisle}-aisle", type=float, default=default, metavar="M",
                          help=f"{aisle} aisle width in metres (default {default})")  # fmt: skip
@@ -118,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
     new.add_argument("--name", default="", help="project name")
 
+    _add_export(commands)
+    _add_report(commands)
+
     commands.add_parser(
         "rules",
         help="list the rules a check runs and the design parameters",
@@ -125,6 +151,72 @@ def build_parser() -> argparse.ArgumentParser:
         "and source (a project overrides them in its rules).",
     )
     return parser
+
+
+def _add_export(commands: Any) -> None:
+    export = commands.add_parser(
+        "export",
+        help="export pictures, DXF, the cable BOM or NetBox CSV files",
+        description=(
+            "Export a project: a PNG or SVG picture of the floor, a DXF drawing for CAD, the "
+            "cable bill of materials and per-link table (CSV or XLSX), or NetBox CSV import "
+            "files. Give one or more outputs. Exit status: 0 written, 2 the project cannot be "
+            "read or an output cannot be written."
+        ),
+    )
+    export.add_argument("file", type=Path, help="the .dclayout project file")
+    export.add_argument(
+        "-o", "--output", type=Path, action="append", default=[], metavar="OUT",
+        help="an output whose format is its suffix: .png, .svg, .dxf, .csv or .xlsx (repeatable)",
+    )  # fmt: skip
+    export.add_argument("--png", type=Path, metavar="OUT.png", help="picture of the floor")
+    export.add_argument("--svg", type=Path, metavar="OUT.svg", help="picture of the floor, vectors")
+    export.add_argument("--dxf", type=Path, metavar="OUT.dxf", help="drawing with a layer per kind")
+    export.add_argument(
+        "--bom", type=Path, metavar="OUT.csv|OUT.xlsx",
+        help="cable bill of materials and per-link table (CSV: also OUT-links.csv)",
+    )  # fmt: skip
+    export.add_argument(
+        "--netbox", type=Path, metavar="DIR",
+        help="write racks.csv, devices.csv and cables.csv for NetBox's bulk import into DIR",
+    )  # fmt: skip
+    export.add_argument("--site", metavar="NAME", help="NetBox site name (default: project name)")
+    export.add_argument(
+        "--scale", type=float, default=10.0, metavar="PX_PER_M",
+        help="picture scale in pixels per metre (default 10)",
+    )  # fmt: skip
+    export.add_argument(
+        "--extent", choices=["all", "hall"], default="all",
+        help="picture the hall and the yard's plant (all, default) or the hall alone",
+    )  # fmt: skip
+    export.add_argument(
+        "--overlay", action="append", default=[], metavar="NAME",
+        help="draw an overlay on pictures: links, fill (tray fill) or violations (repeatable)",
+    )  # fmt: skip
+
+
+def _add_report(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write the layout report (PDF or HTML) for the build team",
+        description=(
+            "Write the layout report: headline figures, the floor plan, the fabric, the cable "
+            "bill of materials, power and cooling tables with charts and the heat map, the "
+            "violations and the rules used. The format is the output's suffix: .pdf, or .html "
+            "(one self-contained file). Exit status: 0 written, 2 the project cannot be read or "
+            "the report cannot be written."
+        ),
+    )
+    report.add_argument("file", type=Path, help="the .dclayout project file")
+    report.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.html",
+        help="the report to write",
+    )  # fmt: skip
+    report.add_argument(
+        "--overlay", action="append", default=[], metavar="NAME",
+        help="draw an overlay on the floor plan: links, fill (tray fill), violations or heat "
+        "(repeatable, or comma-separated)",
+    )  # fmt: skip
 
 
 def _positive_int(text: str) -> int:
@@ -157,9 +249,10 @@ def _network_rack(args: argparse.Namespace) -> str:
     """The network rack type: as given, or the first that holds ``--switch``."""
     from layout.catalog import default_catalog
     from layout.errors import CoherenceError
+    from layout.generator import ClusterRequest
 
     if args.switch is None:
-        return args.network_rack or "net-sn5600-16"
+        return args.network_rack or ClusterRequest.network_rack_type
     racks = [t for t in default_catalog().of_kind("network_rack") if t.switch == args.switch]
     if not racks:
         switches = ", ".join(t.id for t in default_catalog().of_kind("switch"))
@@ -169,12 +262,57 @@ def _network_rack(args: argparse.Namespace) -> str:
     return args.network_rack or racks[0].id
 
 
+def _dxf_layers(specs: Sequence[str]) -> dict[str, list[str]]:
+    from layout.errors import CoherenceError
+
+    layers: dict[str, list[str]] = {}
+    for spec in specs:
+        role, sep, names = spec.partition("=")
+        if not sep or role.strip() not in ("outline", "wall", "column", "keepout"):
+            raise CoherenceError(
+                f"--dxf-layer: expected ROLE=LAYER with ROLE outline, wall, column or keepout, "
+                f"got {spec!r}"
+            )
+        layers.setdefault(role.strip(), []).extend(n.strip() for n in names.split(",") if n)
+    return layers
+
+
+def _floor(args: argparse.Namespace) -> Any:
+    """The floor of ``--floor``: a .dclayout project's, or one read from a .dxf drawing."""
+    import os
+
+    from layout import dclayout
+    from layout.errors import CoherenceError
+
+    suffix = args.floor.suffix.lower()
+    if suffix == ".dxf":
+        from layout.dxf_import import read_floor
+
+        # The underlay path is stored relative to the project file, as Floor documents.
+        try:
+            underlay = os.path.relpath(args.floor, args.output.resolve().parent)
+        except ValueError:  # another drive on Windows
+            underlay = str(args.floor.resolve())
+        imported = read_floor(
+            args.floor, layers=_dxf_layers(args.dxf_layer), scale=args.dxf_scale,
+            wall_thickness_m=args.wall_thickness, underlay=underlay,
+        )  # fmt: skip
+        print(f"read {args.floor}: {imported.summary()}")
+        return imported.floor
+    if suffix in (".dclayout", ".json", ".bak"):
+        return dclayout.load(args.floor).floor
+    raise CoherenceError(
+        f"--floor: {args.floor.name}: expected a .dclayout project or a .dxf drawing"
+    )
+
+
 def run_new(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
     from layout.facility import FacilityChoice
-    from layout.generator import ClusterRequest, generate
+    from layout.generator import ClusterRequest
     from physics import check
+    from physics.design import new_design
 
     try:
         request = ClusterRequest(
@@ -187,14 +325,14 @@ def run_new(args: argparse.Namespace) -> int:
             planes=args.planes if args.planes == "auto" else int(args.planes),
             oversubscription=args.oversubscription,
             hall_m=args.hall,
-            floor=dclayout.load(args.floor).floor if args.floor else None,
+            floor=_floor(args) if args.floor else None,
             cold_aisle_m=args.cold_aisle,
             hot_aisle_m=args.hot_aisle,
             cross_aisle_m=args.cross_aisle,
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
             name=args.name,
         )
-        project = generate(request)
+        project = new_design(request)
         dclayout.save(project, args.output)
     except CoherenceError as err:
         print(f"coherence new: error: {err}", file=sys.stderr)
@@ -318,14 +456,140 @@ def _print_what_if(report: dict[str, Any]) -> None:
     fabric = report.get("fabric")
     if fabric:
         cut = fabric["racks_disconnected"]
-        shown = ", ".join(cut[:5]) + (f" and {len(cut) - 5} more" if len(cut) > 5 else "")
         print(
             f"  fabric: {fabric['gpus_disconnected']:,} GPU ports cut off"
-            + (f" ({shown})" if cut else "")
+            + (f" ({_listed(cut)})" if cut else "")
             + f"; {fabric['bisection_lost']:.1%} of switch-to-switch links lost"
         )
+    power = report.get("power")
+    if power:
+        print(
+            f"  power: {len(power['consumers_unpowered']):,} consumers lose power"
+            + (
+                f" ({_listed(power['consumers_unpowered'])})"
+                if power["consumers_unpowered"]
+                else ""
+            )
+            + f", {power['gpus_unpowered']:,} GPUs, {power['it_kw_lost']:,.0f} kW of IT; "
+            f"{power['on_one_feed']:,} left on one feed"
+        )
+        for unit in power.get("overloaded", []):
+            print(f"    overloaded: {unit}")
+    cooling = report.get("cooling")
+    if cooling:
+        lost = cooling["racks_without_liquid_cooling"] + cooling["racks_without_air_cooling"]
+        print(
+            f"  cooling: {len(lost):,} racks lose cooling"
+            + (f" ({_listed(lost)})" if lost else "")
+            + f", {cooling['gpus_affected']:,} GPUs; worst inlet "
+            f"{cooling['worst_inlet_c_before']:.1f} → {cooling['worst_inlet_c_after']:.1f} °C"
+        )
+        for unit in cooling.get("crahs_overloaded", []):
+            print(f"    overloaded: {unit['unit']} {unit['load_kw']:,.0f} of "
+                  f"{unit['capacity_kw']:,.0f} kW")  # fmt: skip
     if len(report) == 1:
         print("  nothing the solvers model depends on it")
+
+
+def _listed(ids: list[str], limit: int = 5) -> str:
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _export_jobs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """(format, path) of every output asked for; formats checked against suffixes."""
+    from layout.errors import CoherenceError
+
+    jobs: list[tuple[str, Path]] = []
+    for out in args.output:
+        suffix = out.suffix.lower()
+        if suffix not in EXPORT_SUFFIXES:
+            raise CoherenceError(
+                f"-o {out}: unknown format {suffix or '(no suffix)'} "
+                f"(use {', '.join(EXPORT_SUFFIXES)})"
+            )
+        jobs.append(("bom" if suffix in (".csv", ".xlsx") else suffix[1:], out))
+    for kind, allowed in (("png", (".png",)), ("svg", (".svg",)), ("dxf", (".dxf",)),
+                          ("bom", (".csv", ".xlsx"))):  # fmt: skip
+        out = getattr(args, kind)
+        if out is None:
+            continue
+        if out.suffix.lower() not in allowed:
+            raise CoherenceError(
+                f"--{kind} {out}: unknown format {out.suffix or '(no suffix)'} "
+                f"(use {' or '.join(allowed)})"
+            )
+        jobs.append((kind, out))
+    if args.netbox is not None:
+        jobs.append(("netbox", args.netbox))
+    if not jobs:
+        raise CoherenceError("nothing to export: give --png, --svg, --dxf, --bom, --netbox or -o")
+    return jobs
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from layout import dclayout
+    from layout.errors import CoherenceError
+
+    try:
+        jobs = _export_jobs(args)
+        overlays = [o.strip() for spec in args.overlay for o in spec.split(",") if o.strip()]
+        project = dclayout.load(args.file)
+        for kind, out in jobs:
+            for line in _export_one(project, kind, out, args, overlays):
+                print(line)
+    except CoherenceError as err:
+        print(f"coherence export: error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    return EXIT_OK
+
+
+def _export_one(
+    project: Any, kind: str, out: Path, args: argparse.Namespace, overlays: list[str]
+) -> list[str]:
+    if kind in ("png", "svg"):
+        from report.pictures import render_png, render_svg
+
+        render = render_png if kind == "png" else render_svg
+        g = render(project, out, args.scale, overlays, args.extent)
+        return [f"wrote {out}: {g.width_px:,} x {g.height_px:,} px at {args.scale:g} px/m"]
+    if kind == "dxf":
+        from report.dxf_export import write_dxf
+
+        write_dxf(project, out)
+        return [f"wrote {out}: {len(project.items):,} items, {len(project.trays.segments)} trays"]
+    if kind == "bom":
+        from report.bom import write_bom
+
+        return [f"wrote {path}" for path in write_bom(project, out)]
+    from report.netbox_export import write_netbox
+
+    paths = write_netbox(project, out, site=args.site)
+    return [f"wrote {path}" for path in paths.values()]
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import time
+
+    from layout import dclayout
+    from layout.errors import CoherenceError
+    from report.report import REPORT_SUFFIXES, check_overlays, write_report
+
+    started = time.perf_counter()
+    try:
+        suffix = args.output.suffix.lower()
+        if suffix not in REPORT_SUFFIXES:
+            raise CoherenceError(
+                f"-o {args.output}: unknown format {suffix or '(no suffix)'} (use .pdf or .html)"
+            )
+        overlays = [o.strip() for spec in args.overlay for o in spec.split(",") if o.strip()]
+        check_overlays(overlays)
+        project = dclayout.load(args.file)
+        write_report(project, args.output, overlays=overlays, source=args.file.name)
+    except CoherenceError as err:
+        print(f"coherence report: error: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print(f"wrote {args.output} in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
 
 
 def run_rules() -> int:
@@ -359,6 +623,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_new(args)
     if args.command == "rules":
         return run_rules()
+    if args.command == "export":
+        return run_export(args)
+    if args.command == "report":
+        return run_report(args)
     return run_gui(None)
 
 

@@ -17,7 +17,9 @@ footprints) rather than Qt's item index, because items drawn by the overview
 are fully transparent and Qt's own queries skip those.
 
 Signals: ``selection_ids_changed(list)`` (the ids of the selected items, after
-any selection change; bulk changes emit once) and ``item_double_clicked(str)``.
+any selection change; bulk changes emit once), ``item_double_clicked(str)`` and
+``context_menu_requested(str, QPoint)`` (a right click: the item under it, or
+"" over bare floor, and the screen position; the shell builds the menu).
 Overlays (:mod:`gui.overlays`) are kept by name above the equipment; the
 scene installs ``"links"``.
 
@@ -47,12 +49,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 import shiboken6
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsScene,
+    QGraphicsSceneContextMenuEvent,
     QStyleOptionGraphicsItem,
     QWidget,
 )
@@ -511,10 +514,13 @@ class FloorScene(QGraphicsScene):
         The selection changed; ``ids`` lists the selected items.
     item_double_clicked(item_id)
         An equipment item was double-clicked (the shell opens its elevation).
+    context_menu_requested(item_id, screen_pos)
+        A context menu was asked for over ``item_id`` ("" over no item).
     """
 
     selection_ids_changed = Signal(list)
     item_double_clicked = Signal(str)
+    context_menu_requested = Signal(str, QPoint)
 
     def __init__(self, project: Project, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -676,6 +682,20 @@ class FloorScene(QGraphicsScene):
 
     def overlay_visible(self, name: str) -> bool:
         return self._overlays.is_visible(name)
+
+    def set_solved(self, solved: object) -> None:
+        """The latest solver outputs (``gui.solver_overlays.Solved``) for every overlay."""
+        self._overlays.set_solved(solved)
+
+    # -- context menu -------------------------------------------------------------------------
+    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
+        """Hand the right click to the shell with the item under it (model hit test)."""
+        point = event.scenePos()
+        item_id = self.item_id_at(point.x(), point.y()) or ""
+        if item_id and item_id not in self.selected_ids():
+            self.select_ids([item_id])
+        event.accept()
+        self.context_menu_requested.emit(item_id, event.screenPos())
 
     # -- drag feedback -----------------------------------------------------------------------
     def set_dimmed(self, item_ids: Iterable[str]) -> None:

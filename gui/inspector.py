@@ -5,7 +5,12 @@ rotation and free-form properties (each edit one command on the undo stack),
 and the read-only figures a planner checks while editing: design load, heat to
 air and to liquid, GPUs, switches and fabric role, A/B feeds, CDU and CRAH,
 fabric links per tier with the racks at their other ends, and the check's
-violations naming the item.
+violations naming the item. From the solver outputs the background check
+delivers (:meth:`InspectorDock.set_solved`): a rack's longest routed cable
+(length, medium, the rack at its other end) and its media mix, the
+utilisation of the units on its A and B feeds (and of a power unit itself),
+and its estimated inlet temperature from the thermal screening map; they are
+updated when new outputs arrive.
 
 Validation happens twice: here, before any command is built (text where a
 number belongs, NaN, infinity, beyond ±100 km, left of or above a floor that
@@ -173,6 +178,9 @@ class InspectorDock(QDockWidget):
         self.project: Any = None
         self.undo_stack: Any = None
         self.results: Any = None
+        self.solved: Any = None
+        """The latest ``gui.solver_overlays.Solved`` (routing, power loads, thermal map)."""
+        self._solved_index: dict[str, Any] | None = None
         self._ids: list[str] = []
         self._fabric_cache: tuple[tuple[int, int], Any] | None = None
         self._violations_by_item: dict[str, list[Any]] | None = None
@@ -324,6 +332,8 @@ class InspectorDock(QDockWidget):
         self._ids = []
         self._fabric_cache = None
         self.results = None
+        self.solved = None
+        self._solved_index = None
         self._violations_by_item = None
         if project is not None:
             self._follow(project)
@@ -345,6 +355,56 @@ class InspectorDock(QDockWidget):
         self.results = results
         self._violations_by_item = None
         self._show_checks()
+
+    def set_solved(self, solved: Any) -> None:
+        """The latest solver outputs (or None): refresh the derived figures of the item shown."""
+        self.solved = solved
+        self._solved_index = None
+        project = self.project
+        if len(self._ids) != 1 or project is None or self._ids[0] not in project.items:
+            return
+        item_id = self._ids[0]
+        t = project.type_of(item_id)
+        self._show_supply(item_id, t)
+        self._show_fabric(item_id, t)
+
+    def _index(self) -> dict[str, Any]:
+        """Per unit id its power row, per rack id its inlet, from the latest outputs."""
+        if self._solved_index is None:
+            index: dict[str, Any] = {"power": {}, "inlet": {}}
+            solved = self.solved
+            power = getattr(solved, "power", None)
+            if power is not None:
+                util = power.utilisation.tolist()
+                index["power"] = {unit: k for k, unit in enumerate(power.ids)}
+                index["util"] = util
+            thermal = getattr(solved, "thermal", None)
+            if thermal is not None:
+                index["inlet"] = dict(zip(thermal.rack_ids, thermal.inlet_c.tolist(), strict=True))
+            self._solved_index = index
+        return self._solved_index
+
+    def _utilisation_text(self, unit_id: str) -> str | None:
+        """A power unit's worst-case utilisation as text ("64% of rating at worst …"), or None."""
+        power = getattr(self.solved, "power", None)
+        k = self._index()["power"].get(unit_id)
+        if power is None or k is None or power.capacity_kw[k] <= 0:
+            return None
+        util = float(power.utilisation[k])
+        limit = float(power.limit)
+        over = " — over the limit" if util > limit + 1e-9 else ""
+        return (f"{util:.0%} of rating at worst ({power.worst_case[k]}; "
+                f"limit {limit:.0%}){over}")  # fmt: skip
+
+    def _cables(self, item_id: str) -> dict[str, Any] | None:
+        """:func:`physics.cabling.rack_cables` of the rack in the latest routing, if any."""
+        solved = self.solved
+        cabling = getattr(solved, "cabling", None)
+        if cabling is None or item_id not in solved.project.items:
+            return None
+        from physics.cabling import rack_cables
+
+        return rack_cables(cabling, solved.project.items.row(item_id))
 
     @property
     def shown_ids(self) -> list[str]:
@@ -646,12 +706,19 @@ class InspectorDock(QDockWidget):
         if consumer:
             a = feed.a if feed is not None else None
             b = feed.b if feed is not None else None
-            self._add_figure(form, "Feed A", self._unit_text(a))
-            self._add_figure(form, "Feed B", self._unit_text(b))
+            for label, unit in (("Feed A", a), ("Feed B", b)):
+                text = self._unit_text(unit)
+                load = self._utilisation_text(unit) if unit is not None else None
+                self._add_figure(form, label, f"{text}: {load}" if load else text,
+                                 "Worst-case load of the unit against its rating, from the "
+                                 "latest check" if load else "")  # fmt: skip
         upstream = project.power.upstream.get(item_id)
         if upstream:
             self._add_figure(form, "Fed from", _ids_text(upstream), ", ".join(upstream))
         if t.kind == "power":
+            load = self._utilisation_text(item_id)
+            if load is not None:
+                self._add_figure(form, "Utilisation", load)
             fed = [c for c, f in project.power.feeds.items() if item_id in (f.a, f.b)]
             below = [u for u, ups in project.power.upstream.items() if item_id in ups]
             if fed:
@@ -667,6 +734,18 @@ class InspectorDock(QDockWidget):
             elif liquid or cdu is not None:
                 self._add_figure(form, "CDU", self._unit_text(cdu))
             self._add_figure(form, "CRAH", self._unit_text(project.cooling.crah.get(item_id)))
+            inlet = self._index()["inlet"].get(item_id) if self.solved is not None else None
+            if inlet is not None and math.isfinite(inlet):
+                rules = project.rules
+                mark = ""
+                if inlet > rules["inlet_allowable_c"]:
+                    mark = " — above the allowable limit"
+                elif inlet > rules["inlet_recommended_c"]:
+                    mark = " — above the recommended limit"
+                label = self._add_figure(form, "Inlet (est.)", f"{inlet:.1f} °C{mark}",
+                                         "Thermal screening model (plan view, not CFD)")
+                if mark:
+                    label.setStyleSheet("color: #c62828;")
         if t.kind == "cooling":
             served = [r for r, u in (*project.cooling.cdu.items(), *project.cooling.crah.items())
                       if u == item_id]  # fmt: skip
@@ -723,10 +802,20 @@ class InspectorDock(QDockWidget):
             distance = np.abs(xy[others] - xy[row]).sum(axis=1)
             longest = max(longest, float(distance.max()))
             any_links = True
+        cables = self._cables(item_id) if any_links else None
         if not any_links:
             unassigned = t.kind == "gpu_rack" and item_id in fabric.unassigned
             text = "none: not assigned to a leaf rack" if unassigned else "none"
             self._add_figure(form, "Links", text)
+        elif cables is not None and cables["longest"] is not None:
+            top = cables["longest"]
+            medium = top["medium"] or "no medium reaches"
+            where = "" if top["on_trays"] else " (no tray path: Manhattan estimate)"
+            self._add_figure(form, "Longest cable",
+                             f"{top['length_m']:.1f} m {medium} to {top['to']}{where}",
+                             "Routed over the trays, slack and service loops included")  # fmt: skip
+            mix = ", ".join(f"{medium} × {n:,}" for medium, n in cables["media"].items())
+            self._add_figure(form, "Media", mix, "Links by cable medium")
         else:
             tip = "Manhattan distance between rack centres, before tray routing"
             self._add_figure(form, "Longest link", f"≈ {longest:.1f} m", tip)

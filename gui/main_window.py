@@ -14,18 +14,27 @@ project is left as it was.
 
 Docks: equipment palette (left), inspector (right), violations (bottom),
 layers (right, below the inspector: the tile grid and the overlays the scene
-offers). Status bar: cursor position in metres, GPUs, IT MW, errors and
+offers, with the legends of the visible solver overlays). The background
+check also computes the solver outputs the overlays and the inspector show
+(:class:`gui.solver_overlays.SolverCheck`, on its worker thread).
+
+File → Import Floor Plan (DXF) replaces the floor as one undo step; the
+exports (report, picture, BOM, DXF) write files through ``report/`` and say
+in a message box when they cannot. A right click on an item offers "Fail
+this unit (what-if)", which shows the same dialog as Tools → What-if.
+
+Status bar: cursor position in metres, GPUs, IT MW, errors and
 warnings, and when the last check ran ("checking…" while one runs).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -39,9 +48,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
+    QPlainTextEdit,
     QStyle,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -55,6 +67,8 @@ from gui.floor_view import FloorView
 from gui.inspector import InspectorDock
 from gui.palette import PaletteDock
 from gui.recent import RecentFiles
+from gui.solver_overlays import TRAY_FILL, Checked, LegendView, SolverCheck
+from gui.solver_overlays import install as install_solver_overlays
 from gui.undo import UndoStack
 from gui.violations import ViolationsDock
 from gui.wizard import NewClusterWizard
@@ -66,6 +80,12 @@ from layout.floor import Floor
 from layout.project import Project
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
+DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
+REPORT_FILTER = "PDF report (*.pdf);;HTML report (*.html)"
+PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
+BOM_FILTER = "CSV tables (*.csv);;Excel workbook (*.xlsx)"
+PICTURE_OVERLAYS = {"links": "links", TRAY_FILL: "fill"}
+"""Canvas overlay → the overlay of ``report.pictures`` drawing the same, for exports."""
 VIOLATION_ZOOM_MARGIN_M = 2.0
 """Metres shown around a violation's items when it is double-clicked."""
 EMPTY_HALL_M = (60.0, 40.0)
@@ -104,31 +124,143 @@ class HallSizeDialog(QDialog):
         return self.width_m.value(), self.depth_m.value()
 
 
-def what_if_text(report: dict[str, Any], project: Project) -> str:
-    """A what-if report (:func:`physics.whatif.fail`) in a few plain lines."""
-    failed = report.get("failed", [])
-    lines = [f"If {', '.join(failed)} fail{'s' if len(failed) == 1 else ''}:"]
-    fabric = report.get("fabric")
-    if fabric:
-        cut = list(fabric.get("racks_disconnected", []))
-        shown = ", ".join(cut[:8]) + (f" and {len(cut) - 8} more" if len(cut) > 8 else "")
+def _listed(ids: Sequence[str], limit: int = 8) -> str:
+    ids = list(ids)
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def _power_lines(found: dict[str, Any]) -> list[str]:
+    lines = []
+    units = found.get("units_unpowered", [])
+    if units:
+        lines.append(f"Power units losing power: {_count(len(units), 'unit')} ({_listed(units)})")
+    consumers = found.get("consumers_unpowered", [])
+    if consumers:
+        lines.append(f"Equipment losing power: {_count(len(consumers), 'item')} "
+                     f"({_listed(consumers)})")  # fmt: skip
+    gpus = found.get("gpus_unpowered", 0)
+    lines.append(f"GPUs without power: {gpus:,}; IT load lost {found.get('it_kw_lost', 0):,.1f} kW "
+                 f"(all load lost {found.get('kw_lost', 0):,.1f} kW)")  # fmt: skip
+    if found.get("on_one_feed"):
+        lines.append(f"Left on one feed (no redundancy): {_count(found['on_one_feed'], 'item')}")
+    for unit in found.get("overloaded", []):
         lines.append(
-            f"• Fabric: {fabric.get('gpus_disconnected', 0):,} GPU ports cut off"
-            + (f" ({shown})" if cut else "")
+            f"Overloaded: {unit['unit']} would carry {unit['load_kw']:,.1f} kW "
+            f"(was {unit['before_kw']:,.1f}; limit {unit['limit_kw']:,.1f} kW)"
         )
-        if "bisection_lost" in fabric:
-            lines.append(f"• {fabric['bisection_lost']:.1%} of switch-to-switch links lost")
-    for section, found in sorted(report.items()):
-        if section in ("failed", "fabric"):
-            continue
-        details = ", ".join(f"{k}: {v}" for k, v in sorted(dict(found).items()))
-        lines.append(f"• {section.capitalize()}: {details}")
-    if len(lines) == 1:
-        lines.append("Nothing the solvers model depends on it.")
+    return lines
+
+
+def _cooling_lines(found: dict[str, Any]) -> list[str]:
+    lines = []
+    down = found.get("units_down", [])
+    if down:
+        lines.append(f"Cooling units down: {_listed(down)}")
+    for key, what in (("racks_without_liquid_cooling", "Racks losing liquid cooling"),
+                      ("racks_without_air_cooling", "Racks losing air cooling"),
+                      ("racks_newly_above_allowable", "Racks newly above the allowable inlet")):
+        racks = found.get(key, [])
+        if racks:
+            lines.append(f"{what}: {_count(len(racks), 'rack')} ({_listed(racks)})")
+    if found.get("racks_moved_to_another_crah"):
+        lines.append(f"Air heat of {_count(found['racks_moved_to_another_crah'], 'rack')} "
+                     "moves to another CRAH")  # fmt: skip
+    for unit in found.get("crahs_overloaded", []):
+        lines.append(f"Overloaded: {unit['unit']} would take {unit['load_kw']:,.1f} kW "
+                     f"of air heat (capacity {unit['capacity_kw']:,.1f} kW)")  # fmt: skip
+    for short in found.get("heat_rejection_short", []):
+        lines.append(f"Heat rejection short: {short['units']} carry {short['capacity_kw']:,.1f} "
+                     f"of {short['heat_kw']:,.1f} kW")  # fmt: skip
+    if "worst_inlet_c_before" in found:
+        lines.append(f"Worst rack inlet (estimate): {found['worst_inlet_c_before']:.1f} → "
+                     f"{found['worst_inlet_c_after']:.1f} °C")  # fmt: skip
+    lines.append(f"GPUs losing cooling: {found.get('gpus_affected', 0):,} "
+                 f"({found.get('kw_lost', 0):,.1f} kW of load)")  # fmt: skip
+    return lines
+
+
+def _fabric_lines(found: dict[str, Any]) -> list[str]:
+    cut = list(found.get("racks_disconnected", []))
+    lines = [f"GPUs cut off from the fabric: {found.get('gpus_disconnected', 0):,}"
+             + (f" ({_count(len(cut), 'rack')}: {_listed(cut)})" if cut else "")]
+    if "bisection_lost" in found:
+        lines.append(f"Switch-to-switch links lost: {found['bisection_lost']:.1%}")
+    return lines
+
+
+SECTION_LINES = {"power": _power_lines, "cooling": _cooling_lines, "fabric": _fabric_lines}
+SECTION_TITLES = {"power": "Power", "cooling": "Cooling", "fabric": "Fabric"}
+SECTION_GPUS = {"power": "gpus_unpowered", "cooling": "gpus_affected",
+                "fabric": "gpus_disconnected"}  # fmt: skip
+
+
+def what_if_text(report: dict[str, Any], project: Project) -> str:
+    """A what-if report (:func:`physics.whatif.fail`) as plain, readable lines."""
+    failed = list(report.get("failed", []))
+    names = []
+    for item_id in failed:
+        if item_id in project.items:
+            t = project.type_of(item_id)
+            names.append(f"{item_id} ({t.name})")
+        else:
+            names.append(item_id)
+    lines = [f"If {_listed(names)} fail{'s' if len(failed) == 1 else ''}:"]
+    sections = [k for k in ("power", "cooling", "fabric") if k in report]
+    sections += sorted(k for k in report if k not in SECTION_LINES and k != "failed")
     total = project.gpu_count()
-    if fabric and total:
-        lines.append(f"({fabric.get('gpus_disconnected', 0) / total:.1%} of {total:,} GPUs)")
+    affected = {k: int(report[k].get(SECTION_GPUS[k], 0)) for k in sections if k in SECTION_GPUS}
+    if affected:
+        worst = max(affected.values())
+        share = f" ({worst / total:.1%} of {total:,})" if total else ""
+        parts = ", ".join(f"{SECTION_TITLES[k].lower()} {n:,}" for k, n in affected.items())
+        lines.append(f"GPUs affected: {worst:,}{share} — {parts}")
+    for section in sections:
+        found = dict(report[section])
+        lines.append("")
+        lines.append(SECTION_TITLES.get(section, section.capitalize()))
+        describe = SECTION_LINES.get(section)
+        if describe is not None:
+            body = describe(found)
+        else:
+            body = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(found.items())]
+        lines.extend(f"• {line}" for line in body)
+    if not sections:
+        lines.append("Nothing the solvers model depends on it: no power, cooling or fabric lost.")
     return "\n".join(lines)
+
+
+class WhatIfDialog(QDialog):
+    """A what-if report: readable text, and the raw report under Details."""
+
+    def __init__(self, report: dict[str, Any], project: Project, parent: QWidget | None = None
+                 ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.report = report
+        failed = report.get("failed", [])
+        self.setWindowTitle(f"What-if: {', '.join(failed[:3])}{' …' if len(failed) > 3 else ''}"
+                            " — Coherence")  # fmt: skip
+        layout = QVBoxLayout(self)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setPlainText(what_if_text(report, project))
+        self.text.setMinimumSize(560, 300)
+        layout.addWidget(self.text)
+        self.details = QPlainTextEdit(self)
+        self.details.setReadOnly(True)
+        self.details.setPlainText(_report_json(report))
+        self.details.hide()
+        layout.addWidget(self.details)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        toggle = buttons.addButton("Details…", QDialogButtonBox.ButtonRole.ActionRole)
+        toggle.clicked.connect(lambda: self.details.setVisible(self.details.isHidden()))
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+        layout.addWidget(buttons)
 
 
 class MainWindow(QMainWindow):
@@ -154,6 +286,9 @@ class MainWindow(QMainWindow):
         self.project = project
         self.path = path
         self.results: physics.Results | None = None
+        self.solved: Any = None
+        """The latest :class:`gui.solver_overlays.Solved` (cabling, power, thermal), or None."""
+        self.what_if_dialog: WhatIfDialog | None = None
         self.recent = RecentFiles()
         self._dialogs: list[QWidget] = []
 
@@ -162,11 +297,13 @@ class MainWindow(QMainWindow):
         self.view = FloorView(self.scene, self)
         self.setCentralWidget(self.view)
         self.editor = Editor(self.scene, self.view, self.undo_stack)
+        install_solver_overlays(self.scene)
 
         self._build_docks()
         self._build_status_bar()
 
-        self.checker = BackgroundChecker(project, self, check_delay_ms)
+        self.solver_check = SolverCheck()
+        self.checker = BackgroundChecker(project, self, check_delay_ms, check=self.solver_check)
         self.checker.started.connect(self._on_check_started)
         self.checker.results_ready.connect(self.show_results)
         self.checker.failed.connect(self._on_check_failed)
@@ -197,14 +334,23 @@ class MainWindow(QMainWindow):
         self.layers = QListWidget(self)
         self.layers.setToolTip("Show or hide the grid and the overlays")
         self.layers.itemChanged.connect(self._on_layer_toggled)
+        self.legends = LegendView(self)
+        self.legends.hide()
+        layers_body = QWidget(self)
+        column = QVBoxLayout(layers_body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.layers)
+        column.addWidget(self.legends)
+        column.addStretch(1)
         self.layers_dock = QDockWidget("Layers", self)
         self.layers_dock.setObjectName("layers")
-        self.layers_dock.setWidget(self.layers)
+        self.layers_dock.setWidget(layers_body)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.layers_dock)
         self.splitDockWidget(self.inspector, self.layers_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.palette, self.inspector], [300, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.violations_dock], [190], Qt.Orientation.Vertical)
-        self.resizeDocks([self.inspector, self.layers_dock], [600, 120], Qt.Orientation.Vertical)
+        self.resizeDocks([self.inspector, self.layers_dock], [560, 200], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -264,6 +410,16 @@ class MainWindow(QMainWindow):
         a("save", "&Save", self.save, key.Save, tip="Save the layout",
           icon=sp.SP_DialogSaveButton)  # fmt: skip
         a("save_as", "Save &As…", self.save_as, key.SaveAs, tip="Save to another file")
+        a("import_floor", "&Import Floor Plan (DXF)…", self.import_floor_dialog,
+          tip="Replace the hall's floor with a building drawing (undoable)")  # fmt: skip
+        a("export_report", "Export &Report…", self.export_report_dialog,
+          tip="A PDF or HTML report of the layout and its checks")  # fmt: skip
+        a("export_picture", "Export &Picture…", self.export_picture_dialog,
+          tip="The floor plan as a PNG picture or an SVG drawing")  # fmt: skip
+        a("export_bom", "Export &BOM…", self.export_bom_dialog,
+          tip="The cable bill of materials and link table as CSV or XLSX")  # fmt: skip
+        a("export_dxf", "Export &DXF…", self.export_dxf_dialog,
+          tip="The layout as a DXF drawing for CAD")  # fmt: skip
         a("quit", "&Quit", self.quit, key.Quit, tip="Close every window")
 
         undo = self.undo_stack.createUndoAction(self, "&Undo")
@@ -309,6 +465,11 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addActions([act["save"], act["save_as"]])
         menu.addSeparator()
+        menu.addAction(act["import_floor"])
+        menu.addSeparator()
+        menu.addActions([act["export_report"], act["export_picture"], act["export_bom"],
+                         act["export_dxf"]])  # fmt: skip
+        menu.addSeparator()
         menu.addAction(act["quit"])
 
         menu = self.menuBar().addMenu("&Edit")
@@ -352,6 +513,7 @@ class MainWindow(QMainWindow):
         self.view.status_message.connect(self.show_status)
         self.scene.selection_ids_changed.connect(self.inspector.show_items)
         self.scene.item_double_clicked.connect(self.show_elevation)
+        self.scene.context_menu_requested.connect(self.show_context_menu)
         self.palette.place_requested.connect(self._place)
         self.violations_dock.violation_activated.connect(self.go_to_violation)
 
@@ -367,8 +529,11 @@ class MainWindow(QMainWindow):
         self.project = project
         self.path = path
         self.results = None
+        self.solved = None
         self.undo_stack.set_project(project)
         self.scene.set_project(project)
+        self.scene.set_solved(None)
+        self.solver_check.reset()
         self.checker.set_project(project)
         self.palette.set_catalog(project.catalog)
         self._show_project(unsaved)
@@ -377,6 +542,7 @@ class MainWindow(QMainWindow):
         if unsaved:
             self.undo_stack.resetClean()
         self.inspector.set_context(self.project, self.undo_stack)
+        self.inspector.set_solved(None)
         self.violations_dock.show_results(None)
         self._update_title()
         self._refresh_layers()
@@ -518,6 +684,132 @@ class MainWindow(QMainWindow):
         self.show_status(f"Saved {path}")
         return True
 
+    # -- import and export ---------------------------------------------------------------------
+    def _start_path(self, suffix: str) -> str:
+        folder = self.path.parent if self.path is not None else Path.cwd()
+        stem = self.path.stem if self.path is not None else (self.project.name or "layout")
+        return str(folder / f"{stem}{suffix}")
+
+    def _save_name(self, title: str, file_filter: str, suffix: str) -> Path | None:
+        """Ask where to write; a name without a suffix gets the chosen filter's."""
+        name, chosen = QFileDialog.getSaveFileName(self, title, self._start_path(suffix),
+                                                   file_filter)  # fmt: skip
+        if not name:
+            return None
+        path = Path(name)
+        if not path.suffix:
+            pattern = chosen[chosen.find("*.") + 1:].rstrip(")") if "*." in chosen else suffix
+            path = path.with_suffix(pattern.split()[0] if pattern else suffix)
+        return path
+
+    def _export(self, title: str, write: Callable[[], Any]) -> Any:
+        """Run ``write`` with a wait cursor; on failure a one-line message box, None returned."""
+        with _busy():
+            try:
+                return write()
+            except (CoherenceError, OSError, ValueError) as err:
+                message = str(err).splitlines()[0] if str(err) else type(err).__name__
+                QMessageBox.warning(self, title, message)
+                return None
+
+    def _picture_overlays(self) -> tuple[str, ...]:
+        """The report.pictures overlays matching the canvas overlays shown now."""
+        return tuple(PICTURE_OVERLAYS[n] for n in self.scene.overlay_names()
+                     if n in PICTURE_OVERLAYS and n != "links" and self.scene.overlay_visible(n))
+
+    def import_floor_dialog(self) -> None:
+        start = str(self.path.parent) if self.path is not None else ""
+        name, _ = QFileDialog.getOpenFileName(self, "Import floor plan", start, DXF_FILTER)
+        if name:
+            self.import_floor(Path(name))
+
+    def import_floor(self, path: Path) -> bool:
+        """File → Import Floor Plan: the drawing's floor replaces this one, as one undo step."""
+        from layout.dxf_import import read_floor
+
+        with _busy():
+            try:
+                found = read_floor(path)
+            except CoherenceError as err:
+                QMessageBox.warning(self, "Cannot import floor plan", str(err).splitlines()[0])
+                return False
+            command = CommandGroup([ReplaceSection("floor", found.floor)],
+                                   f"Import floor plan {path.name}")  # fmt: skip
+            done = self._push(command, "Cannot import floor plan")
+        if done:
+            self.show_status(f"Imported {path.name}: {found.summary()}")
+            self.fit_hall()
+        return done
+
+    def export_report_dialog(self) -> None:
+        path = self._save_name("Export report", REPORT_FILTER, ".pdf")
+        if path is not None:
+            self.export_report(path)
+
+    def export_report(self, path: Path) -> Path | None:
+        """File → Export Report: a PDF or HTML report (``report.report.write_report``)."""
+        try:
+            from report.report import write_report
+        except ImportError:
+            QMessageBox.warning(self, "Export report",
+                                "Reports are not available in this build (report.report missing).")
+            return None
+        written = self._export("Export report", lambda: write_report(
+            self.project, path, results=self.results, overlays=self._picture_overlays()))
+        if written is not None:
+            self.show_status(f"Report written to {written}")
+        return written
+
+    def export_picture_dialog(self) -> None:
+        path = self._save_name("Export picture", PICTURE_FILTER, ".png")
+        if path is not None:
+            self.export_picture(path)
+
+    def export_picture(self, path: Path) -> Path | None:
+        """File → Export Picture: the floor plan as PNG or SVG (``report.pictures``)."""
+        from report import pictures
+
+        suffix = path.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            QMessageBox.warning(self, "Export picture",
+                                f"{path.name}: a picture is written as .png or .svg")  # fmt: skip
+            return None
+        render = pictures.render_png if suffix == ".png" else pictures.render_svg
+        done = self._export("Export picture",
+                            lambda: render(self.project, path, overlays=self._picture_overlays()))
+        if done is None:
+            return None
+        self.show_status(f"Picture written to {path}")
+        return path
+
+    def export_bom_dialog(self) -> None:
+        path = self._save_name("Export bill of materials", BOM_FILTER, ".csv")
+        if path is not None:
+            self.export_bom(path)
+
+    def export_bom(self, path: Path) -> list[Path] | None:
+        """File → Export BOM: the cable BOM and link table as CSV (two files) or XLSX."""
+        from report.bom import write_bom
+
+        written = self._export("Export BOM", lambda: write_bom(self.project, path))
+        if written is not None:
+            self.show_status("BOM written to " + ", ".join(str(p) for p in written))
+        return written
+
+    def export_dxf_dialog(self) -> None:
+        path = self._save_name("Export DXF", DXF_FILTER, ".dxf")
+        if path is not None:
+            self.export_dxf(path)
+
+    def export_dxf(self, path: Path) -> Path | None:
+        """File → Export DXF: the layout with a layer per kind of equipment and the trays."""
+        from report.dxf_export import write_dxf
+
+        done = self._export("Export DXF", lambda: write_dxf(self.project, path) or path)
+        if done is not None:
+            self.show_status(f"DXF written to {path}")
+        return done
+
     def quit(self) -> None:
         QApplication.closeAllWindows()
 
@@ -576,26 +868,42 @@ class MainWindow(QMainWindow):
 
     def what_if_fail_selected(self) -> dict[str, Any] | None:
         """Tools → What-if: what is lost if the selected units fail, in a dialog."""
-        from physics.whatif import fail
-
         ids = self.scene.selected_ids()
         if not ids:
             self.show_status("What-if: select the units to fail first")
             return None
+        return self.what_if_fail(ids)
+
+    def what_if_fail(self, ids: Sequence[str]) -> dict[str, Any] | None:
+        """Fail ``ids`` (:func:`physics.whatif.fail`) and show what is lost in a dialog."""
+        from physics.whatif import fail
+
         with _busy():
             try:
                 report = fail(self.project, ids)
             except CoherenceError as err:
                 QMessageBox.warning(self, "What-if", str(err))
                 return None
-        box = QMessageBox(QMessageBox.Icon.Information, "What-if — Coherence",
-                          what_if_text(report, self.project), QMessageBox.StandardButton.Close,
-                          self)  # fmt: skip
-        box.setDetailedText(_report_json(report))
-        box.setModal(False)
-        box.show()
-        self._keep(box)
+        dialog = WhatIfDialog(report, self.project, self)
+        self.what_if_dialog = dialog
+        dialog.exec()
         return report
+
+    def show_context_menu(self, item_id: str, screen_pos: QPoint) -> QMenu | None:
+        """The canvas's right-click menu over ``item_id`` (none over bare floor)."""
+        if not item_id or item_id not in self.project.items:
+            return None
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        fail_action = menu.addAction("Fail this unit (what-if)")
+        fail_action.setStatusTip(f"Show what is lost if {item_id} fails")
+        fail_action.triggered.connect(lambda _checked=False: self.what_if_fail([item_id]))
+        if has_elevation(self.project, item_id):
+            elevation = menu.addAction("Show &Elevation")
+            elevation.triggered.connect(lambda _checked=False: self.show_elevation(item_id))
+        self.context_menu = menu
+        menu.popup(screen_pos)
+        return menu
 
     # -- results -------------------------------------------------------------------------------
     def _on_check_started(self) -> None:
@@ -606,8 +914,15 @@ class MainWindow(QMainWindow):
         self.checked_label.setToolTip(message)
         self.show_status(f"The check failed: {message}")
 
-    def show_results(self, results: physics.Results) -> None:
-        """Show a check of the current project in the docks, on the canvas and in the status bar."""
+    def show_results(self, results: physics.Results | Checked) -> None:
+        """Show a check of the current project in the docks, on the canvas and in the status bar
+        (with its solver outputs, when the background check delivers them)."""
+        if isinstance(results, Checked):
+            self.solved = results.solved
+            self.scene.set_solved(results.solved)
+            self.inspector.set_solved(results.solved)
+            self._refresh_legends()
+            results = results.results
         self.results = results
         self.violations_dock.show_results(results)
         self.inspector.set_results(results)
@@ -687,6 +1002,19 @@ class MainWindow(QMainWindow):
         else:
             self.scene.set_overlay_visible(name, visible)
         self._refresh_layers()
+        self._refresh_legends()
+
+    def _refresh_legends(self) -> None:
+        """Legends of the visible overlays that have one, under the Layers list."""
+        legends = []
+        for name in self.scene.overlay_names():
+            overlay = self.scene.overlay(name)
+            if overlay is None or not self.scene.overlay_visible(name):
+                continue
+            legend = overlay.legend() if hasattr(overlay, "legend") else None
+            if legend is not None:
+                legends.append(legend)
+        self.legends.show_legends(legends)
 
     def _refresh_layers(self) -> None:
         self.layers.blockSignals(True)
@@ -697,6 +1025,10 @@ class MainWindow(QMainWindow):
             row.setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
             self.layers.addItem(row)
         self.layers.blockSignals(False)
+        # The list as tall as its rows: the legends go right under it.
+        rows = max(1, self.layers.count())
+        height = rows * max(self.layers.sizeHintForRow(0), 16) + 2 * self.layers.frameWidth() + 4
+        self.layers.setMaximumHeight(height)
 
     def _on_layer_toggled(self, row: QListWidgetItem) -> None:
         self.set_layer_visible(row.text(), row.checkState() == Qt.CheckState.Checked)

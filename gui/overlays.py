@@ -1,11 +1,16 @@
-"""Overlays: layers drawn above the equipment (links now; tray fill, power load, heat map later).
+"""Overlays: layers drawn over the floor plan (the selected rack's links here; the solvers'
+tray fill, power load and heat map in :mod:`gui.solver_overlays`).
 
 Owns the overlay mechanism and the first overlay. The scene keeps named
 overlays through :class:`OverlaySet` (``scene.set_overlay(name, item_or_None)``,
 ``scene.set_overlay_visible(name, visible)``, ``scene.overlay_names()``). An
 overlay is any ``QGraphicsItem``; one derived from :class:`Overlay` is also
-told when the selection or the project changes, so it can rebuild what it
-draws. Overlays are transparent to the mouse and never change the model.
+told when the selection or the project changes and when new solver outputs
+arrive (``set_solved``, a :class:`gui.solver_overlays.Solved` or None), so it
+can rebuild what it draws, and may offer a legend for the Layers dock. An
+overlay sits above the equipment unless its class sets ``z_value`` (the heat
+map lies under the racks). Overlays are transparent to the mouse and never
+change the model.
 
 Each overlay should draw its dense content as a few batched paths or one
 image, rebuilt on those hooks, never per paint (pyqtgraph's way).
@@ -13,16 +18,17 @@ image, rebuilt on those hooks, never per paint (pyqtgraph's way).
 :class:`LinksOverlay` ("links"): with exactly one GPU or network rack
 selected, a line from its centre to every rack it has fabric links with,
 coloured by tier, with a dot on each peer (links along a row lie on one
-line) and, when zoomed in, labelled with the Manhattan length (the cable runs
-along aisles, not diagonally); labels that would cover one another are
-skipped, longest links first. The fabric is derived with
+line) and, when zoomed in, labelled with the routed cable length and medium
+once the background check has routed the cables (``set_solved``), else with
+the Manhattan length (the cable runs along aisles, not diagonally); labels
+that would cover one another are skipped, longest links first. The fabric is derived with
 ``physics.fabric.derive`` once per selection change and cached per model
 version, so clicking from rack to rack re-derives nothing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -53,6 +59,9 @@ LINK_DOT_PX = 7.0
 class Overlay(QGraphicsItem):
     """An overlay that follows the selection and the project; override the hooks."""
 
+    z_value: float | None = None
+    """Where it is stacked; None: above the equipment, in the order overlays were set."""
+
     def __init__(self) -> None:
         super().__init__()
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -63,6 +72,13 @@ class Overlay(QGraphicsItem):
     def project_changed(self) -> None:
         """Items were added, removed, moved or changed, or another project is shown."""
 
+    def set_solved(self, solved: Any) -> None:
+        """The solver outputs of the latest check (:class:`gui.solver_overlays.Solved`), or None."""
+
+    def legend(self) -> Any:
+        """What the colours mean (a :class:`gui.solver_overlays.Legend`), or None."""
+        return None
+
 
 class OverlaySet:
     """Named overlays of a scene, drawn in the order they were first set, above equipment."""
@@ -72,6 +88,7 @@ class OverlaySet:
         self._items: dict[str, QGraphicsItem] = {}
         self._visible: dict[str, bool] = {}
         self._order: list[str] = []
+        self._solved: Any = None
 
     def names(self) -> list[str]:
         return [n for n in self._order if n in self._items]
@@ -91,12 +108,14 @@ class OverlaySet:
             return
         if name not in self._order:
             self._order.append(name)
-        item.setZValue(Z_OVERLAY + self._order.index(name) * 0.01)
+        z = getattr(item, "z_value", None)
+        item.setZValue(Z_OVERLAY + self._order.index(name) * 0.01 if z is None else z)
         item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         item.setVisible(self.is_visible(name))
         self._items[name] = item
         self._scene.addItem(item)
         if isinstance(item, Overlay):
+            item.set_solved(self._solved)
             item.project_changed()
             item.selection_changed(self._scene.selected_ids())
 
@@ -118,6 +137,13 @@ class OverlaySet:
             if isinstance(item, Overlay):
                 item.project_changed()
 
+    def set_solved(self, solved: Any) -> None:
+        """New solver outputs for every overlay (None: none yet, e.g. another project)."""
+        self._solved = solved
+        for item in self._items.values():
+            if isinstance(item, Overlay):
+                item.set_solved(solved)
+
 
 def _pen(colour: QColor, width_px: float = 2.0) -> QPen:
     pen = QPen(colour, width_px)
@@ -135,6 +161,7 @@ class LinksOverlay(Overlay):
         self._fabric_key: tuple[int, int, int, int] | None = None
         self._fabric: DerivedFabric | None = None
         self._source: str | None = None
+        self._solved: Any = None
         self._paths: list[tuple[QPainterPath, QPen, QPen, list[QPointF]]] = []
         self._labels: list[tuple[QPointF, str, float]] = []
         self._bounds = QRectF()
@@ -162,6 +189,26 @@ class LinksOverlay(Overlay):
     def project_changed(self) -> None:
         if self._source is not None:
             self._rebuild()
+
+    def set_solved(self, solved: Any) -> None:
+        self._solved = solved
+        if self._source is not None:
+            self._rebuild()
+
+    def _routed(self, source: str) -> dict[str, tuple[float, str | None]]:
+        """Other rack → (routed length, medium) of the source's longest cable to it, from the
+        latest routing (empty when there is none or it does not know the rack)."""
+        solved = self._solved
+        cabling = getattr(solved, "cabling", None)
+        if cabling is None or source not in solved.project.items:
+            return {}
+        from physics.cabling import rack_cables
+
+        found: dict[str, tuple[float, str | None]] = {}
+        for cable in rack_cables(cabling, solved.project.items.row(source))["cables"]:
+            # Longest first: the first seen per rack is its longest.
+            found.setdefault(cable["to"], (cable["length_m"], cable["medium"]))
+        return found
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged and value:
@@ -198,6 +245,8 @@ class LinksOverlay(Overlay):
             return
         x, y = project.items.x, project.items.y
         x0, y0 = float(x[row]), float(y[row])
+        ids = project.items.ids
+        routed = self._routed(source)
         seen: set[int] = set()
         for tier in LINK_TIERS:
             bundles = fabric.links.get(tier)
@@ -215,9 +264,15 @@ class LinksOverlay(Overlay):
                 path.moveTo(x0, y0)
                 path.lineTo(x1, y1)
                 ends.append(QPointF(x1, y1))
-                length = abs(x1 - x0) + abs(y1 - y0)
                 middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
-                self._labels.append((middle, f"{length:.1f} m", length))
+                cable = routed.get(ids[peer])
+                if cable is not None:
+                    length, medium = cable
+                    text = f"{length:.1f} m {medium}" if medium else f"{length:.1f} m (no medium)"
+                else:
+                    length = abs(x1 - x0) + abs(y1 - y0)
+                    text = f"{length:.1f} m"
+                self._labels.append((middle, text, length))
             colour = LINK_COLOURS.get(tier, QColor("#555555"))
             dot = _pen(colour, LINK_DOT_PX)
             self._paths.append((path, _pen(colour), dot, ends))

@@ -43,8 +43,9 @@ from layout.catalog import Catalog, default_catalog
 from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor
-from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError, generate
+from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError
 from layout.project import Project
+from physics.design import new_design
 
 PROGRESS_AFTER_MS = 300
 """A generation that takes longer than this shows the progress dialog."""
@@ -175,7 +176,7 @@ class FabricPage(_Page):
         form = QFormLayout(self)
         nets = catalog.of_kind("network_rack")
         self.network_rack = _combo([(t.name, t.id) for t in nets], self)
-        _select(self.network_rack, "net-sn5600-16")
+        _select(self.network_rack, ClusterRequest.network_rack_type)
         form.addRow("&Network rack:", self.network_rack)
         self.nic_speed = QComboBox(self)
         form.addRow("NIC &speed:", self.nic_speed)
@@ -305,7 +306,7 @@ class _GenerateJob(QRunnable):
 
     def run(self) -> None:
         try:
-            project = generate(self._request)
+            project = new_design(self._request)
         except CoherenceError as err:
             self._deliver(None, str(err))
         except Exception as err:

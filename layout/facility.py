@@ -136,9 +136,17 @@ class Plant:
     cooling: CoolingPlan = field(default_factory=CoolingPlan)
 
 
-def crah_count(air_kw: float, crah: CoolingUnitType) -> int:
-    """CRAHs for ``air_kw`` of heat with one spare (N+1)."""
-    return math.ceil(air_kw / crah.capacity_kw) + 1 if air_kw > 0 else 0
+PACKING_MARGIN = 0.9
+"""Racks come in whole loads, so units are planned to 90 % to leave room for packing."""
+
+
+def unit_count(heat_kw: float, unit: CoolingUnitType) -> int:
+    """In-hall cooling units (CRAHs, in-row CDUs) for ``heat_kw`` with one spare (N+1),
+    counting each unit's own fan or pump heat."""
+    if heat_kw <= 0:
+        return 0
+    per_unit = unit.capacity_kw * PACKING_MARGIN - unit.kw
+    return math.ceil(heat_kw / per_unit) + 1
 
 
 def _fill(loads: Sequence[float], capacity: float) -> list[int]:
@@ -219,28 +227,10 @@ def plan_plant(  # noqa: PLR0917, PLR0915 - one pass down the power chain, in or
                 feed = feeds.setdefault(item_id, Feed())
                 feeds[item_id] = feed.model_copy(update={side.lower(): ids[group]})
 
-    # Outdoor plant per side: transformers, then switchgear.
-    yard = _Yard(hall_bounds)
-    switchgear_by_side: dict[str, list[str]] = {}
-    for side in ("A", "B"):
-        names = [b for b, _ in side_loads[side]]
-        loads = [lo for _, lo in side_loads[side]]
-        tx_t, sg_t = types["transformer"], types["switchgear"]
-        tx_of = _fill(loads, tx_t.capacity_kw * derating)
-        tx_ids = [namer.next(f"TX{side}") for _ in range(max(tx_of, default=-1) + 1)]
-        tx_loads = np.bincount(tx_of, weights=loads, minlength=len(tx_ids)) if tx_ids else []
-        for bus, k in zip(names, tx_of, strict=True):
-            upstream[bus] = [tx_ids[k]]
-        sg_of = _fill(list(tx_loads), sg_t.capacity_kw * derating)
-        sg_ids = [namer.next(f"SG{side}") for _ in range(max(sg_of, default=-1) + 1)]
-        for tx, k in zip(tx_ids, sg_of, strict=True):
-            upstream[tx] = [sg_ids[k]]
-        plant.items.extend(yard.place(tx_t, tx_ids, f"Transformer {side}"))
-        plant.items.extend(yard.place(sg_t, sg_ids, f"Switchgear {side}"))
-        switchgear_by_side[side] = sg_ids
-
-    # Heat rejection: chillers for the air loop, towers for liquid and chiller heat.
+    # Heat rejection: chillers for the air loop (racks' air heat and the CRAH fans'),
+    # towers for the liquid loop plus everything the chillers reject.
     air_kw = sum(air_heat_kw(catalog[i.type_id], catalog) for i in rack_items)
+    air_kw += sum(load_of[c.id] for c in cooling_items)
     liquid_kw = sum(liquid_heat_kw(catalog[i.type_id], catalog) for i in rack_items)
     chiller_t, tower_t = types["chiller"], types["tower"]
     chillers = math.ceil(air_kw / chiller_t.capacity_kw) + 1 if air_kw else 0
@@ -248,13 +238,37 @@ def plan_plant(  # noqa: PLR0917, PLR0915 - one pass down the power chain, in or
     towers = math.ceil((liquid_kw + air_kw + chiller_heat) / tower_t.capacity_kw) + 1
     chiller_ids = [namer.next("CH") for _ in range(chillers)]
     tower_ids = [namer.next("CT") for _ in range(towers)]
+    plant_loads = [(u, chiller_t.kw) for u in chiller_ids] + [(u, tower_t.kw) for u in tower_ids]
+
+    # Outdoor power per side: transformers, then switchgear, which also feeds the
+    # chillers and towers directly (each side able to carry them all: 2N).
+    yard = _Yard(hall_bounds)
+    switchgear_by_side: dict[str, list[str]] = {}
+    for side in ("A", "B"):
+        names = [b for b, _ in side_loads[side]]
+        loads = [lo for _, lo in side_loads[side]]
+        tx_t, sg_t = types["transformer"], types["switchgear"]
+        # A unit draws its load plus its losses from the unit above it.
+        loads = [lo / busway_t.efficiency for lo in loads]
+        tx_of = _fill(loads, tx_t.capacity_kw * derating)
+        tx_ids = [namer.next(f"TX{side}") for _ in range(max(tx_of, default=-1) + 1)]
+        tx_loads = np.bincount(tx_of, weights=loads, minlength=len(tx_ids)) if tx_ids else []
+        for bus, k in zip(names, tx_of, strict=True):
+            upstream[bus] = [tx_ids[k]]
+        switchgear_loads = [*(lo / tx_t.efficiency for lo in tx_loads),
+                            *(kw for _, kw in plant_loads)]  # fmt: skip
+        sg_of = _fill(switchgear_loads, sg_t.capacity_kw * derating)
+        sg_ids = [namer.next(f"SG{side}") for _ in range(max(sg_of, default=-1) + 1)]
+        for tx, k in zip(tx_ids, sg_of[: len(tx_ids)], strict=True):
+            upstream[tx] = [sg_ids[k]]
+        for (unit, _), k in zip(plant_loads, sg_of[len(tx_ids) :], strict=True):
+            feed = feeds.get(unit, Feed())
+            feeds[unit] = feed.model_copy(update={side.lower(): sg_ids[k]})
+        plant.items.extend(yard.place(tx_t, tx_ids, f"Transformer {side}"))
+        plant.items.extend(yard.place(sg_t, sg_ids, f"Switchgear {side}"))
+        switchgear_by_side[side] = sg_ids
     plant.items.extend(yard.place(chiller_t, chiller_ids, "Chiller"))
     plant.items.extend(yard.place(tower_t, tower_ids, "Cooling tower"))
-    for k, unit in enumerate(chiller_ids + tower_ids):
-        feeds[unit] = Feed(
-            a=switchgear_by_side["A"][k % len(switchgear_by_side["A"])],
-            b=switchgear_by_side["B"][k % len(switchgear_by_side["B"])],
-        )
 
     # Sources (N+1) for the whole facility, and batteries for the swing.
     it_kw = sum(load_of[i.id] for i in rack_items)
@@ -277,26 +291,50 @@ def plan_plant(  # noqa: PLR0917, PLR0915 - one pass down the power chain, in or
     return plant
 
 
-def _nearest(racks: list[Item], units: list[Item], wanted: list[bool]) -> dict[str, str]:
+def _nearest(
+    racks: list[Item], units: list[Item], need: list[float], room: list[float]
+) -> dict[str, str]:
+    """Each rack with a need to the nearest unit that still has room for it."""
     if not units or not racks:
         return {}
     tree = cKDTree(np.array([(u.x, u.y) for u in units]))
-    _, nearest = tree.query(np.array([(r.x, r.y) for r in racks]))
-    return {r.id: units[k].id for r, k, w in zip(racks, nearest, wanted, strict=True) if w}
+    left = np.array(room, dtype=float)
+    k = min(len(units), 16)
+    _, near = tree.query(np.array([(r.x, r.y) for r in racks]), k=k)
+    near = np.asarray(near).reshape(len(racks), k)
+    chosen: dict[str, str] = {}
+    for rack, wanted, options in zip(racks, need, near, strict=True):
+        if wanted <= 0:
+            continue
+        fits = [u for u in options if left[u] >= wanted - 1e-9]
+        if not fits:
+            # All nearby units are full: the nearest one anywhere with room.
+            order = np.argsort(
+                np.hypot(*(np.array([(u.x, u.y) for u in units]) - (rack.x, rack.y)).T)
+            )
+            fits = [u for u in order if left[u] >= wanted - 1e-9] or [int(options[0])]
+        unit = int(fits[0])
+        left[unit] -= wanted
+        chosen[rack.id] = units[unit].id
+    return chosen
 
 
 def _assign_cooling(
     racks: list[Item], crahs: list[Item], cdus: list[Item], catalog: Catalog
 ) -> CoolingPlan:
-    """Each rack's air heat to its nearest CRAH; liquid heat without an in-rack CDU to the
-    nearest in-row CDU."""
-    air = [air_heat_kw(catalog[r.type_id], catalog) > 0 for r in racks]
+    """Each rack's air heat to the nearest CRAH with room; liquid heat without an in-rack
+    CDU to the nearest in-row CDU with room."""
+    air = [air_heat_kw(catalog[r.type_id], catalog) for r in racks]
     liquid = [
-        liquid_heat_kw(catalog[r.type_id], catalog) > 0
-        and getattr(catalog[r.type_id], "in_rack_cdu", None) is None
+        liquid_heat_kw(catalog[r.type_id], catalog)
+        if getattr(catalog[r.type_id], "in_rack_cdu", None) is None
+        else 0.0
         for r in racks
     ]
-    return CoolingPlan(crah=_nearest(racks, crahs, air), cdu=_nearest(racks, cdus, liquid))
+    return CoolingPlan(
+        crah=_nearest(racks, crahs, air, [catalog[c.type_id].capacity_kw for c in crahs]),
+        cdu=_nearest(racks, cdus, liquid, [catalog[c.type_id].capacity_kw for c in cdus]),
+    )
 
 
 class _Yard:
@@ -331,8 +369,8 @@ __all__ = [
     "PowerUnitType",
     "Row",
     "air_heat_kw",
-    "crah_count",
     "design_load_kw",
     "liquid_heat_kw",
     "plan_plant",
+    "unit_count",
 ]

@@ -6,8 +6,8 @@ same project, byte for byte.
 
 Layout. Racks stand in rows; two rows face each other across a cold aisle (a
 *row pair*) and row pairs are separated by hot aisles. A GPU row is a
-*segment* of ``arrays_per_leaf_rack`` arrays with their leaf network rack in
-the middle, so every GPU's leaf is at most half a segment away. Segments are
+*segment* of two or more arrays with their leaf network racks in the middle,
+so every GPU's leaf is at most half a segment away. Segments are
 separated by cross aisles. One segment of a row pair is a *slot*; slots are
 cut from the floor where they fit inside the outline with their aisles clear
 of obstacles. The slots nearest the hall's centre hold the spine and core
@@ -47,9 +47,9 @@ from layout.facility import (
     FacilityError,
     Row,
     air_heat_kw,
-    crah_count,
     liquid_heat_kw,
     plan_plant,
+    unit_count,
 )
 from layout.floor import Floor
 from layout.items import Item
@@ -79,7 +79,7 @@ class ClusterRequest:
     rack_type: str = "colossus-hgx-h100-lc"
     racks_per_array: int | None = None
     """Racks per array (one rail group); None fills a leaf's down-ports (8 for Colossus)."""
-    network_rack_type: str = "net-sn5600-16"
+    network_rack_type: str = "net-sn5600-8"
     nic_speed_gbps: float | None = None
     tiers: int | str = "auto"
     oversubscription: tuple[float, ...] = (1.0,)
@@ -111,6 +111,19 @@ class _Sizes:
     @property
     def rails(self) -> int:
         return self.rack.gpus_per_server * self.rack.nics_per_gpu
+
+    @property
+    def leaf_racks_per_segment(self) -> int:
+        """Leaf racks (per plane) in the middle of a row segment: enough for two arrays."""
+        return max(1, math.ceil(2 / self.arrays_per_leaf_rack))
+
+    @property
+    def arrays_per_segment(self) -> int:
+        return self.arrays_per_leaf_rack * self.leaf_racks_per_segment
+
+    @property
+    def segments(self) -> int:
+        return math.ceil(self.arrays / self.arrays_per_segment)
 
     @property
     def spine_racks(self) -> list[tuple[int, int, int]]:
@@ -282,8 +295,9 @@ class _Geometry:
 
 
 def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
-    racks_per_segment = s.arrays_per_leaf_rack * request.racks_per_array
-    segment_w = racks_per_segment * s.rack.footprint.width_m + s.planes * s.net.footprint.width_m
+    racks_per_segment = s.arrays_per_segment * request.racks_per_array
+    leaf_racks = s.leaf_racks_per_segment * s.planes
+    segment_w = racks_per_segment * s.rack.footprint.width_m + leaf_racks * s.net.footprint.width_m
     slot_h = 2 * s.row_depth_m + request.cold_aisle_m
     return _Geometry(
         segment_w, slot_h, segment_w + request.cross_aisle_m, slot_h + request.hot_aisle_m
@@ -320,11 +334,11 @@ def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
     crah, cdu = types["crah"], types["cdu"]
     network_racks = s.leaf_racks * s.planes + len(s.spine_racks) + len(s.core_racks)
     air_kw = s.racks * air_heat_kw(s.rack, catalog) + network_racks * air_heat_kw(s.net, catalog)
-    units = [(crah.id, crah.footprint.width_m)] * crah_count(air_kw, crah)
+    units = [(crah.id, crah.footprint.width_m)] * unit_count(air_kw, crah)
     cdus = 0
     if s.rack.in_rack_cdu is None and s.rack.liquid_fraction > 0:
         liquid_kw = s.racks * liquid_heat_kw(s.rack, catalog)
-        cdus = math.ceil(liquid_kw / cdu.capacity_kw) + 1
+        cdus = unit_count(liquid_kw, cdu)
         units += [(cdu.id, cdu.footprint.width_m)] * cdus
     return _Cooling(units, cdus)
 
@@ -333,7 +347,7 @@ def _slots_needed(s: _Sizes, g: _Geometry, cooling: _Cooling) -> tuple[int, int,
     per_net_row = _fits(g.segment_w, s.net.footprint.width_m)
     net_rows = math.ceil((len(s.spine_racks) + len(s.core_racks)) / per_net_row)
     return (
-        math.ceil(s.leaf_racks / 2),
+        math.ceil(s.segments / 2),
         math.ceil(net_rows / 2),
         math.ceil(len(cooling.rows(g.segment_w)) / 2),
     )
@@ -398,16 +412,63 @@ def _slot_grid(
     return grid[ok]
 
 
+COOLING_REACH_M = 20.0
+"""Every slot has a cooling slot within this distance (centre to centre): CRAHs throw
+supply air about 25 m, and a slot is about 5 m deep."""
+
+
 def _split_slots(
-    slots: np.ndarray, gpu: int, net: int, cool: int
+    slots: np.ndarray, gpu: int, net: int, cool: int, g: _Geometry
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Network slots nearest the centre; cooling slots spread evenly among the GPU slots."""
-    net_slots, rest = slots[:net], slots[net : net + gpu + cool]
-    total = gpu + cool
-    picks = {int((k + 0.5) * total / cool) for k in range(cool)} if cool else set()
-    is_cool = np.zeros(total, bool)
-    is_cool[sorted(picks)] = True
-    return net_slots, rest[~is_cool], rest[is_cool]
+    """Cooling, network and GPU slots out of the candidates (nearest the centre first).
+
+    Cooling slots come in whole rows spread evenly over the depth of the used floor,
+    spread along each row; then, where a slot would have no cooling slot within
+    :data:`COOLING_REACH_M`, the farthest such slot becomes a cooling slot too and
+    the next candidate joins. Network slots are the rest nearest the centre.
+    """
+    count = gpu + net + cool
+    used = slots[:count]
+    is_cool = np.zeros(len(used), bool)
+    if cool:
+        is_cool[_cooling_rows(used, cool)] = True
+        centre = np.array([g.segment_w / 2, g.slot_h / 2])
+        while True:
+            cooling = used[is_cool] + centre
+            others = np.flatnonzero(~is_cool)
+            if len(others) == 0:
+                break
+            offsets = used[others, None, :] + centre - cooling[None]
+            gap = np.hypot(offsets[..., 0], offsets[..., 1]).min(axis=1)
+            if gap.max() <= COOLING_REACH_M:
+                break
+            if count >= len(slots):
+                break  # no slot left to make room: the check reports the warm racks
+            is_cool[others[int(np.argmax(gap))]] = True
+            used = slots[: count + 1]
+            is_cool = np.append(is_cool, False)
+            count += 1
+    rest = used[~is_cool]
+    return rest[:net], rest[net:], used[is_cool]
+
+
+def _cooling_rows(used: np.ndarray, cool: int) -> list[int]:
+    """``cool`` slots in whole rows at evenly spaced depths, each spread along its row."""
+    row_ys = np.unique(used[:, 1])
+    per_row = {y: np.flatnonzero(used[:, 1] == y) for y in row_ys}
+    widest = max(len(v) for v in per_row.values())
+    rows_needed = min(len(row_ys), math.ceil(cool / widest))
+    ranks = [int((k + 0.5) * len(row_ys) / rows_needed) for k in range(rows_needed)]
+    order = [row_ys[r] for r in ranks] + [y for k, y in enumerate(row_ys) if k not in ranks]
+    share = math.ceil(cool / rows_needed)
+    picks: list[int] = []
+    for y in order:
+        in_row = per_row[y][np.argsort(used[per_row[y], 0], kind="stable")]
+        want = min(share, cool - len(picks), len(in_row))
+        picks += [int(in_row[int((k + 0.5) * len(in_row) / want)]) for k in range(want)]
+        if len(picks) == cool:
+            break
+    return picks
 
 
 def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
@@ -422,16 +483,26 @@ def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
 
 
 def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
-    """The request with its automatic choices made: racks per array fill a leaf."""
+    """The request with its automatic choices made: an array fills a leaf's down-ports,
+    but holds no more racks than the GPUs need."""
     if request.racks_per_array is not None:
         return request
     rack, _ = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
-    try:
-        probe = _sizes(dataclasses.replace(request, racks_per_array=1), catalog)
-    except GeneratorError:
-        # Cannot be laid out at all; let the usual array size report why, in its figures.
-        return dataclasses.replace(request, racks_per_array=DEFAULT_RACKS_PER_ARRAY)
-    per_array = max(1, min(64, probe.plan.leaf_down // rack.servers))
+    needed = math.ceil(request.gpus / rack.gpus)
+    per_array = min(64, needed)
+    # The leaf's down-ports depend on the tree, which depends on the array size: settle.
+    for _ in range(6):
+        try:
+            sizes = _sizes(dataclasses.replace(request, racks_per_array=per_array), catalog)
+        except GeneratorError:
+            per_array = max(1, per_array // 2)
+            continue
+        best = max(1, min(64, needed, sizes.plan.leaf_down // rack.servers))
+        if best == per_array:
+            return dataclasses.replace(request, racks_per_array=per_array)
+        per_array = best
+    # Nothing settles (the request cannot be laid out): the usual array size says why.
+    per_array = min(DEFAULT_RACKS_PER_ARRAY, needed)
     return dataclasses.replace(request, racks_per_array=per_array)
 
 
@@ -451,7 +522,7 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
     slots = _candidate_slots(request, floor, geometry)
     if len(slots) < gpu_n + net_n + cool_n:
         raise GeneratorError(_too_small(request, catalog, sizes, len(slots)))
-    net_slots, gpu_slots, cool_slots = _split_slots(slots, gpu_n, net_n, cool_n)
+    net_slots, gpu_slots, cool_slots = _split_slots(slots, gpu_n, net_n, cool_n, geometry)
     layout = _Layout(request, sizes, geometry)
     layout.place_gpu_rows(gpu_slots)
     layout.place_network(net_slots)
@@ -569,26 +640,32 @@ class _Layout:
         for x0, y, rotation in self._row_positions(slots):
             if arrays_left <= 0:
                 break
-            arrays_here = min(s.arrays_per_leaf_rack, arrays_left)
+            arrays_here = min(s.arrays_per_segment, arrays_left)
             arrays_left -= arrays_here
+            # Arrays split around the leaf racks: leaf rack k serves arrays k·n .. k·n + n - 1.
+            groups = _chunks(arrays_here, s.arrays_per_leaf_rack)
             left = math.ceil(arrays_here / 2) * per_array
-            right = arrays_here * per_array - left
-            leaves_w = s.planes * net_w
+            leaves_w = len(groups) * s.planes * net_w
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
+            right = arrays_here * per_array - left
             xs += [x0 + left * rack_w + leaves_w + rack_w * (k + 0.5) for k in range(right)]
             racks = [self._item("R", s.rack.id, x, y, rotation, "GPU rack") for x in xs]
-            pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
             leaves = []
-            for plane in range(s.planes):
-                props: dict[str, object] = {"tier": "leaf", "pod": pod}
-                if s.planes > 1:
-                    props["plane"] = plane
-                if arrays_here * s.rails < s.net.switches:
-                    props["switches"] = arrays_here * s.rails
-                x = x0 + left * rack_w + net_w * (plane + 0.5)
-                leaf = self._item("L", s.net.id, x, y, rotation, "Leaf rack", props)
-                self.assignments[leaf.id] = [r.id for r in racks]
-                leaves.append(leaf)
+            first = 0
+            for k, arrays in enumerate(groups):
+                served = racks[first : first + arrays * per_array]
+                first += arrays * per_array
+                pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
+                for plane in range(s.planes):
+                    props: dict[str, object] = {"tier": "leaf", "pod": pod}
+                    if s.planes > 1:
+                        props["plane"] = plane
+                    if arrays * s.rails < s.net.switches:
+                        props["switches"] = arrays * s.rails
+                    x = x0 + left * rack_w + net_w * (k * s.planes + plane + 0.5)
+                    leaf = self._item("L", s.net.id, x, y, rotation, "Leaf rack", props)
+                    self.assignments[leaf.id] = [r.id for r in served]
+                    leaves.append(leaf)
             members = [*racks[:left], *leaves, *racks[left:]]
             self.consumers.extend(members)
             self._row(members, x0, x0 + len(xs) * rack_w + leaves_w, y, rotation)
@@ -617,9 +694,19 @@ class _Layout:
             self._row(members, x0, x0 + len(here) * net_w, y, rotation)
 
     def place_cooling(self, slots: np.ndarray, cooling: _Cooling) -> None:
-        rows = cooling.rows(self.g.segment_w)
-        for (x0, y, rotation), units in zip(self._row_positions(slots), rows, strict=False):
-            x, members = x0, []
+        """The cooling units spread evenly over the rows of the cooling slots."""
+        positions = self._row_positions(slots)
+        if not positions:
+            return
+        packed = cooling.rows(self.g.segment_w)
+        per_row = max(1, math.ceil(len(cooling.units) / len(positions)))
+        per_row = min(per_row, max(len(r) for r in packed) if packed else 1)
+        rows = [cooling.units[k : k + per_row] for k in range(0, len(cooling.units), per_row)]
+        for (x0, y, rotation), units in zip(positions, rows, strict=False):
+            used_w = sum(width for _, width in units)
+            # Centre the units in the segment, so they serve both ends of it.
+            x = x0 + (self.g.segment_w - used_w) / 2
+            start, members = x, []
             for type_id, width in units:
                 prefix, label = (
                     ("AH", "CRAH")
@@ -629,7 +716,7 @@ class _Layout:
                 members.append(self._item(prefix, type_id, x + width / 2, y, rotation, label))
                 x += width
             self.cooling_items.extend(members)
-            self._row(members, x0, x, y, rotation)
+            self._row(members, start, x, y, rotation)
 
 
 def _trays(rows: list[Row], g: _Geometry, request: ClusterRequest) -> TrayPlan:

@@ -273,9 +273,13 @@ class Results:
 
 
 RULE_MODULES = (
+    "physics.cabling",
     "physics.fabric",
     "physics.metrics",
     "physics.placement",
+    "physics.cooling",
+    "physics.power",
+    "physics.thermal",
 )
 """Modules whose import registers rules and metrics (one solver each)."""
 

@@ -19,15 +19,16 @@ Port splits follow the spec's oversubscription targets (leaf, spine); a
 network short of spine or core ports gets fewer uplinks, which the
 oversubscription rule then reports.
 
-Until cables are routed over trays, a link's length is estimated as the
-Manhattan distance between the two racks' centres, and its propagation delay
-uses ``fiber_ns_per_m``. Worst-case path: up every tier and down again,
-``2·tiers − 1`` switch hops; latency = hops × ``per_hop_latency_ns`` + twice
-the longest link of each tier × ``fiber_ns_per_m``.
+A link's propagation delay comes from its routed length and medium
+(:mod:`physics.cabling`); a project without trays falls back to the Manhattan
+distance between the two racks' centres at ``fiber_ns_per_m``. Worst-case
+path: up every tier and down again, ``2·tiers − 1`` switch hops; latency =
+hops × ``per_hop_latency_ns`` + twice the slowest link of each tier.
 
 The fabric is *coherent* when every GPU is in one domain, no switch is over its
 radix, the endpoints fit the tier count, every tier is within its
-oversubscription target and the worst latency is within budget: when none of
+oversubscription target, every link has a medium that reaches and the worst
+latency is within budget: when none of
 the coherence rules that ran found a violation (a waiver does not make a
 fabric coherent; disabling a rule leaves its property unchecked).
 """
@@ -319,11 +320,24 @@ def _view(context: CheckContext) -> _FabricView:
 
 
 def worst_latency_ns(context: CheckContext) -> float | None:
+    """Switch hops plus twice the slowest link of each tier.
+
+    Links are routed over the trays with their real media when the project
+    has trays (:mod:`physics.cabling`); without trays the longest Manhattan
+    estimate of each tier at ``fiber_ns_per_m`` stands in.
+    """
+    from physics.cabling import worst_link_latency_ns  # cabling imports this module
+
     view = _view(context)
     if view.fabric is None:
         return None
     rules = context.project.rules
-    propagation = 2 * sum(length for length, _ in view.longest.values()) * rules["fiber_ns_per_m"]
+    routed = worst_link_latency_ns(context)
+    if routed is not None:
+        propagation = 2 * sum(routed.values())
+    else:
+        longest = sum(length for length, _ in view.longest.values())
+        propagation = 2 * longest * rules["fiber_ns_per_m"]
     return view.fabric.max_hops * rules["per_hop_latency_ns"] + propagation
 
 
@@ -495,10 +509,10 @@ def latency(context: CheckContext) -> Iterator[Violation]:
         )
 
 
-COHERENCE_RULES = frozenset(
-    {"fabric.connected", "fabric.radix", "fabric.capacity", "fabric.oversubscription",
-     "fabric.latency"}
-)  # fmt: skip
+COHERENCE_RULES = frozenset({
+    "cabling.reach", "fabric.connected", "fabric.radix", "fabric.capacity",
+    "fabric.oversubscription", "fabric.latency",
+})  # fmt: skip
 """The rules whose violations (waived or not) make a fabric not coherent."""
 
 

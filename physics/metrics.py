@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from layout.facility import design_load_kw
 from physics.engine import CheckContext, metric
 
 
@@ -22,15 +21,5 @@ def inventory(context: CheckContext) -> Mapping[str, Any]:
         "power_units": kinds.get("power", 0),
         "cooling_units": kinds.get("cooling", 0),
         "floor_area_m2": round(project.floor.area_m2, 2),
-        "it_kw": round(it_kw(context), 1),
     }
 
-
-def it_kw(context: CheckContext) -> float:
-    """Nameplate power of the GPU and network racks (the IT load)."""
-    project = context.project
-    catalog = project.catalog
-    per_type = {t: design_load_kw(catalog[t], catalog) for t in set(project.items.type_ids)}
-    kinds = context.kinds
-    return float(sum(per_type[t] for t, kind in zip(project.items.type_ids, kinds, strict=True)
-                     if kind in ("gpu_rack", "network_rack")))  # fmt: skip

@@ -30,7 +30,9 @@ def effect(section: str) -> Callable[[EffectFunction], EffectFunction]:
 
 def fail(project: Project, item_ids: Iterable[str]) -> dict[str, Any]:
     """What is lost when ``item_ids`` fail; raises :class:`CoherenceError` for unknown ids."""
-    from physics import fabric  # noqa: F401 - registers its effect
+    from physics.engine import registered_rules
+
+    registered_rules()  # importing the solvers registers their effects
 
     failed = list(dict.fromkeys(item_ids))
     for item_id in failed:

@@ -7,13 +7,14 @@ import pytest
 from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandStack, MoveItems, ReplaceSection
 from layout.facility import design_load_kw
-from layout.generator import ClusterRequest, generate
+from layout.generator import ClusterRequest
 from physics import check
+from physics.design import new_design
 
 
 @pytest.fixture(scope="module")
 def project():
-    return generate(ClusterRequest(gpus=4_096))
+    return new_design(ClusterRequest(gpus=4_096))
 
 
 def test_regenerated_fabric_keeps_the_design_coherent(project):

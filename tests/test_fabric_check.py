@@ -14,8 +14,9 @@ import pytest
 
 from layout.commands import CommandStack, ReplaceSection
 from layout.errors import CoherenceError
-from layout.generator import ClusterRequest, generate
+from layout.generator import ClusterRequest
 from physics import check
+from physics.design import new_design
 from physics.fabric import LINK_TIERS, derive, fail_switch_rack, installed_switches
 
 PER_HOP_NS = 600.0  # rules default per_hop_latency_ns
@@ -26,19 +27,19 @@ RACK_GPUS = 64  # colossus-hgx-h100-lc: 8 servers × 8 GPUs
 @pytest.fixture
 def project():
     """A fresh 4,096-GPU project (tests edit it)."""
-    return generate(ClusterRequest(gpus=4_096))
+    return new_design(ClusterRequest(gpus=4_096))
 
 
 @pytest.fixture(scope="module")
 def three_tier():
     """A 20,480-GPU project (3 tiers); read-only."""
-    return generate(ClusterRequest(gpus=20_000))
+    return new_design(ClusterRequest(gpus=20_000))
 
 
 @pytest.fixture(scope="module")
 def colossus():
     """The 100,352-GPU project; read-only."""
-    return generate(ClusterRequest(gpus=100_000))
+    return new_design(ClusterRequest(gpus=100_000))
 
 
 def _violations(project, rule: str):
@@ -57,17 +58,18 @@ def test_the_generated_project_is_as_worked_out(project):
     assert m["tiers"] == 2
     assert m["max_switch_hops"] == 3
     assert m["switches_per_tier"] == {"leaf": 64, "spine": 32}
-    assert sorted(project.fabric.assignments) == ["L00001", "L00002", "L00003", "L00004"]
+    # 8 arrays, one leaf rack of 8 SN5600 (one per rail) each.
+    assert sorted(project.fabric.assignments) == [f"L{k:05d}" for k in range(1, 9)]
 
 
 # --- fabric.connected ----------------------------------------------------------------
 @pytest.mark.parametrize(
     ("gpus", "leaf", "racks"),
-    # 1,536 GPUs = 3 arrays: L00001 serves 2 arrays (16 racks), L00002 one (8 racks).
-    [(4_096, "L00002", 16), (1_536, "L00002", 8)],
+    # One leaf rack of 8 switches per array of 8 racks.
+    [(4_096, "L00002", 8), (1_536, "L00003", 8)],
 )
 def test_unassigned_leaf_rack_disconnects_exactly_its_racks(gpus, leaf, racks):
-    project = generate(ClusterRequest(gpus=gpus))
+    project = new_design(ClusterRequest(gpus=gpus))
     stack = CommandStack(project)
     lost = list(project.fabric.assignments[leaf])
     assert len(lost) == racks
@@ -89,15 +91,15 @@ def test_unassigned_leaf_rack_disconnects_exactly_its_racks(gpus, leaf, racks):
 def test_overloaded_leaf_rack_is_named(project):
     stack = CommandStack(project)
     assignments = dict(project.fabric.assignments)
-    # L00001 takes L00002's racks too: 32 racks × 64 GPUs = 2,048 GPU ports on
-    # 16 switches × 64 down-ports = 1,024.
+    # L00001 takes L00002's racks too: 16 racks × 64 GPUs = 1,024 GPU ports on
+    # 8 switches × 64 down-ports = 512.
     assignments["L00001"] = assignments["L00001"] + assignments.pop("L00002")
     _set_fabric(stack, assignments=assignments)
 
     found = _violations(project, "fabric.radix")
     assert len(found) == 1
     assert found[0].items == ("L00001",)
-    assert "2,048 GPU links on 1,024 leaf down-ports" in found[0].message
+    assert "1,024 GPU links on 512 leaf down-ports" in found[0].message
     leaf = project.items.get("L00001")
     assert found[0].position == (leaf.x, leaf.y)
     assert _violations(project, "fabric.connected") == []
@@ -106,7 +108,7 @@ def test_overloaded_leaf_rack_is_named(project):
 
 # --- fabric.oversubscription -------------------------------------------------------------
 def test_target_below_what_the_network_gives_is_oversubscription():
-    built = generate(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
+    built = new_design(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
     assert check(built).violations == []
     stack = CommandStack(built)
     _set_fabric(stack, oversubscription=[1.0])
@@ -116,7 +118,7 @@ def test_target_below_what_the_network_gives_is_oversubscription():
 
 
 def test_target_below_what_the_network_gives_is_not_coherent():
-    built = generate(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
+    built = new_design(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
     stack = CommandStack(built)
     _set_fabric(stack, oversubscription=[1.0])
     results = check(built)
@@ -158,8 +160,12 @@ def _longest_links_by_hand(project) -> dict[str, float]:
 
 
 @pytest.mark.parametrize(("gpus", "tiers"), [(4_096, 2), (20_000, 3)])
-def test_worst_latency_is_hops_plus_longest_links(gpus, tiers):
-    project = generate(ClusterRequest(gpus=gpus))
+def test_worst_latency_without_trays_is_hops_plus_longest_manhattan_links(gpus, tiers):
+    # With no trays to route over, lengths are Manhattan estimates at fiber speed.
+    from layout.project import TrayPlan
+
+    project = new_design(ClusterRequest(gpus=gpus))
+    CommandStack(project).push(ReplaceSection("trays", TrayPlan()))
     longest = _longest_links_by_hand(project)
     hops = 2 * tiers - 1
     expected = hops * PER_HOP_NS + 2 * sum(longest.values()) * FIBER_NS_PER_M
@@ -213,9 +219,9 @@ def test_latency_over_budget_is_not_coherent(project):
 def test_failing_a_leaf_rack_disconnects_the_gpus_it_serves(project):
     for leaf, racks in project.fabric.assignments.items():
         gpus = sum(project.catalog[project.items.get(r).type_id].gpus for r in racks)
-        assert gpus == 16 * RACK_GPUS
+        assert gpus == 8 * RACK_GPUS
         report = fail_switch_rack(project, leaf)
-        # Four equal leaf racks: one takes a quarter of the leaf-spine links with it.
+        # Eight equal leaf racks: one takes an eighth of the leaf-spine links with it.
         assert report == {
             "rack": leaf,
             "tier": "leaf",
@@ -238,7 +244,7 @@ def test_failing_a_spine_rack_loses_its_share_of_the_spines(project):
     for rack, n in spines.items():
         report = fail_switch_rack(project, rack)
         assert report["gpus_disconnected"] == 0
-        assert report["bisection_lost"] == pytest.approx(n / 32)  # 16 / 32
+        assert report["bisection_lost"] == pytest.approx(n / 32)  # 8 / 32
 
 
 def test_failing_a_core_rack_loses_its_share_of_the_cores(three_tier):
@@ -246,7 +252,7 @@ def test_failing_a_core_rack_loses_its_share_of_the_cores(three_tier):
     assert sum(cores.values()) == 160
     report = fail_switch_rack(three_tier, "C00001")
     assert report["gpus_disconnected"] == 0
-    assert report["bisection_lost"] == pytest.approx(16 / 160)
+    assert report["bisection_lost"] == pytest.approx(8 / 160)
 
 
 def test_failing_a_gpu_rack_is_refused(project):
@@ -255,14 +261,16 @@ def test_failing_a_gpu_rack_is_refused(project):
 
 
 def test_failing_a_pods_only_spine_rack_cuts_off_the_pod():
-    project = generate(ClusterRequest(gpus=129 * 512))
+    # 129 arrays: 16 full pods of 64 leaves (8 leaf racks of 8 each) and a 17th pod of
+    # one array, whose 8 leaves need 8 × 64 / 64 = 8 spines: one spine rack, S00129.
+    project = new_design(ClusterRequest(gpus=129 * 512))
     fabric = derive(project)
     bundle = fabric.links["leaf-spine"]
     ids = project.items.ids
-    leaf_row = project.items.row("L00065")
+    leaf_row = project.items.row("L00129")
     spines_of_leaf = {ids[b] for a, b, _ in _bundle_rows(bundle) if a == leaf_row}
-    assert spines_of_leaf == {"S00065"}
-    report = fail_switch_rack(project, "S00065")
+    assert spines_of_leaf == {"S00129"}
+    report = fail_switch_rack(project, "S00129")
     assert report["gpus_disconnected"] == 8 * RACK_GPUS
 
 

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from layout.commands import CommandStack, MoveItems, RotateItems
 from layout.floor import Floor, Obstacle
-from layout.generator import ClusterRequest, generate
+from layout.generator import ClusterRequest
 from layout.items import Item
 from physics import Checker, check
+from physics.design import new_design
 
 RACK = "colossus-hgx-h100-lc"
 
@@ -52,7 +53,7 @@ def test_incremental_checks_equal_full_checks(steps) -> None:
 
 
 def test_moving_a_rack_of_the_example_into_the_aisle_and_back():
-    project = generate(ClusterRequest(gpus=8_192))
+    project = new_design(ClusterRequest(gpus=8_192))
     checker = Checker()
     assert checker.check(project).violations == []
     stack = CommandStack(project)

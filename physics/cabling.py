@@ -1,0 +1,532 @@
+"""Cabling: every fabric link routed over the trays, with its medium, latency and tray fill.
+
+Owns the rules ``cabling.reach``, ``cabling.no_tray_path`` and
+``cabling.tray_fill``, the ``cabling`` summary figures (links by medium,
+longest link, cable BOM, total length and cost, worst tray fill) and
+:func:`route`, which the GUI uses for overlays and the inspector.
+
+A link runs from its port on rack A up to the tray, along the shortest tray
+path (:mod:`physics.trays`) and down to rack B::
+
+    length = (rise + hop_a + tray path + hop_b + drop) × (1 + cable_slack)
+             + 2 × service_loop_m,   rise = drop = |tray_height_m − port_height_m|
+
+where a hop is the horizontal run from a rack's centre to its tray point.
+Without a tray path (no trays, or racks on trays that do not meet) the tray
+path and hops are replaced by the Manhattan distance between the racks'
+centres, and ``cabling.no_tray_path`` warns. The medium is the cheapest
+allowed one at the link speed (NIC speed / planes) whose reach covers the
+length (:mod:`physics.media`); none → ``cabling.reach``.
+
+Everything works on the fabric's link bundles (rack pairs × counts), as numpy
+arrays over all bundles; no Python loop runs over links. A :class:`Checker`
+re-check after racks moved re-routes only the bundles touching them: the tray
+graph and its shortest paths are kept while the structure is unchanged, and
+loads on the trays are updated by difference (exact integers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from layout.project import Project
+from physics.engine import CheckContext, Violation, metric, rule
+from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
+from physics.media import MediaTable, bill_of_materials
+from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
+
+_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class TierCables:
+    """Per bundle of one link tier (aligned with the fabric's :class:`LinkBundles`)."""
+
+    length_m: np.ndarray
+    """Length of each link of the bundle (m): routed, slack and loops included."""
+    medium: np.ndarray
+    """Index into :attr:`CablingResult.media`; -1 when no allowed medium reaches."""
+    stock_m: np.ndarray
+    """Stock length ordered (m); nan without a medium."""
+    cost_usd: np.ndarray
+    """Indicative cost of one link; nan without a medium."""
+    latency_ns: np.ndarray
+    """Propagation delay of one link (the medium's ns/m, or ``fiber_ns_per_m``)."""
+    on_trays: np.ndarray
+    """True where the link follows the trays, False where it is a Manhattan estimate."""
+
+
+@dataclass(frozen=True)
+class CablingResult:
+    """Routed cables of a project: per tier, per bundle; per tray segment, its fill."""
+
+    media: tuple[Any, ...]
+    """The catalog's media (:class:`~layout.catalog.MediumType`), indexed by ``medium``."""
+    speed_gbps: float
+    bundles: dict[str, LinkBundles]
+    tiers: dict[str, TierCables]
+    segment_ids: list[str]
+    fill: np.ndarray
+    """Each tray segment's fullest point: cables' cross-section / (width × depth)."""
+    fill_limit: float
+    ids: Sequence[str]
+    """Item ids by row, for naming racks."""
+    has_trays: bool
+    table: MediaTable
+    """The media as arrays (stock-length slots for the BOM)."""
+    _flat: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def flat(self, name: str) -> np.ndarray:
+        """One per-bundle field (or ``a``, ``b``, ``count``) over every tier, in tier order."""
+        cached = self._flat.get(name)
+        if cached is None:
+            cached = np.concatenate([
+                getattr(self.bundles[t], name) if name in ("a", "b", "count")
+                else getattr(self.tiers[t], name)
+                for t in LINK_TIERS
+            ])  # fmt: skip
+            self._flat[name] = cached
+        return cached
+
+    @property
+    def links(self) -> int:
+        return int(sum(b.total for b in self.bundles.values()))
+
+    def bom(self) -> list[dict[str, Any]]:
+        """Links by medium × stock length: count and indicative cost, sorted."""
+        return bill_of_materials(self.table, self.flat("slot"), self.flat("count"))
+
+    def links_by_medium(self) -> dict[str, int]:
+        medium, count = self.flat("medium"), self.flat("count")
+        totals = np.bincount(medium[medium >= 0], weights=count[medium >= 0],
+                             minlength=len(self.media))  # fmt: skip
+        return {self.media[k].id: int(totals[k]) for k in np.flatnonzero(totals)}
+
+    def longest_link(self) -> dict[str, Any] | None:
+        length = self.flat("length_m")
+        if len(length) == 0:
+            return None
+        k = int(np.argmax(length))
+        medium = int(self.flat("medium")[k])
+        return {
+            "length_m": round(float(length[k]), 2),
+            "medium": self.media[medium].id if medium >= 0 else None,
+            "racks": [self.ids[int(self.flat("a")[k])], self.ids[int(self.flat("b")[k])]],
+        }
+
+    def worst_fill(self) -> dict[str, Any] | None:
+        if len(self.fill) == 0:
+            return None
+        k = int(np.argmax(self.fill))
+        return {"segment": self.segment_ids[k], "fill": round(float(self.fill[k]), 4)}
+
+
+def rack_cables(result: CablingResult, row: int) -> dict[str, Any]:
+    """One rack's cables: link count, its longest cable and its media mix.
+
+    ``cables`` lists each bundle touching the rack (other rack, tier, links,
+    length, medium), longest first.
+    """
+    rows: list[dict[str, Any]] = []
+    for tier in LINK_TIERS:
+        bundle, cables = result.bundles[tier], result.tiers[tier]
+        mine = np.flatnonzero((bundle.a == row) | (bundle.b == row))
+        for k in mine:
+            other = int(bundle.b[k] if bundle.a[k] == row else bundle.a[k])
+            medium = int(cables.medium[k])
+            rows.append({
+                "to": result.ids[other],
+                "tier": tier,
+                "links": int(bundle.count[k]),
+                "length_m": round(float(cables.length_m[k]), 2),
+                "medium": result.media[medium].id if medium >= 0 else None,
+                "on_trays": bool(cables.on_trays[k]),
+            })  # fmt: skip
+    rows.sort(key=lambda r: (-r["length_m"], r["to"]))
+    mix: dict[str, int] = {}
+    for r in rows:
+        key = r["medium"] or "none"
+        mix[key] = mix.get(key, 0) + r["links"]
+    return {
+        "links": sum(r["links"] for r in rows),
+        "longest": rows[0] if rows else None,
+        "media": dict(sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "cables": rows,
+    }
+
+
+# -- routing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    """Everything one routing computed, kept by a checker to update after moves."""
+
+    fabric: DerivedFabric
+    net: TrayNetwork
+    table: MediaTable
+    x: np.ndarray
+    y: np.ndarray
+    attach: Attachment
+    """Per item row (piece -1 for rows not in any bundle or without trays)."""
+    a: np.ndarray
+    b: np.ndarray
+    count: np.ndarray
+    length: np.ndarray
+    on_trays: np.ndarray
+    end1: np.ndarray
+    end2: np.ndarray
+    medium: np.ndarray
+    stock: np.ndarray
+    cost: np.ndarray
+    slot: np.ndarray
+    load: np.ndarray
+    """Cross-section of the bundle's cables in AREA_UNIT_MM2 (0 without a medium)."""
+    intervals: tuple[np.ndarray, ...]
+    """(segment, start, end) of the partial runs at each end: 6 arrays over bundles."""
+    edge_load: np.ndarray
+    peak: np.ndarray
+    """Largest load at any point of each segment (AREA_UNIT_MM2)."""
+
+
+class _Params:
+    def __init__(self, project: Project) -> None:
+        rules = project.rules
+        self.rise = abs(rules["tray_height_m"] - rules["port_height_m"])
+        self.stretch = 1.0 + rules["cable_slack"]
+        self.loops = 2.0 * rules["service_loop_m"]
+        self.fiber_ns = rules["fiber_ns_per_m"]
+        self.fill_limit = rules["tray_fill_limit"]
+        spec = project.fabric
+        self.speed = float(spec.nic_speed_gbps or 0.0) / spec.planes
+
+
+def _flat_bundles(fabric: DerivedFabric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    parts = [fabric.links[t] for t in LINK_TIERS]
+    return (
+        np.concatenate([p.a for p in parts]).astype(np.intp),
+        np.concatenate([p.b for p in parts]).astype(np.intp),
+        np.concatenate([p.count for p in parts]).astype(np.int64),
+    )
+
+
+def _attach_rows(net: TrayNetwork, xy: np.ndarray, rows: np.ndarray, into: Attachment) -> None:
+    found = net.attach(xy[rows])
+    into.piece[rows], into.t[rows], into.hop[rows] = found.piece, found.t, found.hop
+
+
+def _route_bundles(
+    net: TrayNetwork, table: MediaTable, params: _Params, xy: np.ndarray, attach: Attachment,
+    *, a: np.ndarray, b: np.ndarray, count: np.ndarray,
+) -> dict[str, Any]:  # fmt: skip
+    """Lengths, media, loads and partial runs of some bundles (all arrays over them)."""
+    first = Attachment(attach.piece[a], attach.t[a], attach.hop[a])
+    second = Attachment(attach.piece[b], attach.t[b], attach.hop[b])
+    paths = net.paths(first, second)
+    found = paths.found
+    manhattan = np.abs(xy[a] - xy[b]).sum(axis=1)
+    run = np.where(found, paths.length + first.hop + second.hop, manhattan)
+    length = (2 * params.rise + run) * params.stretch + params.loops
+    choice = table.choose(length, params.speed)
+    has = choice.medium >= 0
+    load = np.where(has, table.area_units[np.maximum(choice.medium, 0)], 0) * count
+    seg1, lo1, hi1 = net.partial_intervals(first, paths.end1, second)
+    seg2, lo2, hi2 = net.partial_intervals(second, paths.end2)
+    seg1 = np.where(found, seg1, -1)
+    seg2 = np.where(found & ~paths.direct, seg2, -1)
+    return {
+        "length": length, "on_trays": found, "end1": paths.end1, "end2": paths.end2,
+        "medium": choice.medium, "stock": choice.stock_m, "cost": choice.cost_usd,
+        "slot": choice.slot, "load": load,
+        "intervals": (seg1, lo1, hi1, seg2, lo2, hi2),
+    }  # fmt: skip
+
+
+def _all_intervals(
+    net: TrayNetwork,
+    bundle_intervals: tuple[np.ndarray, ...],
+    load: np.ndarray,
+    edge_load: np.ndarray,
+    only: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every run along the trays (bundles' partial runs, loaded pieces): segment, start,
+    end, load; only those on the segments ``only`` when given."""
+    seg1, lo1, hi1, seg2, lo2, hi2 = bundle_intervals
+    pseg, plo, phi, pload = net.piece_intervals(edge_load)
+    parts = [(seg1, lo1, hi1, load), (seg2, lo2, hi2, load), (pseg, plo, phi, pload)]
+    if only is not None:
+        parts = [tuple(column[keep] for column in part)
+                 for part in parts for keep in [np.isin(part[0], only)]]  # fmt: skip
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(4))  # type: ignore[return-value]
+
+
+def _full(project: Project, fabric: DerivedFabric, net: TrayNetwork, table: MediaTable) -> _State:
+    params = _Params(project)
+    items = project.items
+    xy = items.xy
+    a, b, count = _flat_bundles(fabric)
+    n = len(items)
+    attach = Attachment(np.full(n, -1, np.intp), np.zeros(n), np.zeros(n))
+    rows = np.unique(np.concatenate([a, b]))
+    _attach_rows(net, xy, rows, attach)
+    r = _route_bundles(net, table, params, xy, attach, a=a, b=b, count=count)
+    edge_load = net.edge_loads(r["end1"], r["end2"], r["load"])
+    seg, lo, hi, load = _all_intervals(net, r["intervals"], r["load"], edge_load)
+    _, peak = sweep_fill(len(net.segment_ids), seg, lo, hi, load)
+    return _State(
+        fabric, net, table, items.x.copy(), items.y.copy(), attach, a, b, count,
+        r["length"], r["on_trays"], r["end1"], r["end2"], r["medium"], r["stock"], r["cost"],
+        r["slot"], r["load"], r["intervals"], edge_load, peak,
+    )  # fmt: skip
+
+
+def _update(project: Project, state: _State) -> _State:
+    """``state`` after racks moved: only bundles touching them are routed again."""
+    items = project.items
+    moved = np.flatnonzero((state.x != items.x) | (state.y != items.y))
+    if len(moved) == 0:
+        return state
+    n = len(items)
+    flag = np.zeros(n, bool)
+    flag[moved] = True
+    changed = np.flatnonzero(flag[state.a] | flag[state.b])
+    if len(changed) == 0:
+        return replace(state, x=items.x.copy(), y=items.y.copy())
+    net, params = state.net, _Params(project)
+    xy = items.xy
+    attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
+    _attach_rows(net, xy, moved, attach)
+    a, b, count = state.a[changed], state.b[changed], state.count[changed]
+    r = _route_bundles(net, state.table, params, xy, attach, a=a, b=b, count=count)
+    delta = net.edge_loads(
+        np.concatenate([state.end1[changed], r["end1"]]),
+        np.concatenate([state.end2[changed], r["end2"]]),
+        np.concatenate([-state.load[changed], r["load"]]),
+    )
+    edge_load = state.edge_load + delta
+    fields: dict[str, Any] = {}
+    for name in ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot", "load"):
+        column = getattr(state, name).copy()
+        column[changed] = r[name]
+        fields[name] = column
+    intervals = []
+    for old, new in zip(state.intervals, r["intervals"], strict=True):
+        column = old.copy()
+        column[changed] = new
+        intervals.append(column)
+    affected = np.unique(np.concatenate([
+        state.intervals[0][changed], state.intervals[3][changed],
+        r["intervals"][0], r["intervals"][3], net.piece_seg[net.edge_piece[delta != 0]],
+    ]))  # fmt: skip
+    affected = affected[affected >= 0]
+    peak = state.peak
+    if len(affected):
+        seg, lo, hi, load = _all_intervals(net, tuple(intervals), fields["load"], edge_load,
+                                           affected)  # fmt: skip
+        segments, values = sweep_fill(len(net.segment_ids), seg, lo, hi, load, only=affected)
+        peak = peak.copy()
+        peak[segments] = values
+    return replace(
+        state, x=items.x.copy(), y=items.y.copy(), attach=attach, intervals=tuple(intervals),
+        edge_load=edge_load, peak=peak, **fields,
+    )  # fmt: skip
+
+
+def _result(project: Project, state: _State) -> CablingResult:
+    params = _Params(project)
+    ns_per_m = np.append(state.table.ns_per_m, params.fiber_ns)
+    latency = state.length * ns_per_m[np.where(state.medium >= 0, state.medium, -1)]
+    net = state.net
+    area_m2 = net.width * net.depth
+    fill = state.peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
+    tiers: dict[str, TierCables] = {}
+    start = 0
+    for tier in LINK_TIERS:
+        n = len(state.fabric.links[tier].a)
+        part = slice(start, start + n)
+        tiers[tier] = TierCables(
+            state.length[part], state.medium[part], state.stock[part], state.cost[part],
+            latency[part], state.on_trays[part],
+        )  # fmt: skip
+        start += n
+    flat = {
+        "a": state.a, "b": state.b, "count": state.count, "length_m": state.length,
+        "medium": state.medium, "stock_m": state.stock, "cost_usd": state.cost,
+        "latency_ns": latency, "on_trays": state.on_trays, "slot": state.slot,
+    }  # fmt: skip
+    return CablingResult(
+        state.table.media, params.speed, dict(state.fabric.links), tiers, net.segment_ids, fill,
+        params.fill_limit, project.items.ids, not net.empty, state.table, flat,
+    )  # fmt: skip
+
+
+def _trays(project: Project) -> TrayNetwork:
+    return TrayNetwork(project.trays)
+
+
+def route(project: Project) -> CablingResult | None:
+    """Route every link of the project's fabric (None without a fabric spec)."""
+    return routed(CheckContext(project))
+
+
+def routed(context: CheckContext) -> CablingResult | None:
+    """The routing of the context's project, computed once per check.
+
+    With a checker's memory, the tray graph and the media table are kept
+    while the structure is unchanged, and the previous routing is updated
+    for the racks moved since.
+    """
+    cached = getattr(context, "_cabling", None)
+    if cached is not None:
+        return cached[0]
+    from physics.fabric import _view
+
+    project = context.project
+    fabric = _view(context).fabric
+    result: CablingResult | None = None
+    state: _State | None = None
+    if fabric is not None:
+        net = context.memo("cabling.trays", lambda: _trays(project))
+        table = context.memo("cabling.media", lambda: MediaTable.of(project.catalog, project.rules))
+        previous = context.recall("cabling.state")
+        if (
+            isinstance(previous, _State)
+            and previous.fabric is fabric and previous.net is net and previous.table is table
+            and len(previous.x) == len(project.items)
+        ):  # fmt: skip
+            state = _update(project, previous)
+        else:
+            state = _full(project, fabric, net, table)
+        result = _result(project, state)
+    context.remember("cabling.state", state)
+    context._cabling = (result, state)  # type: ignore[attr-defined]
+    return result
+
+
+def worst_link_latency_ns(context: CheckContext) -> dict[str, float] | None:
+    """Per link tier, the largest routed link latency (ns); None when there are no trays."""
+    result = routed(context)
+    if result is None or not result.has_trays:
+        return None
+    return {
+        tier: float(cables.latency_ns.max())
+        for tier, cables in result.tiers.items()
+        if len(cables.latency_ns)
+    }
+
+
+# -- rules ----------------------------------------------------------------------------------
+
+
+def _middle(context: CheckContext, row_a: int, row_b: int) -> tuple[float, float]:
+    x, y = context.project.items.x, context.project.items.y
+    return ((x[row_a] + x[row_b]) / 2, (y[row_a] + y[row_b]) / 2)
+
+
+def _links(count: int) -> str:
+    return f"{count:,} link" + ("s" if count != 1 else "")
+
+
+@rule("cabling.reach", "error", "Every link has an allowed medium that reaches its length.")
+def reach(context: CheckContext) -> Iterator[Violation]:
+    result = routed(context)
+    if result is None:
+        return
+    provider = context.provider("cabling.reach")
+    medium, count = result.flat("medium"), result.flat("count")
+    bad = np.flatnonzero(medium < 0)
+    if len(bad) == 0:
+        return
+    table = _state(context).table
+    speed = result.speed_gbps
+    longest = table.longest_reach(speed)
+    if longest == 0.0:
+        yield provider.violation(
+            f"no allowed medium runs at {speed:g}G: {_links(int(count[bad].sum()))} have no medium"
+        )
+        return
+    a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
+    ids = result.ids
+    for k in bad:
+        yield provider.violation(
+            f"{_links(int(count[k]))} {ids[a[k]]}–{ids[b[k]]} of {length[k]:.1f} m: no allowed "
+            f"{speed:g}G medium reaches that far (longest reach {longest:g} m)",
+            (ids[a[k]], ids[b[k]]),
+            _middle(context, int(a[k]), int(b[k])),
+        )
+
+
+@rule("cabling.no_tray_path", "warning", "Every link has a path along the cable trays.")
+def no_tray_path(context: CheckContext) -> Iterator[Violation]:
+    result = routed(context)
+    if result is None:
+        return
+    provider = context.provider("cabling.no_tray_path")
+    on_trays, count = result.flat("on_trays"), result.flat("count")
+    off = np.flatnonzero(~on_trays)
+    if len(off) == 0:
+        return
+    if not result.has_trays:
+        yield provider.violation(
+            f"the project has no cable trays: all {_links(int(count[off].sum()))} are "
+            "estimated as Manhattan runs at tray height"
+        )
+        return
+    a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
+    ids = result.ids
+    for k in off:
+        yield provider.violation(
+            f"no tray connects {ids[a[k]]} and {ids[b[k]]}: {_links(int(count[k]))} estimated "
+            f"as a {length[k]:.1f} m Manhattan run at tray height",
+            (ids[a[k]], ids[b[k]]),
+            _middle(context, int(a[k]), int(b[k])),
+        )
+
+
+@rule("cabling.tray_fill", "error", "Cables fill each tray segment at most to the fill limit.")
+def tray_fill(context: CheckContext) -> Iterator[Violation]:
+    result = routed(context)
+    if result is None:
+        return
+    provider = context.provider("cabling.tray_fill")
+    net = _state(context).net
+    over = np.flatnonzero(result.fill > result.fill_limit + 1e-12)
+    for k in over:
+        middle = (net.seg_a[k] + net.seg_b[k]) / 2
+        yield provider.violation(
+            f"tray {result.segment_ids[k]} is {result.fill[k]:.0%} full at its fullest point "
+            f"(limit {result.fill_limit:.0%} of {net.width[k]:g} × {net.depth[k]:g} m)",
+            (result.segment_ids[k],),
+            (float(middle[0]), float(middle[1])),
+        )
+
+
+def _state(context: CheckContext) -> _State:
+    routed(context)
+    return context._cabling[1]  # type: ignore[attr-defined]
+
+
+@metric("cabling")
+def cabling_metrics(context: CheckContext) -> Mapping[str, Any]:
+    result = routed(context)
+    if result is None:
+        return {}
+    medium, count = result.flat("medium"), result.flat("count")
+    length, cost = result.flat("length_m"), result.flat("cost_usd")
+    has = medium >= 0
+    return {
+        "links_by_medium": result.links_by_medium(),
+        "links_without_medium": int(count[~has].sum()),
+        "longest_link": result.longest_link(),
+        "cable_bom": result.bom(),
+        "cable_total_m": round(float((length * count).sum()), 1),
+        "cable_cost_usd": round(float((cost[has] * count[has]).sum()), 2),
+        "worst_tray_fill": result.worst_fill(),
+    }
+
+
+__all__ = ["CablingResult", "TierCables", "rack_cables", "route", "routed"]

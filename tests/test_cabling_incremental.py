@@ -1,0 +1,89 @@
+"""A checker re-routing only the moved racks' links finds what a full routing finds."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from layout.commands import CommandStack, MoveItems
+from layout.generator import ClusterRequest, generate
+from physics import Checker, check
+from physics.cabling import route
+from physics.fabric import LINK_TIERS
+
+_PROJECT = generate(ClusterRequest(gpus=4_096))
+_RACKS = [
+    _PROJECT.items.ids[r] for r in np.flatnonzero(np.isin(_PROJECT.kinds(), ["gpu_rack",
+                                                                            "network_rack"]))
+]  # fmt: skip
+_CABLING = ("links_by_medium", "links_without_medium", "longest_link", "cable_bom",
+            "cable_total_m", "cable_cost_usd", "worst_tray_fill", "worst_latency_ns")  # fmt: skip
+
+moves = st.lists(
+    st.tuples(st.sampled_from(_RACKS), st.floats(-30, 30), st.floats(-30, 30)),
+    min_size=1, max_size=4,
+)  # fmt: skip
+
+
+def _same_routing(first, second) -> None:
+    for tier in LINK_TIERS:
+        a, b = first.tiers[tier], second.tiers[tier]
+        for name in ("length_m", "medium", "stock_m", "cost_usd", "latency_ns", "on_trays"):
+            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=name != "on_trays")
+    assert np.array_equal(first.fill, second.fill)
+
+
+@settings(max_examples=15, deadline=None)
+@given(moves)
+def test_incremental_routing_equals_full_routing(steps):
+    project = _PROJECT.snapshot()
+    checker = Checker()
+    checker.check(project)
+    stack = CommandStack(project)
+    for item_id, dx, dy in steps:
+        stack.push(MoveItems.by(project, [item_id], round(dx, 1), round(dy, 1)))
+        incremental = checker.check(project)
+        full = check(project)
+        assert incremental.violations == full.violations
+        assert {k: incremental.metrics[k] for k in _CABLING} == {
+            k: full.metrics[k] for k in _CABLING
+        }
+    _same_routing(_routed(checker, project), route(project))
+    for _ in steps:
+        stack.undo()
+    assert checker.check(project).violations == check(project).violations
+    _same_routing(_routed(checker, project), route(project))
+
+
+def _routed(checker: Checker, project):
+    from physics.cabling import routed
+    from physics.engine import CheckContext
+
+    checker.check(project)
+    # The state the checker kept is the incremental one; read it through a context on its memory.
+    context = CheckContext(project, checker._memory)
+    return routed(context)
+
+
+def test_moving_one_rack_reroutes_only_its_bundles():
+    project = _PROJECT.snapshot()
+    checker = Checker()
+    checker.check(project)
+    before = _routed(checker, project)
+    rack = project.items.get("R00003")
+    CommandStack(project).push(MoveItems(["R00003"], [rack.x + 5.0], [rack.y]))
+    after = _routed(checker, project)
+    row = project.items.row("R00003")
+    for tier in LINK_TIERS:
+        bundle = after.bundles[tier]
+        touches = (bundle.a == row) | (bundle.b == row)
+        same = np.array_equal(before.tiers[tier].length_m[~touches],
+                              after.tiers[tier].length_m[~touches])  # fmt: skip
+        assert same
+    bundle = after.bundles["gpu-leaf"]
+    touches = bundle.a == row
+    assert touches.any()
+    assert (after.tiers["gpu-leaf"].length_m[touches]
+            != before.tiers["gpu-leaf"].length_m[touches]).all()  # fmt: skip
+    _same_routing(after, route(project))
