@@ -59,9 +59,14 @@ def test_main_window_screenshot_shows_racks_where_the_model_has_them(window, qtb
     hall = window.scene.floor_rect()
     assert window.view.mapToScene(window.view.viewport().rect()).boundingRect().contains(hall)
 
-    # Zoomed in on the middle of the hall, racks are drawn one by one: each where it stands.
+    # Zoomed in where GPU rows meet the central network block, racks are drawn one by
+    # one: each where it stands. The leaf rack nearest the centre has both around it.
     project = window.project
-    area = QRectF(hall.center() - QPointF(12.0, 7.0), hall.center() + QPointF(12.0, 7.0))
+    leaves = [i for i in project.items if i.properties.get("tier") == "leaf"]
+    centre = hall.center()
+    leaf = min(leaves, key=lambda i: (i.x - centre.x()) ** 2 + (i.y - centre.y()) ** 2)
+    middle = QPointF(leaf.x, leaf.y)
+    area = QRectF(middle - QPointF(12.0, 7.0), middle + QPointF(12.0, 7.0))
     window.view.show_area(area)
     qtbot.wait(10)
     image = window.grab().toImage()
