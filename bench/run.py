@@ -233,6 +233,11 @@ def measure(gpus: int) -> dict[str, Any]:
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["ours_s"], out["ours_max_hops"] = _timed(lambda: ours(project))
     out["networkx"] = networkx_baseline(project)
+    from bench.cabling import measure_cabling
+    from bench.plant import measure_plant
+
+    out["cabling"] = measure_cabling(project)
+    out["plant"] = measure_plant(project)
     return out
 
 
@@ -403,6 +408,23 @@ def report(figures: dict[str, Any]) -> str:
     lines.append(
         f"  re-check by physics.Checker after a move: {share:.0%} of a full check; "
         f"{figures['recheck_violations']} violation(s) after the move"
+    )
+    cab = figures["cabling"]
+    nx_cab = cab["networkx"]
+    ratio = nx_cab["all_links_s"] / cab["route_s"] if cab["route_s"] else float("inf")
+    lines.append(
+        f"  cabling: {cab['links']:,} links in {cab['bundles']:,} rack-pair bundles routed in "
+        f"{_seconds(cab['route_s'])}, BOM {_seconds(cab['bom_s'])} ({cab['bom_links']:,} links); "
+        f"networkx one link at a time: {_seconds(nx_cab['per_link_s'])} a link x every link = "
+        f"{_seconds(nx_cab['all_links_s'])} ({ratio:,.0f}x; "
+        f"{nx_cab['length_mismatches']} length mismatches in {nx_cab['sampled_links']:,} sampled)"
+    )
+    plant = figures["plant"]
+    lines.append(
+        f"  power {_seconds(plant['power_s'])}, cooling {_seconds(plant['cooling_s'])}, thermal "
+        f"{_seconds(plant['thermal_s'])} ({plant['thermal_cells']:,} cells of "
+        f"{plant['thermal_cell_m']} m); PUE {plant['pue']}, worst inlet "
+        f"{plant['worst_rack_inlet_c']} °C, RCI_HI {plant['rci_hi']}"
     )
     base = figures["networkx"]
     lines.append(
