@@ -21,7 +21,13 @@ any selection change; bulk changes emit once), ``item_double_clicked(str)`` and
 ``context_menu_requested(str, QPoint)`` (a right click: the item under it, or
 "" over bare floor, and the screen position; the shell builds the menu).
 Overlays (:mod:`gui.overlays`) are kept by name above the equipment; the
-scene installs ``"links"``.
+scene installs ``"links"``, and ``"underlay"`` (:mod:`gui.underlay`, below the
+obstacles and equipment) while the floor names an underlay drawing. The
+drawing is read once per floor change (not at all when the file, its
+placement and its folder are unchanged); a relative underlay path is taken
+from ``underlay_dir``, the folder of the project's file. When it cannot be
+drawn (missing file, not a DXF, no placement) the floor shows without it and
+``underlay_status(str)`` carries the one-line reason for the status bar.
 
 Drawing at Colossus scale (tens of thousands of racks) stays cheap because
 
@@ -42,9 +48,11 @@ Drawing at Colossus scale (tens of thousands of racks) stays cheap because
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -62,9 +70,11 @@ from PySide6.QtWidgets import (
 
 from gui.editing import PlacementIndex
 from gui.overlays import LinksOverlay, OverlaySet
+from gui.underlay import UnderlayOverlay
 from layout.floor import Floor
 from layout.items import ItemStore
 from layout.project import Project, rotated_rectangles
+from layout.underlay import UnderlayError, describe, read_linework, resolve
 from physics.engine import Violation
 
 # -- look ------------------------------------------------------------------------------
@@ -516,14 +526,29 @@ class FloorScene(QGraphicsScene):
         An equipment item was double-clicked (the shell opens its elevation).
     context_menu_requested(item_id, screen_pos)
         A context menu was asked for over ``item_id`` ("" over no item).
+    underlay_status(message)
+        The underlay cannot be drawn, or was cut to the segment cap: one line.
+    layers_changed()
+        An overlay came or went (the underlay), so a list of layers is out of date.
     """
 
     selection_ids_changed = Signal(list)
     item_double_clicked = Signal(str)
     context_menu_requested = Signal(str, QPoint)
+    underlay_status = Signal(str)
+    layers_changed = Signal()
 
-    def __init__(self, project: Project, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        parent: QObject | None = None,
+        *,
+        underlay_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._underlay_dir: Path | None = None if underlay_dir is None else Path(underlay_dir)
+        self.underlay_message = ""
+        """The last note about the underlay (empty when it is drawn in full or there is none)."""
         # Racks rarely move: a BSP tree answers the view's "what is in this rectangle".
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setBackgroundBrush(OUTSIDE_COLOUR)
@@ -545,7 +570,7 @@ class FloorScene(QGraphicsScene):
         self._index: PlacementIndex | None = None
         self._overlays = OverlaySet(self)
         self.selectionChanged.connect(self._on_selection_changed)
-        self.set_project(project)
+        self.set_project(project, underlay_dir=underlay_dir)
         self.set_overlay("links", LinksOverlay(self))
 
     # -- the project -------------------------------------------------------------------
@@ -554,9 +579,13 @@ class FloorScene(QGraphicsScene):
         assert self._project is not None
         return self._project
 
-    def set_project(self, project: Project) -> None:
-        """Show ``project`` instead of the current one and follow its events."""
+    def set_project(
+        self, project: Project, *, underlay_dir: str | os.PathLike[str] | None = None
+    ) -> None:
+        """Show ``project`` instead of the current one and follow its events; a relative
+        underlay path is taken from ``underlay_dir`` (the working folder when None)."""
         self.detach()
+        self._underlay_dir = None if underlay_dir is None else Path(underlay_dir)
         self._project = project
         self._index = None
         self._marked.clear()
@@ -790,8 +819,57 @@ class FloorScene(QGraphicsScene):
         outline.setPen(cosmetic_pen(FLOOR_EDGE_COLOUR, 2.0))
         outline.setZValue(Z_OUTLINE)
         self._add_fixed(outline, "floor outline")
+        self._refresh_underlay()
         self._content_changed()
         self.invalidate(QRectF(), QGraphicsScene.SceneLayer.BackgroundLayer)
+
+    # -- underlay ----------------------------------------------------------------------------
+    def set_underlay_dir(self, folder: str | os.PathLike[str] | None) -> None:
+        """The folder a relative underlay path is relative to changed: redraw it from there."""
+        self._underlay_dir = None if folder is None else Path(folder)
+        self._refresh_underlay()
+
+    def underlay_path(self) -> Path | None:
+        """The file the floor's underlay names, if any."""
+        underlay = self.project.floor.underlay
+        return None if not underlay else resolve(underlay, self._underlay_dir)
+
+    def _refresh_underlay(self) -> None:
+        """Read the floor's underlay drawing into the ``"underlay"`` overlay, unless the same
+        file (same size and time) with the same placement is already shown."""
+        had = self.overlay("underlay") is not None
+        self._read_underlay()
+        if had != (self.overlay("underlay") is not None):
+            self.layers_changed.emit()
+
+    def _read_underlay(self) -> None:
+        floor = self.project.floor
+        path = self.underlay_path()
+        if path is None:
+            self._set_underlay_message("")
+            self.set_overlay("underlay", None)
+            return
+        try:
+            stat = path.stat()
+            key: object = (str(path), floor.underlay_placement, stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            key = None
+        current = self.overlay("underlay")
+        if key is not None and isinstance(current, UnderlayOverlay) and current.key == key:
+            return
+        try:
+            linework = read_linework(path, floor.underlay_placement)
+        except UnderlayError as err:
+            self.set_overlay("underlay", None)
+            self._set_underlay_message(str(err))
+            return
+        self.set_overlay("underlay", UnderlayOverlay(linework, key))
+        self._set_underlay_message(describe(linework, path.name) if linework.truncated else "")
+
+    def _set_underlay_message(self, message: str) -> None:
+        self.underlay_message = message
+        if message:
+            self.underlay_status.emit(message)
 
     def _add_fixed(self, item: QGraphicsItem, role: str) -> None:
         """Add a part of the building: drawn, but transparent to the mouse."""

@@ -292,8 +292,11 @@ class MainWindow(QMainWindow):
         self.recent = RecentFiles()
         self._dialogs: list[QWidget] = []
 
+        self.underlay_dir: Path | None = path.parent if path is not None else None
+        """The folder the floor's relative underlay path is relative to: that of the file
+        the project came from (kept through Save As, which rewrites the path for the file)."""
         self.undo_stack = UndoStack(project, self)
-        self.scene = FloorScene(project, self)
+        self.scene = FloorScene(project, self, underlay_dir=self.underlay_dir)
         self.view = FloorView(self.scene, self)
         self.setCentralWidget(self.view)
         self.editor = Editor(self.scene, self.view, self.undo_stack)
@@ -514,6 +517,8 @@ class MainWindow(QMainWindow):
         self.scene.selection_ids_changed.connect(self.inspector.show_items)
         self.scene.item_double_clicked.connect(self.show_elevation)
         self.scene.context_menu_requested.connect(self.show_context_menu)
+        self.scene.underlay_status.connect(self.show_status)
+        self.scene.layers_changed.connect(self._refresh_layers)
         self.palette.place_requested.connect(self._place)
         self.violations_dock.violation_activated.connect(self.go_to_violation)
 
@@ -528,10 +533,12 @@ class MainWindow(QMainWindow):
         self.autosaver.set_project(project, path)
         self.project = project
         self.path = path
+        if path is not None:
+            self.underlay_dir = path.parent
         self.results = None
         self.solved = None
         self.undo_stack.set_project(project)
-        self.scene.set_project(project)
+        self.scene.set_project(project, underlay_dir=self.underlay_dir)
         self.scene.set_solved(None)
         self.solver_check.reset()
         self.checker.set_project(project)
@@ -551,6 +558,8 @@ class MainWindow(QMainWindow):
         self.fit_hall()
         # The viewport has its final size only once the window is laid out.
         QTimer.singleShot(0, self.fit_hall)
+        if self.scene.underlay_message:
+            self.show_status(self.scene.underlay_message)
 
     def fit_hall(self) -> None:
         """Show the hall's floor (View → Fit also shows units standing outside, in the yard)."""
@@ -671,7 +680,8 @@ class MainWindow(QMainWindow):
     def save_to(self, path: Path) -> bool:
         """Write the project to ``path``; on failure say why (the project is untouched)."""
         try:
-            dclayout.save(self.project, path)
+            dclayout.save(self.project, path, underlay_dir=self.underlay_dir,
+                          relative_underlay=True)  # fmt: skip
         except CoherenceError as err:
             QMessageBox.critical(self, "Cannot save layout", str(err))
             return False
@@ -737,7 +747,9 @@ class MainWindow(QMainWindow):
                                    f"Import floor plan {path.name}")  # fmt: skip
             done = self._push(command, "Cannot import floor plan")
         if done:
-            self.show_status(f"Imported {path.name}: {found.summary()}")
+            underlay = self.scene.underlay_message
+            self.show_status(f"Imported {path.name}: {found.summary()}"
+                             + (f"; {underlay}" if underlay else ""))  # fmt: skip
             self.fit_hall()
         return done
 

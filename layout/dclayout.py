@@ -45,10 +45,11 @@ from layout.errors import (
     first_duplicate,
     shown,
 )
-from layout.floor import Floor, Obstacle
+from layout.floor import Floor, Obstacle, UnderlayPlacement
 from layout.items import Item, natural_key
 from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, TrayPlan, Waiver
 from layout.rules import Rules
+from layout.underlay import rebased
 
 FORMAT = "coherence.dclayout"
 VERSION = 1
@@ -64,6 +65,12 @@ MAX_COORD_M = 100_000.0
 Coordinate = Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 Ring = Annotated[list[Point], Field(min_length=3, max_length=MAX_VERTICES)]
+MAX_DRAWING_COORD = 1e12
+"""Drawing units can be survey millimetres far from the origin, but not more than this."""
+DrawingPoint = Annotated[
+    list[Annotated[float, Field(ge=-MAX_DRAWING_COORD, le=MAX_DRAWING_COORD)]],
+    Field(min_length=2, max_length=2),
+]
 
 
 class _Strict(BaseModel):
@@ -92,7 +99,12 @@ class _FloorData(_Strict):
     holes: list[Ring] = []
     obstacles: Annotated[list[_ObstacleData], Field(max_length=MAX_OBSTACLES)] = []
     tile_m: Annotated[float, Field(gt=0, le=10)] = 0.6
-    underlay: str | None = None
+    underlay: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    underlay_scale: Annotated[float, Field(gt=0, le=1000)] | None = None
+    """Metres per drawing unit of the underlay."""
+    underlay_origin: DrawingPoint | None = None
+    """The drawing point at plan (0, 0)."""
+    underlay_flip_y: bool | None = None
 
 
 class _ItemData(_Strict):
@@ -275,7 +287,9 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
     duplicate = first_duplicate(o.id for o in obstacles)
     if duplicate:
         raise ProjectFileError(f"floor.obstacles: id {duplicate!r} is used twice")
-    floor = Floor(outline, tuple(obstacles), floor_data.tile_m, floor_data.underlay)
+    floor = Floor(
+        outline, tuple(obstacles), floor_data.tile_m, floor_data.underlay, _placement(floor_data)
+    )
 
     embedded = []
     for index, entry in enumerate(parsed.catalog):
@@ -332,6 +346,17 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
     return project
 
 
+def _placement(floor_data: _FloorData) -> UnderlayPlacement | None:
+    if floor_data.underlay_scale is None:
+        for key in ("underlay_origin", "underlay_flip_y"):
+            if getattr(floor_data, key) is not None:
+                raise ProjectFileError(f"floor.{key}: given without floor.underlay_scale")
+        return None
+    origin = floor_data.underlay_origin or [0.0, 0.0]
+    flip = True if floor_data.underlay_flip_y is None else floor_data.underlay_flip_y
+    return UnderlayPlacement(floor_data.underlay_scale, (origin[0], origin[1]), flip)
+
+
 def _json_kind(value: Any) -> str:
     return {
         list: "a list",
@@ -348,8 +373,18 @@ def _ring(coords: Any) -> list[list[float]]:
     return [[float(x), float(y)] for x, y in list(coords)[:-1]]
 
 
-def to_data(project: Project) -> dict[str, Any]:
-    """The project as plain JSON data, in the file's fixed order."""
+def to_data(
+    project: Project,
+    *,
+    underlay_dir: str | os.PathLike[str] | None = None,
+    folder: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The project as plain JSON data, in the file's fixed order.
+
+    With ``folder`` (where the file goes), the underlay path is written relative
+    to it, read from ``underlay_dir`` (the folder it is relative to now; the
+    working folder when None) if it is relative. Without, it is written as held.
+    """
     floor = project.floor
     items = sorted(project.items, key=lambda i: natural_key(i.id))
     used_types = sorted(set(project.items.type_ids))
@@ -372,7 +407,14 @@ def to_data(project: Project) -> dict[str, Any]:
     ]
     floor_data["tile_m"] = floor.tile_m
     if floor.underlay:
-        floor_data["underlay"] = floor.underlay
+        floor_data["underlay"] = (
+            floor.underlay if folder is None else rebased(floor.underlay, underlay_dir, folder)
+        )
+    placement = floor.underlay_placement
+    if placement is not None:
+        floor_data["underlay_scale"] = placement.scale
+        floor_data["underlay_origin"] = list(placement.origin)
+        floor_data["underlay_flip_y"] = placement.flip_y
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -431,15 +473,30 @@ def _spread(value: Any, depth: int) -> bool:
     return depth < 3 and all(isinstance(v, (dict, list)) and not is_point(v) for v in members)
 
 
-def save(project: Project, path: str | os.PathLike[str]) -> None:
+def save(
+    project: Project,
+    path: str | os.PathLike[str],
+    *,
+    underlay_dir: str | os.PathLike[str] | None = None,
+    relative_underlay: bool = False,
+) -> None:
     """Write atomically, keeping the previous file as ``<name>.bak``.
 
     The text is fully produced before the disk is touched, so a project that
     cannot be written leaves the old file as it was.
+
+    With ``relative_underlay`` the floor's underlay path is written relative to
+    ``path``'s folder (a relative one is taken from ``underlay_dir``, the folder
+    of the file the project came from); without, it is written as held, which
+    autosaves want (they are recovered as their original file).
     """
     path = Path(path)
     try:
-        text = dumps(project)
+        if relative_underlay:
+            folder = path.parent if str(path.parent) else Path(".")
+            text = _format(to_data(project, underlay_dir=underlay_dir, folder=folder), 0) + "\n"
+        else:
+            text = dumps(project)
     except ValueError as err:
         raise ProjectFileError(f"cannot save: {err}") from None
     directory = path.parent if str(path.parent) else Path(".")

@@ -19,7 +19,8 @@ What is read
       room a wall encloses) are not walls and are dropped.
     - Columns and keep-outs: every closed shape on their layers.
     - Everything else stays in the drawing, which becomes the floor's
-      underlay (its path is stored as ``Floor.underlay``).
+      underlay (its path is stored as ``Floor.underlay``, the transform below
+      as ``Floor.underlay_placement``; :mod:`layout.underlay` reads its lines).
 
 Units and axes
     Drawing units come from ``$INSUNITS`` (a ``scale`` argument, metres per
@@ -51,7 +52,7 @@ from shapely.geometry import LineString, Polygon
 from shapely.ops import polygonize_full, unary_union
 
 from layout.errors import CoherenceError, one_line
-from layout.floor import DEFAULT_TILE_M, Floor, Obstacle, ObstacleKind
+from layout.floor import DEFAULT_TILE_M, Floor, Obstacle, ObstacleKind, UnderlayPlacement
 
 MAX_DXF_BYTES = 256 * 2**20
 """Building drawings run to tens of MB; a larger file is not a floor plan."""
@@ -114,6 +115,11 @@ class Transform:
 
         xy = np.asarray(coords, dtype=float).reshape(-1, 2)
         return np.column_stack((xy[:, 0] / self.scale + self.x0, self.y0 - xy[:, 1] / self.scale))
+
+    @property
+    def placement(self) -> UnderlayPlacement:
+        """The same mapping as the floor stores it for its underlay."""
+        return UnderlayPlacement(self.scale, (self.x0, self.y0), flip_y=True)
 
 
 @dataclass(frozen=True)
@@ -257,7 +263,11 @@ def read_floor(
                     )
                 )
     floor = Floor(
-        outline, tuple(obstacles), tile_m, underlay if underlay is not None else str(path)
+        outline,
+        tuple(obstacles),
+        tile_m,
+        underlay if underlay is not None else str(path),
+        transform.placement,
     )
     return DxfFloor(floor, transform, dict(sorted(role_of.items())), units)
 
