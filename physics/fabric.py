@@ -392,7 +392,9 @@ def connected(context: CheckContext) -> Iterator[Violation]:
             _position(context, fabric.unassigned[0]),
         )
     assigned = set(fabric.unassigned)
-    cut = [ids[r] for r in cut_off_rows(fabric, len(ids)) if ids[r] not in assigned]
+    # Which racks are cut off depends on the links alone, not on positions.
+    rows = context.memo("fabric.cut_off", lambda: cut_off_rows(fabric, len(ids)))
+    cut = [ids[r] for r in rows if ids[r] not in assigned]
     if cut:
         gpus = int(fabric.gpu_ports[[context.project.items.row(i) for i in cut]].sum())
         yield provider.violation(

@@ -11,6 +11,10 @@ from physics.engine import CheckContext, metric
 
 @metric("inventory")
 def inventory(context: CheckContext) -> Mapping[str, Any]:
+    return context.memo("inventory", lambda: _inventory(context))
+
+
+def _inventory(context: CheckContext) -> dict[str, Any]:
     project = context.project
     kinds = Counter(context.kinds.tolist())
     return {

@@ -284,9 +284,14 @@ def _aisle_changes(
 
 
 def _zones_hit(zones: np.ndarray, footprints: np.ndarray) -> np.ndarray:
+    """Zones that any of a few (moved) footprints touch: one vectorised test per footprint
+    rather than a spatial index over every zone."""
     if len(footprints) == 0 or len(zones) == 0:
         return np.empty(0, np.intp)
-    return np.unique(shapely.STRtree(zones).query(footprints, predicate="intersects")[1])
+    hit = np.zeros(len(zones), bool)
+    for footprint in footprints:
+        hit |= shapely.intersects(zones, footprint)
+    return np.flatnonzero(hit)
 
 
 def _aisle_violations(
