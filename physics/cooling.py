@@ -48,9 +48,9 @@ from physics.power import consumer_loads, emit, position_of, unpowered_rows
 from physics.whatif import effect
 
 RHO_AIR = 1.2
-"""Air density, kg/m³ (numbers.md)."""
+"""Air density, kg/m³ (sea level, about 20 °C)."""
 CP_AIR = 1.005
-"""Air specific heat, kJ/(kg·K) (numbers.md)."""
+"""Air specific heat, kJ/(kg·K)."""
 SPARE_UNITS = 1
 """Heat-rejection redundancy: N+1."""
 REJECTION_ROLES = ("cooling_tower", "dry_cooler")

@@ -1,7 +1,7 @@
 """The bundled equipment catalog and the catalog loader's handling of bad files.
 
 The first half checks that ``assets/catalog/*.yaml`` loads and that its key
-figures match the public references in ``shared/reference/numbers.md``. The
+figures match their public sources (datasheets, user guides, standards). The
 second half writes broken catalog files into a temporary directory and checks
 that each is refused with a :class:`CatalogError` naming the file, the entry
 and the field.

@@ -12,7 +12,7 @@ from layout.catalog import default_catalog
 from layout.errors import CoherenceError
 from layout.fabric_plan import FabricError, FabricPlan, max_endpoints, plan_fabric
 
-COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024 (numbers.md)
+COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024 (NVIDIA press statements)
 
 
 def _radix(switch: str, speed_gbps: float) -> int:

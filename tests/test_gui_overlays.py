@@ -6,7 +6,6 @@ the tests wait for them to arrive.
 """
 
 import csv
-import importlib.util
 
 import ezdxf
 import numpy as np
@@ -336,13 +335,6 @@ def test_export_picture_and_bom_write_files_that_read_back(window, tmp_path, mon
     assert all("\n" not in w for w in warnings)
 
 
-REPORT_MISSING = (
-    "report.report (write_report) is being written by another engineer; File → Export "
-    "Report is wired to it and says so while it is missing"
-)
-
-
-@pytest.mark.skipif(importlib.util.find_spec("report.report") is None, reason=REPORT_MISSING)
 def test_export_report_writes_the_report(window, tmp_path):
     written = window.export_report(tmp_path / "report.html")
     assert written is not None
