@@ -2,7 +2,7 @@
 
 Owns the pictures the docks show beside a type or a violation. They are drawn
 with QPainter into QPixmaps (no image files to ship or lose), cached per
-process. Kind colours are the canvas's (:data:`gui.floor_scene.KIND_COLOURS`),
+process. Kind colours are the canvas's (:data:`gui.canvas.scene.KIND_COLOURS`),
 repeated here by value so the docks need not import the canvas; a test keeps
 the two equal. Nothing here knows about a project.
 

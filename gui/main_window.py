@@ -7,7 +7,7 @@ background check and where its results go, autosave, the New Cluster wizard,
 rack elevations and the Tools menu.
 
 It never changes the model itself: canvas edits go through
-:class:`gui.editing.Editor`, Tools through :class:`gui.undo.UndoStack` as
+:class:`gui.canvas.editor.Editor`, Tools through :class:`gui.undo.UndoStack` as
 layout commands (so each is one undo step). Bad files and failed saves are
 reported in a message box with the model's one-line message, and the open
 project is left as it was.
@@ -16,7 +16,7 @@ Docks: equipment palette (left), inspector (right), violations (bottom),
 layers (right, below the inspector: the tile grid and the overlays the scene
 offers, with the legends of the visible solver overlays). The background
 check also computes the solver outputs the overlays and the inspector show
-(:class:`gui.solver_overlays.SolverCheck`, on its worker thread).
+(:class:`gui.canvas.solver_overlays.SolverCheck`, on its worker thread).
 
 File → Import Floor Plan (DXF) replaces the floor as one undo step; the
 exports (report, picture, BOM, DXF) write files through ``report/`` and say
@@ -59,19 +59,19 @@ from PySide6.QtWidgets import (
 
 import physics
 from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
+from gui.canvas.editor import Editor
+from gui.canvas.scene import FloorScene
+from gui.canvas.solver_overlays import TRAY_FILL, Checked, LegendView, SolverCheck
+from gui.canvas.solver_overlays import install as install_solver_overlays
+from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
-from gui.editing import Editor
-from gui.elevation import ElevationDialog, has_elevation
-from gui.floor_scene import FloorScene
-from gui.floor_view import FloorView
-from gui.inspector import InspectorDock
-from gui.palette import PaletteDock
+from gui.dialogs.elevation import ElevationDialog, has_elevation
+from gui.dialogs.wizard import NewClusterWizard
+from gui.docks.inspector import InspectorDock
+from gui.docks.palette import PaletteDock
+from gui.docks.violations import ViolationsDock
 from gui.recent import RecentFiles
-from gui.solver_overlays import TRAY_FILL, Checked, LegendView, SolverCheck
-from gui.solver_overlays import install as install_solver_overlays
 from gui.undo import UndoStack
-from gui.violations import ViolationsDock
-from gui.wizard import NewClusterWizard
 from layout import dclayout
 from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandGroup, ReplaceSection
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self.path = path
         self.results: physics.Results | None = None
         self.solved: Any = None
-        """The latest :class:`gui.solver_overlays.Solved` (cabling, power, thermal), or None."""
+        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
         self.what_if_dialog: WhatIfDialog | None = None
         self.recent = RecentFiles()
         self._dialogs: list[QWidget] = []

@@ -26,11 +26,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
-from gui.editing import EQUIPMENT_TYPE_MIME, ITEMS_MIME, Editor, put_on_clipboard
-from gui.floor_scene import FloorScene
-from gui.floor_view import FloorView
-from gui.modes import GhostItem, PlaceMode, SelectMode
-from gui.overlays import LINK_COLOURS, LinksOverlay
+from gui.canvas.editor import EQUIPMENT_TYPE_MIME, ITEMS_MIME, Editor, put_on_clipboard
+from gui.canvas.modes import GhostItem, PlaceMode, SelectMode
+from gui.canvas.overlays import LINK_COLOURS, LinksOverlay
+from gui.canvas.scene import FloorScene
+from gui.canvas.view import FloorView
 from gui.undo import UndoStack
 from layout.floor import Floor, Obstacle
 from layout.generator import ClusterRequest, generate

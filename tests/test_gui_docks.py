@@ -12,11 +12,12 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
-from gui import floor_scene, icons
-from gui.inspector import InspectorDock, parse_property_value
-from gui.palette import EQUIPMENT_MIME_TYPE, PaletteDock
+from gui import icons
+from gui.canvas import scene as floor_scene
+from gui.docks.inspector import InspectorDock, parse_property_value
+from gui.docks.palette import EQUIPMENT_MIME_TYPE, PaletteDock
+from gui.docks.violations import ViolationsDock, ViolationTableModel
 from gui.undo import UndoStack
-from gui.violations import ViolationsDock, ViolationTableModel
 from layout.catalog import PLACEABLE_KINDS, default_catalog
 from layout.floor import Floor
 from layout.generator import ClusterRequest, generate

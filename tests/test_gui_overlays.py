@@ -14,8 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from gui.main_window import MainWindow, WhatIfDialog
-from gui.solver_overlays import (
+from gui.canvas.solver_overlays import (
     AMBER,
     GREEN,
     HEAT_MAP,
@@ -29,6 +28,7 @@ from gui.solver_overlays import (
     TrayFillOverlay,
     solve_for_gui,
 )
+from gui.main_window import MainWindow, WhatIfDialog
 from layout.generator import ClusterRequest
 from physics.cabling import rack_cables, route
 from physics.design import new_design

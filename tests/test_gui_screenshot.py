@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QMessageBox
 
 from gui.app import EXAMPLE
-from gui.floor_scene import FLOOR_COLOUR, KIND_COLOURS
+from gui.canvas.scene import FLOOR_COLOUR, KIND_COLOURS
 from gui.main_window import MainWindow
 from layout import dclayout
 

@@ -18,10 +18,10 @@ import physics
 from gui import app as gui_app
 from gui.autosave import RecoveryDialog, autosave_dir, find_autosaves, write_autosave
 from gui.checker import BackgroundChecker
-from gui.elevation import ElevationDialog, rack_slots
+from gui.dialogs.elevation import ElevationDialog, rack_slots
+from gui.dialogs.wizard import NewClusterWizard
+from gui.docks.violations import VIOLATION_ROLE
 from gui.main_window import MainWindow
-from gui.violations import VIOLATION_ROLE
-from gui.wizard import NewClusterWizard
 from layout import dclayout
 from layout.commands import MoveItems, ReplaceSection
 from layout.generator import ClusterRequest, generate

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from gui import app as gui_app
-from gui.floor_scene import FLOOR_COLOUR, KIND_COLOURS, EquipmentItem
+from gui.canvas.scene import FLOOR_COLOUR, KIND_COLOURS, EquipmentItem
 from gui.main_window import MainWindow
 from layout import dclayout
 from layout.items import Item

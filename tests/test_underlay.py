@@ -16,9 +16,9 @@ import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from gui.floor_scene import FLOOR_COLOUR, FloorScene
+from gui.canvas.scene import FLOOR_COLOUR, FloorScene
+from gui.canvas.underlay import UnderlayOverlay
 from gui.main_window import MainWindow
-from gui.underlay import UnderlayOverlay
 from layout import dclayout
 from layout.dxf_import import read_floor
 from layout.errors import ProjectFileError

@@ -56,8 +56,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.docks.palette import KIND_NOUNS, KIND_TITLES, format_kw, type_figures
 from gui.icons import type_icon
-from gui.palette import KIND_NOUNS, KIND_TITLES, format_kw, type_figures
 from layout.catalog import GpuRackType, NetworkRackType
 from layout.commands import (
     Command,
@@ -179,7 +179,7 @@ class InspectorDock(QDockWidget):
         self.undo_stack: Any = None
         self.results: Any = None
         self.solved: Any = None
-        """The latest ``gui.solver_overlays.Solved`` (routing, power loads, thermal map)."""
+        """The latest ``gui.canvas.solver_overlays.Solved`` (routing, power loads, thermal map)."""
         self._solved_index: dict[str, Any] | None = None
         self._ids: list[str] = []
         self._fabric_cache: tuple[tuple[int, int], Any] | None = None

@@ -54,8 +54,8 @@ from layout.items import IdAllocator, Item
 from layout.project import Project, rotated_rectangles
 
 if TYPE_CHECKING:
-    from gui.floor_scene import FloorScene
-    from gui.floor_view import FloorView
+    from gui.canvas.scene import FloorScene
+    from gui.canvas.view import FloorView
     from gui.undo import UndoStack
 
 ITEMS_MIME = "application/x-coherence-items"
@@ -599,7 +599,7 @@ class Editor(QObject):
 
     # -- keys --------------------------------------------------------------------------
     def handle_key(self, event: QKeyEvent) -> bool:
-        """Do what a canvas key means (see the module docs of :mod:`gui.floor_view`)."""
+        """Do what a canvas key means (see the module docs of :mod:`gui.canvas.view`)."""
         key, mods = event.key(), event.modifiers()
         mods &= ~Qt.KeyboardModifier.KeypadModifier
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)

@@ -1,12 +1,12 @@
 """Overlays: layers drawn over the floor plan (the selected rack's links here; the solvers'
-tray fill, power load and heat map in :mod:`gui.solver_overlays`).
+tray fill, power load and heat map in :mod:`gui.canvas.solver_overlays`).
 
 Owns the overlay mechanism and the first overlay. The scene keeps named
 overlays through :class:`OverlaySet` (``scene.set_overlay(name, item_or_None)``,
 ``scene.set_overlay_visible(name, visible)``, ``scene.overlay_names()``). An
 overlay is any ``QGraphicsItem``; one derived from :class:`Overlay` is also
 told when the selection or the project changes and when new solver outputs
-arrive (``set_solved``, a :class:`gui.solver_overlays.Solved` or None), so it
+arrive (``set_solved``, a :class:`gui.canvas.solver_overlays.Solved` or None), so it
 can rebuild what it draws, and may offer a legend for the Layers dock. An
 overlay sits above the equipment unless its class sets ``z_value`` (the heat
 map lies under the racks). Overlays are transparent to the mouse and never
@@ -39,7 +39,7 @@ from layout.errors import CoherenceError
 from physics.fabric import LINK_TIERS, DerivedFabric, derive
 
 if TYPE_CHECKING:
-    from gui.floor_scene import FloorScene
+    from gui.canvas.scene import FloorScene
 
 Z_OVERLAY = 50.0
 """Above equipment (30) and obstacle edges (40), below drag ghosts (60)."""
@@ -73,10 +73,10 @@ class Overlay(QGraphicsItem):
         """Items were added, removed, moved or changed, or another project is shown."""
 
     def set_solved(self, solved: Any) -> None:
-        """The solver outputs of the latest check (:class:`gui.solver_overlays.Solved`), or None."""
+        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
 
     def legend(self) -> Any:
-        """What the colours mean (a :class:`gui.solver_overlays.Legend`), or None."""
+        """What the colours mean (a :class:`gui.canvas.solver_overlays.Legend`), or None."""
         return None
 
 

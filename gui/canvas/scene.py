@@ -8,11 +8,11 @@ The scene observes the project through its events (``item_added``,
 ``item_removed``, ``item_moved``, ``item_changed``, ``settings_changed``) and
 keeps one dict from item id to :class:`EquipmentItem`. It must never change
 the model: graphics items are selectable but not movable; edits come through
-commands from ``layout.commands``, pushed by :mod:`gui.editing` and the mouse
-modes of :mod:`gui.modes`.
+commands from ``layout.commands``, pushed by :mod:`gui.canvas.editor` and the mouse
+modes of :mod:`gui.canvas.modes`.
 
 Hit tests (:meth:`FloorScene.item_id_at`, :meth:`FloorScene.item_ids_in`) ask
-a :class:`~gui.editing.PlacementIndex` (an STRtree over the model's
+a :class:`~gui.canvas.editor.PlacementIndex` (an STRtree over the model's
 footprints) rather than Qt's item index, because items drawn by the overview
 are fully transparent and Qt's own queries skip those.
 
@@ -20,8 +20,8 @@ Signals: ``selection_ids_changed(list)`` (the ids of the selected items, after
 any selection change; bulk changes emit once), ``item_double_clicked(str)`` and
 ``context_menu_requested(str, QPoint)`` (a right click: the item under it, or
 "" over bare floor, and the screen position; the shell builds the menu).
-Overlays (:mod:`gui.overlays`) are kept by name above the equipment; the
-scene installs ``"links"``, and ``"underlay"`` (:mod:`gui.underlay`, below the
+Overlays (:mod:`gui.canvas.overlays`) are kept by name above the equipment; the
+scene installs ``"links"``, and ``"underlay"`` (:mod:`gui.canvas.underlay`, below the
 obstacles and equipment) while the floor names an underlay drawing. The
 drawing is read once per floor change (not at all when the file, its
 placement and its folder are unchanged); a relative underlay path is taken
@@ -68,9 +68,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.editing import PlacementIndex
-from gui.overlays import LinksOverlay, OverlaySet
-from gui.underlay import UnderlayOverlay
+from gui.canvas.editor import PlacementIndex
+from gui.canvas.overlays import LinksOverlay, OverlaySet
+from gui.canvas.underlay import UnderlayOverlay
 from layout.floor import Floor
 from layout.items import ItemStore
 from layout.project import Project, rotated_rectangles
@@ -713,7 +713,7 @@ class FloorScene(QGraphicsScene):
         return self._overlays.is_visible(name)
 
     def set_solved(self, solved: object) -> None:
-        """The latest solver outputs (``gui.solver_overlays.Solved``) for every overlay."""
+        """The latest solver outputs (``gui.canvas.solver_overlays.Solved``) for every overlay."""
         self._overlays.set_solved(solved)
 
     # -- context menu -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ three overlays that draw them:
   and the aisles show the air.
 
 Overlays keep the latest :class:`Solved` they were given
-(:meth:`~gui.overlays.Overlay.set_solved`) and redraw from it when it
+(:meth:`~gui.canvas.overlays.Overlay.set_solved`) and redraw from it when it
 changes, never per paint; between an edit and the next results they show
 the previous results on the current geometry (the tray fill by segment id,
 the power tint by unit id). Each offers a :class:`Legend` for the Layers
@@ -58,11 +58,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QStyleOptionGraphicsItem, QWidget
 
 import physics
-from gui.overlays import Z_OVERLAY, Overlay
+from gui.canvas.overlays import Z_OVERLAY, Overlay
 from layout.project import Project
 
 if TYPE_CHECKING:
-    from gui.floor_scene import FloorScene
+    from gui.canvas.scene import FloorScene
 
 TRAY_FILL = "tray fill"
 POWER_LOAD = "power load"

@@ -2,7 +2,7 @@
 
 Owns turning :class:`layout.underlay.Linework` (segments in plan metres) into
 one ``QPainterPath`` and the :class:`UnderlayOverlay` that draws it. The scene
-(:mod:`gui.floor_scene`) installs it as the overlay ``"underlay"`` when the
+(:mod:`gui.canvas.scene`) installs it as the overlay ``"underlay"`` when the
 floor names an underlay, so the Layers dock can hide it; it sits above the
 floor fill and tile grid (painted as the background) and below obstacles and
 equipment. The path is built once per floor change, never per paint, and
@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
-from gui.overlays import Overlay
+from gui.canvas.overlays import Overlay
 from layout.underlay import Linework
 
 UNDERLAY_COLOUR = QColor(96, 102, 112, 150)

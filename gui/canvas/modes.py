@@ -1,6 +1,6 @@
 """Mouse modes of the floor canvas, as objects (orange-canvas-core's ``UserInteraction``).
 
-Owns what a mouse gesture means. The :class:`~gui.floor_view.FloorView` hands
+Owns what a mouse gesture means. The :class:`~gui.canvas.view.FloorView` hands
 each mouse and key event to its current mode; a mode returns True when it took
 the event. Modes:
 
@@ -16,7 +16,7 @@ the event. Modes:
 
 A mode never changes the model: moves and placements are shown with a
 :class:`GhostItem` and committed on release through the view's
-:class:`~gui.editing.Editor` (one command, so one undo step). Without an
+:class:`~gui.canvas.editor.Editor` (one command, so one undo step). Without an
 editor the canvas is read-only: selecting works, dragging does nothing.
 Per mouse move a drag costs a snap and a conflict test over STRtree queries
 around the moving footprints, plus one ``setPos`` of the ghost; nothing
@@ -38,11 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.editing import Conflict, MovingSet
-from gui.floor_scene import KIND_COLOURS, UNKNOWN_KIND_COLOUR, Z_GHOST, cosmetic_pen, polygon_path
+from gui.canvas.editor import Conflict, MovingSet
+from gui.canvas.scene import KIND_COLOURS, UNKNOWN_KIND_COLOUR, Z_GHOST, cosmetic_pen, polygon_path
 
 if TYPE_CHECKING:
-    from gui.floor_view import FloorView
+    from gui.canvas.view import FloorView
 
 ILLEGAL_COLOUR = QColor("#e0201b")
 GHOST_ALPHA = 150

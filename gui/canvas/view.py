@@ -3,10 +3,10 @@
 Owns navigation (the wheel zooms about the cursor, the middle button or Space
 with the left button pans, ``fit_floor`` shows the whole hall, ``show_area``
 frames a spot) and event routing: mouse events go to the current mouse mode
-(:mod:`gui.modes`; :class:`~gui.modes.SelectMode` by default), keys go to the
-mode and then to the :class:`~gui.editing.Editor` attached with
+(:mod:`gui.canvas.modes`; :class:`~gui.canvas.modes.SelectMode` by default), keys go to the
+mode and then to the :class:`~gui.canvas.editor.Editor` attached with
 :meth:`FloorView.set_editor`, and palette drags
-(:data:`~gui.editing.EQUIPMENT_TYPE_MIME`) show a ghost and drop a new unit.
+(:data:`~gui.canvas.editor.EQUIPMENT_TYPE_MIME`) show a ghost and drop a new unit.
 The view never changes the model itself.
 
 Canvas keys (with an editor): R / Shift+R turn the selection 90° clockwise /
@@ -15,7 +15,7 @@ Backspace removes; Ctrl+C, Ctrl+X, Ctrl+V, Ctrl+D copy, cut, paste,
 duplicate; Ctrl+A selects all; Esc cancels a drag or placement, else clears
 the selection. Holding Alt while dragging turns snapping off. A menu action
 with the same shortcut takes the key first and should call the same
-:class:`~gui.editing.Editor` method.
+:class:`~gui.canvas.editor.Editor` method.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
-from gui.editing import EQUIPMENT_TYPE_MIME
-from gui.floor_scene import FloorScene
-from gui.modes import Mode, PanMode, PlacementPreview, PlaceMode, SelectMode
+from gui.canvas.editor import EQUIPMENT_TYPE_MIME
+from gui.canvas.modes import Mode, PanMode, PlacementPreview, PlaceMode, SelectMode
+from gui.canvas.scene import FloorScene
 from layout.catalog import PLACEABLE_KINDS
 
 if TYPE_CHECKING:
-    from gui.editing import Editor
+    from gui.canvas.editor import Editor
 
 ZOOM_STEP = 1.25
 """Zoom factor of one wheel notch or one Zoom In / Zoom Out."""
@@ -86,7 +86,7 @@ class FloorView(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Modes do selection and rubber bands themselves (see gui.modes).
+        # Modes do selection and rubber bands themselves (see gui.canvas.modes).
         self.setDragMode(QGraphicsView.DragMode.NoDrag)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
@@ -108,7 +108,7 @@ class FloorView(QGraphicsView):
         return scene
 
     def set_editor(self, editor: Editor | None) -> None:
-        """Attach the :class:`~gui.editing.Editor` that commits drags, drops and keys."""
+        """Attach the :class:`~gui.canvas.editor.Editor` that commits drags, drops and keys."""
         self.editor = editor
 
     def mode(self) -> Mode:

@@ -1,0 +1,1 @@
+"""The floor canvas: the scene mirroring the model, its view, mouse modes, editor, overlays."""

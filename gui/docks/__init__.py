@@ -1,0 +1,1 @@
+"""The main window's docks: equipment palette, inspector and violations list."""
