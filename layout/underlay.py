@@ -3,7 +3,7 @@
 Owns reading the DXF named by ``Floor.underlay`` into line segments placed by
 ``Floor.underlay_placement`` (the transform :mod:`layout.dxf_import` used for
 the outline), and where a stored underlay path points. Qt-free: the canvas
-(:mod:`gui.underlay`) and the pictures turn the segments into paths.
+(:mod:`gui.canvas.underlay`) and the pictures turn the segments into paths.
 
 What is read
     Every modelspace entity :mod:`layout.dxf_import` reads as a line

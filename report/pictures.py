@@ -8,7 +8,7 @@ Export Picture.
 
 Uses Qt's GUI module only (QPainter on a QImage, QSvgGenerator from QtSvg),
 never widgets and never ``gui/``: the colours below repeat the canvas's
-(``gui.floor_scene.KIND_COLOURS`` and ``OBSTACLE_COLOURS``) by value. A
+(``gui.canvas.scene.KIND_COLOURS`` and ``OBSTACLE_COLOURS``) by value. A
 QGuiApplication is created, on the offscreen platform, when none exists.
 
 Drawing is batched from the model's numpy arrays: one ``drawRects`` per
