@@ -20,7 +20,8 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from gui.autosave import AutosaveEntry, RecoveryDialog, autosave_dir, find_autosaves
-from gui.main_window import EMPTY_HALL_M, MainWindow
+from gui.dialogs.hall import EMPTY_HALL_M
+from gui.main_window import MainWindow
 from layout import dclayout
 from layout.errors import CoherenceError
 from layout.floor import Floor
@@ -92,7 +93,7 @@ def recover(entries: list[AutosaveEntry], parent: QWidget | None = None) -> list
             QMessageBox.critical(parent, "Cannot recover", str(err))
             continue
         window = MainWindow(project, entry.original, unsaved=True)
-        window.adopt_autosave(entry)
+        window.document.adopt_autosave(entry)
         windows.append(window)
     return windows
 

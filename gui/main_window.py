@@ -1,9 +1,13 @@
-"""The main window: one project on the floor canvas, with its docks, menus and status bar.
+"""The main window: the shell around one open document, with its docks, menus and status bar.
 
-Owns the application shell around the canvas and the docks: which project is
-open and from which file, its undo stack (one per open project; clean means
-saved), opening, saving, asking before unsaved work is thrown away, the
-background check and where its results go, autosave, the New Cluster wizard,
+Owns the application shell: the floor canvas, the docks, the menus, the
+toolbar and the status bar, the dialogs and the message boxes. The open
+project itself (its file, undo stack, clean flag, background check and
+autosave) is :class:`gui.document.Document`; every part of the window that
+shows the project subscribes to the document's signals (a new project, a
+check's results, the path and the clean flag for the title bar) instead of
+being handed them one by one. The window asks before unsaved work is thrown
+away (Save, Discard or Cancel), shows the New Hall and New Cluster dialogs,
 rack elevations and the Tools menu.
 
 It never changes the model itself: canvas edits go through
@@ -41,9 +45,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -61,22 +63,22 @@ import physics
 from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
 from gui.canvas.editor import Editor
 from gui.canvas.scene import FloorScene
-from gui.canvas.solver_overlays import TRAY_FILL, Checked, LegendView, SolverCheck
+from gui.canvas.solver_overlays import TRAY_FILL, LegendView, Solved
 from gui.canvas.solver_overlays import install as install_solver_overlays
 from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
 from gui.dialogs.elevation import ElevationDialog, has_elevation
+from gui.dialogs.hall import HallSizeDialog
 from gui.dialogs.wizard import NewClusterWizard
 from gui.docks.inspector import InspectorDock
 from gui.docks.palette import PaletteDock
 from gui.docks.violations import ViolationsDock
+from gui.document import Document
 from gui.recent import RecentFiles
 from gui.undo import UndoStack
-from layout import dclayout
 from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
-from layout.floor import Floor
 from layout.project import Project
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
@@ -88,40 +90,8 @@ PICTURE_OVERLAYS = {"links": "links", TRAY_FILL: "fill"}
 """Canvas overlay → the overlay of ``report.pictures`` drawing the same, for exports."""
 VIOLATION_ZOOM_MARGIN_M = 2.0
 """Metres shown around a violation's items when it is double-clicked."""
-EMPTY_HALL_M = (60.0, 40.0)
-"""Width and depth a new empty hall is offered with."""
 STATUS_MESSAGE_MS = 5000
 GRID_LAYER = "Tile grid"
-
-
-class HallSizeDialog(QDialog):
-    """File → New: the width and depth of a new rectangular hall."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New Hall — Coherence")
-        form = QFormLayout(self)
-        self.width_m = self._metres(EMPTY_HALL_M[0])
-        self.depth_m = self._metres(EMPTY_HALL_M[1])
-        form.addRow("&Width:", self.width_m)
-        form.addRow("&Depth:", self.depth_m)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def _metres(self, value: float) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(self)
-        spin.setRange(2.0, 5000.0)
-        spin.setDecimals(1)
-        spin.setSuffix(" m")
-        spin.setValue(value)
-        return spin
-
-    def size_m(self) -> tuple[float, float]:
-        return self.width_m.value(), self.depth_m.value()
 
 
 def _listed(ids: Sequence[str], limit: int = 8) -> str:
@@ -264,9 +234,10 @@ class WhatIfDialog(QDialog):
 
 
 class MainWindow(QMainWindow):
-    """Coherence's main window on one project (``path`` is its file, if it has one).
+    """Coherence's main window on one open document (``document``).
 
-    ``unsaved`` marks the project as having unsaved changes from the start (a
+    The arguments make the document: ``project`` from ``path`` (if it has a
+    file); ``unsaved`` marks it as having unsaved changes from the start (a
     generated or recovered project). ``autosave_dir`` and ``autosave_interval_s``
     override where and how often autosave writes; ``check_delay_ms`` the
     debounce of the background check.
@@ -283,54 +254,77 @@ class MainWindow(QMainWindow):
         check_delay_ms: int = DEBOUNCE_MS,
     ) -> None:
         super().__init__()
-        self.project = project
-        self.path = path
-        self.results: physics.Results | None = None
-        self.solved: Any = None
-        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
+        self.document = Document(
+            project, path, unsaved=unsaved, autosave_dir=autosave_dir,
+            autosave_interval_s=autosave_interval_s, check_delay_ms=check_delay_ms, parent=self,
+        )  # fmt: skip
         self.what_if_dialog: WhatIfDialog | None = None
         self.recent = RecentFiles()
         self._dialogs: list[QWidget] = []
 
-        self.underlay_dir: Path | None = path.parent if path is not None else None
-        """The folder the floor's relative underlay path is relative to: that of the file
-        the project came from (kept through Save As, which rewrites the path for the file)."""
-        self.undo_stack = UndoStack(project, self)
-        self.scene = FloorScene(project, self, underlay_dir=self.underlay_dir)
+        self.scene = FloorScene(project, self, underlay_dir=self.document.underlay_dir)
         self.view = FloorView(self.scene, self)
         self.setCentralWidget(self.view)
-        self.editor = Editor(self.scene, self.view, self.undo_stack)
+        self.editor = Editor(self.scene, self.view, self.document.undo_stack)
         install_solver_overlays(self.scene)
 
         self._build_docks()
         self._build_status_bar()
-
-        self.solver_check = SolverCheck()
-        self.checker = BackgroundChecker(project, self, check_delay_ms, check=self.solver_check)
-        self.checker.started.connect(self._on_check_started)
-        self.checker.results_ready.connect(self.show_results)
-        self.checker.failed.connect(self._on_check_failed)
-        self.autosaver = Autosaver(
-            project, path, self.is_unsaved, self, interval_s=autosave_interval_s,
-            directory=autosave_dir,
-        )  # fmt: skip
-        self.autosaver.failed.connect(self.show_status)
 
         self.actions: dict[str, QAction] = {}
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
         self._connect_canvas()
-        self.undo_stack.cleanChanged.connect(self._update_title)
+        self._follow_document()
 
         self.resize(1440, 900)
-        self._show_project(unsaved)
+        self._show_project(project)
+
+    # -- the document, as the window's own attributes were before it ----------------------
+    @property
+    def project(self) -> Project:
+        return self.document.project
+
+    @property
+    def path(self) -> Path | None:
+        return self.document.path
+
+    @property
+    def underlay_dir(self) -> Path | None:
+        return self.document.underlay_dir
+
+    @property
+    def undo_stack(self) -> UndoStack:
+        return self.document.undo_stack
+
+    @property
+    def checker(self) -> BackgroundChecker:
+        return self.document.checker
+
+    @property
+    def autosaver(self) -> Autosaver:
+        return self.document.autosaver
+
+    @property
+    def results(self) -> physics.Results | None:
+        return self.document.results
+
+    @property
+    def solved(self) -> Solved | None:
+        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
+        return self.document.solved
+
+    def is_unsaved(self) -> bool:
+        """Whether the project has changes not in its file (the undo stack is not clean)."""
+        return self.document.is_unsaved()
 
     # -- building ------------------------------------------------------------------------
     def _build_docks(self) -> None:
         self.palette = PaletteDock(self.project.catalog, self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.palette)
         self.inspector = InspectorDock(self)
+        self.inspector.set_context(self.project, self.undo_stack)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.inspector)
         self.violations_dock = ViolationsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.violations_dock)
@@ -522,39 +516,37 @@ class MainWindow(QMainWindow):
         self.palette.place_requested.connect(self._place)
         self.violations_dock.violation_activated.connect(self.go_to_violation)
 
+    def _follow_document(self) -> None:
+        """Every part of the window that shows the project follows the document's signals."""
+        document = self.document
+        # Another project: each holder takes it from the signal, the shell last.
+        replaced = document.project_replaced
+        replaced.connect(lambda p: self.scene.set_project(p, underlay_dir=document.underlay_dir))
+        replaced.connect(lambda p: self.palette.set_catalog(p.catalog))
+        replaced.connect(lambda p: self.inspector.set_context(p, document.undo_stack))
+        replaced.connect(lambda _p: self.violations_dock.show_results(None))
+        replaced.connect(self._show_project)
+        # A check: solver outputs first (overlays, inspector figures, legends), then results.
+        document.solved_changed.connect(self.scene.set_solved)
+        document.solved_changed.connect(self.inspector.set_solved)
+        document.solved_changed.connect(lambda _s: self._refresh_legends())
+        document.checked.connect(self.violations_dock.show_results)
+        document.checked.connect(self.inspector.set_results)
+        document.checked.connect(lambda r: self.scene.mark_violations(r.violations))
+        document.checked.connect(self._show_check_summary)
+        document.check_started.connect(self._on_check_started)
+        document.check_failed.connect(self._on_check_failed)
+        # The title bar: the file's name and "*" while there are unsaved changes.
+        document.path_changed.connect(self._update_title)
+        document.clean_changed.connect(self._update_title)
+        document.autosave_failed.connect(self.show_status)
+
     # -- the project ---------------------------------------------------------------------
-    def is_unsaved(self) -> bool:
-        """Whether the project has changes not in its file (the undo stack is not clean)."""
-        return not self.undo_stack.isClean()
-
-    def set_project(self, project: Project, path: Path | None, *, unsaved: bool = False) -> None:
-        """Show ``project`` (from ``path``, if any) in place of the current one, with a
-        fresh undo history. ``unsaved`` marks it as not yet saved (generated, recovered)."""
-        self.autosaver.set_project(project, path)
-        self.project = project
-        self.path = path
-        if path is not None:
-            self.underlay_dir = path.parent
-        self.results = None
-        self.solved = None
-        self.undo_stack.set_project(project)
-        self.scene.set_project(project, underlay_dir=self.underlay_dir)
-        self.scene.set_solved(None)
-        self.solver_check.reset()
-        self.checker.set_project(project)
-        self.palette.set_catalog(project.catalog)
-        self._show_project(unsaved)
-
-    def _show_project(self, unsaved: bool) -> None:
-        if unsaved:
-            self.undo_stack.resetClean()
-        self.inspector.set_context(self.project, self.undo_stack)
-        self.inspector.set_solved(None)
-        self.violations_dock.show_results(None)
+    def _show_project(self, project: Project) -> None:
+        """The shell's part of showing a new project: title, layers, GPU count, the hall."""
         self._update_title()
         self._refresh_layers()
-        self.gpu_label.setText(f"{self.project.gpu_count():,} GPUs")
-        self.run_check()
+        self.gpu_label.setText(f"{project.gpu_count():,} GPUs")
         self.fit_hall()
         # The viewport has its final size only once the window is laid out.
         QTimer.singleShot(0, self.fit_hall)
@@ -570,23 +562,21 @@ class MainWindow(QMainWindow):
             self.view.show_area(hall)
 
     def _update_title(self, *_: object) -> None:
-        name = self.path.name if self.path is not None else (self.project.name or "Untitled")
-        self.setWindowTitle(f"{name}[*] — Coherence")
-        self.setWindowModified(self.is_unsaved())
+        self.setWindowTitle(f"{self.document.name}[*] — Coherence")
+        self.setWindowModified(self.document.is_unsaved())
 
     def maybe_save(self) -> bool:
         """Before unsaved work is replaced or closed: Save, Discard or Cancel.
 
         True when the caller may go on (saved, discarded, or nothing to save).
         """
-        if not self.is_unsaved():
+        if not self.document.is_unsaved():
             return True
-        name = self.path.name if self.path is not None else (self.project.name or "Untitled")
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self,
             "Unsaved changes — Coherence",
-            f"{name} has unsaved changes. Save them?",
+            f"{self.document.name} has unsaved changes. Save them?",
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
@@ -599,7 +589,7 @@ class MainWindow(QMainWindow):
         dialog = HallSizeDialog(self)
         if dialog.exec() != QDialog.DialogCode.Accepted or not self.maybe_save():
             return
-        self.set_project(Project(Floor.rectangle(*dialog.size_m())), None)
+        self.document.new_hall(*dialog.size_m())
 
     def new_cluster(self) -> None:
         wizard = NewClusterWizard(None, self.project.floor, self)
@@ -611,11 +601,12 @@ class MainWindow(QMainWindow):
         """Show a new (generated) project, untitled and unsaved, after asking about this one."""
         if not self.maybe_save():
             return False
-        self.set_project(project, None, unsaved=True)
+        self.document.open_generated(project)
         return True
 
     def open_dialog(self) -> None:
-        start = str(self.path.parent) if self.path is not None else ""
+        path = self.document.path
+        start = str(path.parent) if path is not None else ""
         name, _ = QFileDialog.getOpenFileName(self, "Open layout", start, FILE_FILTER)
         if name:
             self.open_file(Path(name))
@@ -625,12 +616,10 @@ class MainWindow(QMainWindow):
         keep the current project. True if opened."""
         if not self.maybe_save():
             return False
-        try:
-            project = dclayout.load(path)
-        except CoherenceError as err:
-            QMessageBox.critical(self, "Cannot open layout", str(err))
+        error = self.document.open_file(path)
+        if error is not None:
+            QMessageBox.critical(self, "Cannot open layout", error)
             return False
-        self.set_project(project, path)
         self.recent.add(path)
         return True
 
@@ -663,34 +652,30 @@ class MainWindow(QMainWindow):
         return self.open_file(path)
 
     def save(self) -> bool:
-        if self.path is None:
+        if self.document.path is None:
             return self.save_as()
-        return self.save_to(self.path)
+        return self._saved(self.document.save())
 
     def save_as(self) -> bool:
-        start = str(self.path) if self.path is not None else f"{self.project.name}.dclayout"
+        path = self.document.path
+        start = str(path) if path is not None else f"{self.project.name}.dclayout"
         name, _ = QFileDialog.getSaveFileName(self, "Save layout as", start, FILE_FILTER)
         if not name:
             return False
-        path = Path(name)
-        if not path.suffix:
-            path = path.with_suffix(dclayout.SUFFIX)
-        return self.save_to(path)
+        return self._saved(self.document.save_as(Path(name)))
 
     def save_to(self, path: Path) -> bool:
         """Write the project to ``path``; on failure say why (the project is untouched)."""
-        try:
-            dclayout.save(self.project, path, underlay_dir=self.underlay_dir,
-                          relative_underlay=True)  # fmt: skip
-        except CoherenceError as err:
-            QMessageBox.critical(self, "Cannot save layout", str(err))
+        return self._saved(self.document.save(path))
+
+    def _saved(self, error: str | None) -> bool:
+        """After a save: the message box when it failed, else the recent files and a word."""
+        if error is not None:
+            QMessageBox.critical(self, "Cannot save layout", error)
             return False
-        self.autosaver.discard()
-        self.path = path
-        self.autosaver.original = path
-        self.undo_stack.setClean()
+        path = self.document.path
+        assert path is not None
         self.recent.add(path)
-        self._update_title()
         self.show_status(f"Saved {path}")
         return True
 
@@ -835,8 +820,8 @@ class MainWindow(QMainWindow):
 
     # -- Tools ------------------------------------------------------------------------------
     def run_check(self) -> None:
-        """Check the project now (on the worker thread); results arrive in :meth:`show_results`."""
-        self.checker.run_now()
+        """Check the project now (on the worker thread); the document signals the results."""
+        self.document.check_now()
 
     def _push(self, command: Any, failure_title: str) -> bool:
         error = self.undo_stack.try_push(command)
@@ -926,19 +911,8 @@ class MainWindow(QMainWindow):
         self.checked_label.setToolTip(message)
         self.show_status(f"The check failed: {message}")
 
-    def show_results(self, results: physics.Results | Checked) -> None:
-        """Show a check of the current project in the docks, on the canvas and in the status bar
-        (with its solver outputs, when the background check delivers them)."""
-        if isinstance(results, Checked):
-            self.solved = results.solved
-            self.scene.set_solved(results.solved)
-            self.inspector.set_solved(results.solved)
-            self._refresh_legends()
-            results = results.results
-        self.results = results
-        self.violations_dock.show_results(results)
-        self.inspector.set_results(results)
-        self.scene.mark_violations(results.violations)
+    def _show_check_summary(self, results: physics.Results) -> None:
+        """The status bar's part of a check: GPUs, IT load, errors and warnings, and when."""
         metrics = results.metrics
         self.gpu_label.setText(f"{metrics.get('gpus', self.project.gpu_count()):,} GPUs")
         it_kw = metrics.get("it_kw")
@@ -949,7 +923,7 @@ class MainWindow(QMainWindow):
         )
         colour = "#c0251f" if errors else ("#a86b00" if warnings else "#2e7d32")
         self.check_label.setStyleSheet(f"color: {colour};")
-        stamp = self.checker.last_checked or time.time()
+        stamp = self.document.checker.last_checked or time.time()
         self.checked_label.setText(f"checked {time.strftime('%H:%M:%S', time.localtime(stamp))}")
         self.checked_label.setToolTip(f"The last check took {results.seconds:.2f} s")
 
@@ -1061,9 +1035,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        self.autosaver.stop()
-        self.autosaver.discard()
-        self.checker.shutdown()
+        self.document.close()
         self.scene.detach()
         super().closeEvent(event)
 
