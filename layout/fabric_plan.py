@@ -214,8 +214,12 @@ def _ratios(oversubscription: Sequence[float] | float) -> tuple[float, float]:
         )
     ratios = []
     for index, value in enumerate(values):
-        ok = isinstance(value, Real) and not isinstance(value, bool)
-        if not ok or not math.isfinite(float(value)) or float(value) < 1:
+        if (
+            not isinstance(value, Real)
+            or isinstance(value, bool)
+            or not math.isfinite(float(value))
+            or float(value) < 1
+        ):
             raise FabricError(
                 f"oversubscription[{index}]: expected a ratio ≥ 1 (1 = non-blocking), got {value!r}"
             )

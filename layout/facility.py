@@ -252,9 +252,11 @@ def plan_plant(  # noqa: PLR0917, PLR0915 - one pass down the power chain, in or
         loads = [lo / busway_t.efficiency for lo in loads]
         tx_of = _fill(loads, tx_t.capacity_kw * derating)
         tx_ids = [namer.next(f"TX{side}") for _ in range(max(tx_of, default=-1) + 1)]
-        tx_loads = np.bincount(tx_of, weights=loads, minlength=len(tx_ids)) if tx_ids else []
-        for bus, k in zip(names, tx_of, strict=True):
-            upstream[bus] = [tx_ids[k]]
+        tx_loads: Sequence[float] = (
+            np.bincount(tx_of, weights=loads, minlength=len(tx_ids)).tolist() if tx_ids else []
+        )
+        for busway_id, k in zip(names, tx_of, strict=True):
+            upstream[busway_id] = [tx_ids[k]]
         switchgear_loads = [*(lo / tx_t.efficiency for lo in tx_loads),
                             *(kw for _, kw in plant_loads)]  # fmt: skip
         sg_of = _fill(switchgear_loads, sg_t.capacity_kw * derating)

@@ -102,8 +102,8 @@ def length_histogram(
         labels.append("no medium reaches")
         colours.append(OVER_COLOUR)
     if data:
-        ax.hist(data, bins=edges, weights=weights, stacked=True, label=labels, color=colours,
-                edgecolor="white", linewidth=0.3)  # fmt: skip
+        ax.hist(data, bins=edges.tolist(), weights=weights, stacked=True, label=labels,
+                color=colours, edgecolor="white", linewidth=0.3)  # fmt: skip
     top = ax.get_ylim()[1]
     for n, k in enumerate(used):
         _, reach = media[k]
