@@ -43,8 +43,8 @@ from scipy.spatial import cKDTree
 from layout.catalog import CoolingUnitType, GpuRackType
 from layout.facility import liquid_heat_kw
 from layout.project import Project
-from physics.engine import CheckContext, Violation, metric, rule
-from physics.power import consumer_loads, emit, position_of, unpowered_rows
+from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
+from physics.power import consumer_loads, unpowered_rows
 from physics.whatif import effect
 
 RHO_AIR = 1.2
@@ -320,13 +320,10 @@ def _loads(context: CheckContext) -> CoolingLoads:
     return cached
 
 
-_at = position_of
-
-
 # -- rules -------------------------------------------------------------------------------------
 @rule("cooling.cdu", "error", "Each rack's liquid heat has a CDU, within its capacity at the "
       "facility water temperature.")  # fmt: skip
-def cdu(context: CheckContext) -> Iterator[Violation]:
+def cdu(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -360,17 +357,17 @@ def cdu(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "cooling.cdu", context.memo("cooling.cdu", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.cdu_loop", "warning", "A rack is within cdu_loop_m of the in-row CDU serving it.")
-def cdu_loop(context: CheckContext) -> Iterator[Violation]:
+def cdu_loop(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
     has = model.cdu >= 0
     racks, units = model.rack_rows[has], model.unit_rows[model.cdu[has]]
-    carried = context.carried("cooling.cdu_loop")
+    carried = context.carried(rule.id)
     if carried is not None:
         yield from carried
         redo = np.isin(racks, context.moved_rows) | np.isin(units, context.moved_rows)
@@ -381,19 +378,18 @@ def cdu_loop(context: CheckContext) -> Iterator[Violation]:
     limit = context.project.rules["cdu_loop_m"]
     distance = shapely.distance(shapely.points(items.x[racks], items.y[racks]),
                                 context.footprints[units])  # fmt: skip
-    provider = context.provider("cooling.cdu_loop")
     ids = items.ids
     for k in np.flatnonzero(distance > limit):
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[racks[k]]} is {distance[k]:.1f} m from its CDU {ids[units[k]]} "
             f"(loop rule {limit:g} m)",
             (ids[racks[k]], ids[units[k]]),
-            _at(context, racks[k]),
+            position_of(context, racks[k]),
         )
 
 
 @rule("cooling.crah", "error", "Each CRAH's air heat (assigned or nearest racks) ≤ its capacity.")
-def crah(context: CheckContext) -> Iterator[Violation]:
+def crah(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -422,15 +418,14 @@ def crah(context: CheckContext) -> Iterator[Violation]:
 
     if ((model.crah < 0) & (model.air_kw > 0)).any():
         # Racks go to their nearest CRAH: findings depend on positions, rebuild them.
-        provider = context.provider("cooling.crah")
         for message, items, row in compute():
-            yield provider.violation(message, items, _at(context, row))
+            yield rule.violation(message, items, position_of(context, row))
     else:
-        yield from emit(context, "cooling.crah", context.memo("cooling.crah", compute))
+        yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.air_limit", "warning", "A rack gives at most air_limit_kw of heat to the room air.")
-def air_limit(context: CheckContext) -> Iterator[Violation]:
+def air_limit(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -450,19 +445,18 @@ def air_limit(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "cooling.air_limit", context.memo("cooling.air_limit", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.rejection", "error", "Chillers carry the air loop and towers/dry coolers all the "
       "heat, each with one unit spare (N+1).")  # fmt: skip
-def rejection(context: CheckContext) -> Iterator[Violation]:
+def rejection(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     chillers = model.of_role("chiller")
     rejectors = model.of_role(*REJECTION_ROLES)
     if not model.planned or not (len(chillers) or len(rejectors)):
         return
     r = _loads(context).rejection
-    provider = context.provider("cooling.rejection")
     ids = context.project.items.ids
 
     def names(units: np.ndarray) -> tuple[str, ...]:
@@ -480,11 +474,11 @@ def rejection(context: CheckContext) -> Iterator[Violation]:
                        r["total_kw"], r["chiller_capacity_n_kw"]))  # fmt: skip
     for units, what, loop, heat, capacity in checks:
         if heat > capacity + 1e-6:
-            yield provider.violation(
+            yield rule.violation(
                 f"{what}: {len(units)} units give {capacity:,.0f} kW with one spare, short of "
                 f"the {loop} {heat:,.0f} kW (N+{SPARE_UNITS})",
                 names(units),
-                _at(context, int(model.unit_rows[units[0]])),
+                position_of(context, int(model.unit_rows[units[0]])),
             )
 
 
