@@ -310,9 +310,9 @@ def run_new(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
     from layout.facility import FacilityChoice
-    from layout.generator import ClusterRequest
+    from layout.generator import ClusterRequest, generate
     from physics import check
-    from physics.design import new_design
+    from physics.tray_sizing import size_trays
 
     try:
         request = ClusterRequest(
@@ -332,7 +332,7 @@ def run_new(args: argparse.Namespace) -> int:
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
             name=args.name,
         )
-        project = new_design(request)
+        project = generate(request, tray_sizer=size_trays)
         dclayout.save(project, args.output)
     except CoherenceError as err:
         print(f"coherence new: error: {err}", file=sys.stderr)

@@ -23,7 +23,8 @@ The fabric spec's ``assignments`` map each leaf rack to the GPU racks it
 serves. Links are derived from these, never stored.
 
 Trays. An overhead tray runs along every row and along every cross aisle,
-split where they cross, so they form one network.
+split where they cross, so they form one network; a ``tray_sizer`` given to
+:func:`generate` sizes them for the cables routed over them.
 
 Power and cooling: see :mod:`layout.facility`.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -506,8 +508,22 @@ def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
     return dataclasses.replace(request, racks_per_array=per_array)
 
 
-def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project:
-    """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot."""
+TraySizer = Callable[[Project], TrayPlan]
+"""Sizes the trays of a laid-out project (``physics.tray_sizing.size_trays``)."""
+
+
+def generate(
+    request: ClusterRequest,
+    catalog: Catalog | None = None,
+    *,
+    tray_sizer: TraySizer | None = None,
+) -> Project:
+    """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot.
+
+    Without ``tray_sizer`` every tray has the default size; with it, the trays
+    are sized by it once everything is placed (the layout cannot route cables
+    itself, so the caller hands in the solver that can).
+    """
     catalog = catalog if catalog is not None else default_catalog()
     request = _resolved(request, catalog)
     try:
@@ -552,7 +568,7 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
         assignments=layout.assignments,
     )
     name = request.name or f"{sizes.racks * sizes.rack.gpus:,} × {sizes.rack.gpu_model} cluster"
-    return Project(
+    project = Project(
         floor,
         name=name,
         catalog=catalog,
@@ -562,6 +578,9 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
         cooling=plant.cooling,
         trays=_trays(layout.rows, geometry, request),
     )
+    if tray_sizer is not None:
+        project.replace_section("trays", tray_sizer(project))
+    return project
 
 
 def _too_small(request: ClusterRequest, catalog: Catalog, sizes: _Sizes, available: int) -> str:

@@ -1,6 +1,6 @@
 """The solver views of the desktop app: overlays, inspector figures, what-if, import and export.
 
-Real widgets on a generated 4,096-GPU design (``physics.design.new_design``);
+Real widgets on a generated 4,096-GPU design (``generate(..., tray_sizer=size_trays)``);
 the background check computes the solver outputs on its worker thread and
 the tests wait for them to arrive.
 """
@@ -29,17 +29,17 @@ from gui.canvas.solver_overlays import (
     solve_for_gui,
 )
 from gui.main_window import MainWindow, WhatIfDialog
-from layout.generator import ClusterRequest
+from layout.generator import ClusterRequest, generate
 from physics.cabling import rack_cables, route
-from physics.design import new_design
 from physics.thermal import thermal_map
+from physics.tray_sizing import size_trays
 
 BUCKET_COLOURS = {-1: UNKNOWN, 0: GREEN, 1: AMBER, 2: RED}
 
 
 @pytest.fixture(scope="module")
 def design():
-    return new_design(ClusterRequest(gpus=4096))
+    return generate(ClusterRequest(gpus=4096), tray_sizer=size_trays)
 
 
 @pytest.fixture
