@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
-CHECK_FORMAT = "coherence.check"
-CHECK_VERSION = 1
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
 SUBCOMMANDS = ("check", "new", "rules", "export", "report")
 EXPORT_SUFFIXES = (".png", ".svg", ".dxf", ".csv", ".xlsx")
@@ -356,28 +354,6 @@ def run_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def results_to_json(file: str, results: Any) -> dict[str, Any]:
-    """The documented ``check --json`` document."""
-    summary = dict(results.metrics)
-    summary |= {
-        "errors": results.errors,
-        "warnings": results.warnings,
-        "infos": results.count("info"),
-        "waived": len(results.waived),
-    }
-    return {
-        "format": CHECK_FORMAT,
-        "version": CHECK_VERSION,
-        "file": file,
-        "ok": results.errors == 0,
-        "summary": summary,
-        "violations": [v.to_json() for v in results.violations],
-        "waived": [v.to_json() | {"reason": w.reason} for v, w in results.waived],
-        "rules_run": results.rules_run,
-        "seconds": round(results.seconds, 4),
-    }
-
-
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     widths = [
         max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(headers)
@@ -436,63 +412,23 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             what_if = fail(project, args.fail)
         except CoherenceError as err:
-            print(f"coherence check: error: {err}", file=sys.stderr)
+            print(f"coherence check: error: --fail: {err}", file=sys.stderr)
             return EXIT_UNREADABLE
     if args.json:
-        document = results_to_json(str(args.file), results)
-        if what_if is not None:
-            document["what_if"] = what_if
+        from report.check_json import results_to_json
+
+        document = results_to_json(str(args.file), results, what_if)
         json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
         _print_check(str(args.file), results)
         if what_if is not None:
-            _print_what_if(what_if)
+            from report.whatif_text import what_if_lines
+
+            print()
+            for line in what_if_lines(what_if, project):
+                print(line)
     return EXIT_ERRORS if results.errors else EXIT_OK
-
-
-def _print_what_if(report: dict[str, Any]) -> None:
-    print(f"what if {', '.join(report['failed'])} fail(s):")
-    fabric = report.get("fabric")
-    if fabric:
-        cut = fabric["racks_disconnected"]
-        print(
-            f"  fabric: {fabric['gpus_disconnected']:,} GPU ports cut off"
-            + (f" ({_listed(cut)})" if cut else "")
-            + f"; {fabric['bisection_lost']:.1%} of switch-to-switch links lost"
-        )
-    power = report.get("power")
-    if power:
-        print(
-            f"  power: {len(power['consumers_unpowered']):,} consumers lose power"
-            + (
-                f" ({_listed(power['consumers_unpowered'])})"
-                if power["consumers_unpowered"]
-                else ""
-            )
-            + f", {power['gpus_unpowered']:,} GPUs, {power['it_kw_lost']:,.0f} kW of IT; "
-            f"{power['on_one_feed']:,} left on one feed"
-        )
-        for unit in power.get("overloaded", []):
-            print(f"    overloaded: {unit}")
-    cooling = report.get("cooling")
-    if cooling:
-        lost = cooling["racks_without_liquid_cooling"] + cooling["racks_without_air_cooling"]
-        print(
-            f"  cooling: {len(lost):,} racks lose cooling"
-            + (f" ({_listed(lost)})" if lost else "")
-            + f", {cooling['gpus_affected']:,} GPUs; worst inlet "
-            f"{cooling['worst_inlet_c_before']:.1f} → {cooling['worst_inlet_c_after']:.1f} °C"
-        )
-        for unit in cooling.get("crahs_overloaded", []):
-            print(f"    overloaded: {unit['unit']} {unit['load_kw']:,.0f} of "
-                  f"{unit['capacity_kw']:,.0f} kW")  # fmt: skip
-    if len(report) == 1:
-        print("  nothing the solvers model depends on it")
-
-
-def _listed(ids: list[str], limit: int = 5) -> str:
-    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def _export_jobs(args: argparse.Namespace) -> list[tuple[str, Path]]:

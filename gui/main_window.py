@@ -50,7 +50,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QStyle,
     QToolBar,
     QVBoxLayout,
@@ -66,6 +65,7 @@ from gui.canvas.solver_overlays import install as install_solver_overlays
 from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
 from gui.dialogs.elevation import ElevationDialog, has_elevation
+from gui.dialogs.whatif import WhatIfDialog
 from gui.dialogs.wizard import NewClusterWizard
 from gui.docks.inspector import InspectorDock
 from gui.docks.palette import PaletteDock
@@ -78,6 +78,7 @@ from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
 from layout.floor import Floor
 from layout.project import Project
+from physics.whatif import WhatIfReport
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
@@ -122,145 +123,6 @@ class HallSizeDialog(QDialog):
 
     def size_m(self) -> tuple[float, float]:
         return self.width_m.value(), self.depth_m.value()
-
-
-def _listed(ids: Sequence[str], limit: int = 8) -> str:
-    ids = list(ids)
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
-
-
-def _power_lines(found: dict[str, Any]) -> list[str]:
-    lines = []
-    units = found.get("units_unpowered", [])
-    if units:
-        lines.append(f"Power units losing power: {_count(len(units), 'unit')} ({_listed(units)})")
-    consumers = found.get("consumers_unpowered", [])
-    if consumers:
-        lines.append(f"Equipment losing power: {_count(len(consumers), 'item')} "
-                     f"({_listed(consumers)})")  # fmt: skip
-    gpus = found.get("gpus_unpowered", 0)
-    lines.append(f"GPUs without power: {gpus:,}; IT load lost {found.get('it_kw_lost', 0):,.1f} kW "
-                 f"(all load lost {found.get('kw_lost', 0):,.1f} kW)")  # fmt: skip
-    if found.get("on_one_feed"):
-        lines.append(f"Left on one feed (no redundancy): {_count(found['on_one_feed'], 'item')}")
-    for unit in found.get("overloaded", []):
-        lines.append(
-            f"Overloaded: {unit['unit']} would carry {unit['load_kw']:,.1f} kW "
-            f"(was {unit['before_kw']:,.1f}; limit {unit['limit_kw']:,.1f} kW)"
-        )
-    return lines
-
-
-def _cooling_lines(found: dict[str, Any]) -> list[str]:
-    lines = []
-    down = found.get("units_down", [])
-    if down:
-        lines.append(f"Cooling units down: {_listed(down)}")
-    for key, what in (("racks_without_liquid_cooling", "Racks losing liquid cooling"),
-                      ("racks_without_air_cooling", "Racks losing air cooling"),
-                      ("racks_newly_above_allowable", "Racks newly above the allowable inlet")):
-        racks = found.get(key, [])
-        if racks:
-            lines.append(f"{what}: {_count(len(racks), 'rack')} ({_listed(racks)})")
-    if found.get("racks_moved_to_another_crah"):
-        lines.append(f"Air heat of {_count(found['racks_moved_to_another_crah'], 'rack')} "
-                     "moves to another CRAH")  # fmt: skip
-    for unit in found.get("crahs_overloaded", []):
-        lines.append(f"Overloaded: {unit['unit']} would take {unit['load_kw']:,.1f} kW "
-                     f"of air heat (capacity {unit['capacity_kw']:,.1f} kW)")  # fmt: skip
-    for short in found.get("heat_rejection_short", []):
-        lines.append(f"Heat rejection short: {short['units']} carry {short['capacity_kw']:,.1f} "
-                     f"of {short['heat_kw']:,.1f} kW")  # fmt: skip
-    if "worst_inlet_c_before" in found:
-        lines.append(f"Worst rack inlet (estimate): {found['worst_inlet_c_before']:.1f} → "
-                     f"{found['worst_inlet_c_after']:.1f} °C")  # fmt: skip
-    lines.append(f"GPUs losing cooling: {found.get('gpus_affected', 0):,} "
-                 f"({found.get('kw_lost', 0):,.1f} kW of load)")  # fmt: skip
-    return lines
-
-
-def _fabric_lines(found: dict[str, Any]) -> list[str]:
-    cut = list(found.get("racks_disconnected", []))
-    lines = [f"GPUs cut off from the fabric: {found.get('gpus_disconnected', 0):,}"
-             + (f" ({_count(len(cut), 'rack')}: {_listed(cut)})" if cut else "")]
-    if "bisection_lost" in found:
-        lines.append(f"Switch-to-switch links lost: {found['bisection_lost']:.1%}")
-    return lines
-
-
-SECTION_LINES = {"power": _power_lines, "cooling": _cooling_lines, "fabric": _fabric_lines}
-SECTION_TITLES = {"power": "Power", "cooling": "Cooling", "fabric": "Fabric"}
-SECTION_GPUS = {"power": "gpus_unpowered", "cooling": "gpus_affected",
-                "fabric": "gpus_disconnected"}  # fmt: skip
-
-
-def what_if_text(report: dict[str, Any], project: Project) -> str:
-    """A what-if report (:func:`physics.whatif.fail`) as plain, readable lines."""
-    failed = list(report.get("failed", []))
-    names = []
-    for item_id in failed:
-        if item_id in project.items:
-            t = project.type_of(item_id)
-            names.append(f"{item_id} ({t.name})")
-        else:
-            names.append(item_id)
-    lines = [f"If {_listed(names)} fail{'s' if len(failed) == 1 else ''}:"]
-    sections = [k for k in ("power", "cooling", "fabric") if k in report]
-    sections += sorted(k for k in report if k not in SECTION_LINES and k != "failed")
-    total = project.gpu_count()
-    affected = {k: int(report[k].get(SECTION_GPUS[k], 0)) for k in sections if k in SECTION_GPUS}
-    if affected:
-        worst = max(affected.values())
-        share = f" ({worst / total:.1%} of {total:,})" if total else ""
-        parts = ", ".join(f"{SECTION_TITLES[k].lower()} {n:,}" for k, n in affected.items())
-        lines.append(f"GPUs affected: {worst:,}{share} — {parts}")
-    for section in sections:
-        found = dict(report[section])
-        lines.append("")
-        lines.append(SECTION_TITLES.get(section, section.capitalize()))
-        describe = SECTION_LINES.get(section)
-        if describe is not None:
-            body = describe(found)
-        else:
-            body = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(found.items())]
-        lines.extend(f"• {line}" for line in body)
-    if not sections:
-        lines.append("Nothing the solvers model depends on it: no power, cooling or fabric lost.")
-    return "\n".join(lines)
-
-
-class WhatIfDialog(QDialog):
-    """A what-if report: readable text, and the raw report under Details."""
-
-    def __init__(self, report: dict[str, Any], project: Project, parent: QWidget | None = None
-                 ) -> None:  # fmt: skip
-        super().__init__(parent)
-        self.report = report
-        failed = report.get("failed", [])
-        self.setWindowTitle(f"What-if: {', '.join(failed[:3])}{' …' if len(failed) > 3 else ''}"
-                            " — Coherence")  # fmt: skip
-        layout = QVBoxLayout(self)
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setPlainText(what_if_text(report, project))
-        self.text.setMinimumSize(560, 300)
-        layout.addWidget(self.text)
-        self.details = QPlainTextEdit(self)
-        self.details.setReadOnly(True)
-        self.details.setPlainText(_report_json(report))
-        self.details.hide()
-        layout.addWidget(self.details)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        toggle = buttons.addButton("Details…", QDialogButtonBox.ButtonRole.ActionRole)
-        toggle.clicked.connect(lambda: self.details.setVisible(self.details.isHidden()))
-        buttons.rejected.connect(self.reject)
-        buttons.accepted.connect(self.accept)
-        layout.addWidget(buttons)
 
 
 class MainWindow(QMainWindow):
@@ -878,7 +740,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"Assigned {served:,} rack links to {len(spec.assignments):,} leaves")
         return done
 
-    def what_if_fail_selected(self) -> dict[str, Any] | None:
+    def what_if_fail_selected(self) -> WhatIfReport | None:
         """Tools → What-if: what is lost if the selected units fail, in a dialog."""
         ids = self.scene.selected_ids()
         if not ids:
@@ -886,7 +748,7 @@ class MainWindow(QMainWindow):
             return None
         return self.what_if_fail(ids)
 
-    def what_if_fail(self, ids: Sequence[str]) -> dict[str, Any] | None:
+    def what_if_fail(self, ids: Sequence[str]) -> WhatIfReport | None:
         """Fail ``ids`` (:func:`physics.whatif.fail`) and show what is lost in a dialog."""
         from physics.whatif import fail
 
@@ -1076,9 +938,3 @@ class _busy:  # noqa: N801 - used as a lowercase context manager, like contextli
 
     def __exit__(self, *_: object) -> None:
         QGuiApplication.restoreOverrideCursor()
-
-
-def _report_json(report: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(report, indent=1, ensure_ascii=False, default=str)

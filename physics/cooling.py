@@ -45,7 +45,13 @@ from layout.facility import liquid_heat_kw
 from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
 from physics.power import consumer_loads, unpowered_rows
-from physics.whatif import effect
+from physics.whatif import (
+    CoolingLoss,
+    HeatRejectionShort,
+    InletChange,
+    OverloadedCrah,
+    effect,
+)
 
 RHO_AIR = 1.2
 """Air density, kg/m³ (sea level, about 20 °C)."""
@@ -504,7 +510,7 @@ def cooling_metrics(context: CheckContext) -> Mapping[str, Any]:
 
 
 # -- what-if ---------------------------------------------------------------------------------
-def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
+def what_if(project: Project, failed: Iterable[str]) -> CoolingLoss:
     """Cooling lost when units fail (directly, or when they lose their power feeds).
 
     Racks whose CDU fails lose their liquid cooling; the air heat of racks whose
@@ -548,17 +554,17 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
         # With failures the survivors must carry the loop without a further spare.
         caps = live.capacity_kw[model.of_role("chiller")].sum()
         if r["air_loop_kw"] > caps + 1e-6:
-            heat_short.append({"units": "chillers", "heat_kw": round(r["air_loop_kw"], 1),
-                               "capacity_kw": round(float(caps), 1)})  # fmt: skip
+            heat_short.append(HeatRejectionShort("chillers", round(r["air_loop_kw"], 1),
+                                                 round(float(caps), 1)))  # fmt: skip
     rejectors = model.of_role(*REJECTION_ROLES)
     if rejectors.size:
         caps = live.capacity_kw[rejectors].sum()
         if r["total_kw"] > caps + 1e-6:
-            heat_short.append({"units": "towers and dry coolers",
-                               "heat_kw": round(r["total_kw"], 1),
-                               "capacity_kw": round(float(caps), 1)})  # fmt: skip
+            heat_short.append(HeatRejectionShort("towers and dry coolers",
+                                                 round(r["total_kw"], 1),
+                                                 round(float(caps), 1)))  # fmt: skip
     hot = np.zeros(len(rack_ids), dtype=bool)
-    thermal: dict[str, Any] = {}
+    inlet: InletChange | None = None
     failed_crahs = frozenset(model.unit_ids[k] for k in crahs if dead[k])
     if failed_crahs:
         from physics.thermal import thermal_map  # thermal builds on this module
@@ -567,39 +573,39 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
         if then is not None and now is not None:
             allowable = project.rules["inlet_allowable_c"]
             hot = ~rack_down & (now.inlet_c > allowable + 1e-9) & ~(then.inlet_c > allowable + 1e-9)
-            thermal = {
-                "worst_inlet_c_before": round(then.worst_inlet_c or 0.0, 2),
-                "worst_inlet_c_after": round(now.worst_inlet_c or 0.0, 2),
-                "racks_newly_above_allowable": [rack_ids[k] for k in np.flatnonzero(hot)],
-            }
+            inlet = InletChange(
+                worst_inlet_c_before=round(then.worst_inlet_c or 0.0, 2),
+                worst_inlet_c_after=round(now.worst_inlet_c or 0.0, 2),
+                racks_newly_above_allowable=tuple(rack_ids[k] for k in np.flatnonzero(hot)),
+            )
     affected = lost_liquid | no_air | hot
-    return {
-        "units_down": [model.unit_ids[k] for k in np.flatnonzero(dead)],
-        "racks_without_liquid_cooling": [rack_ids[k] for k in np.flatnonzero(lost_liquid)],
-        "racks_without_air_cooling": [rack_ids[k] for k in np.flatnonzero(no_air)],
-        "racks_moved_to_another_crah": int(moved.sum()),
-        "crahs_overloaded": [
-            {
-                "unit": model.unit_ids[k],
-                "load_kw": round(float(crah_load[k]), 1),
-                "capacity_kw": round(float(model.capacity_kw[k]), 1),
-            }
+    return CoolingLoss(
+        units_down=tuple(model.unit_ids[k] for k in np.flatnonzero(dead)),
+        racks_without_liquid_cooling=tuple(rack_ids[k] for k in np.flatnonzero(lost_liquid)),
+        racks_without_air_cooling=tuple(rack_ids[k] for k in np.flatnonzero(no_air)),
+        racks_moved_to_another_crah=int(moved.sum()),
+        crahs_overloaded=tuple(
+            OverloadedCrah(
+                unit=model.unit_ids[k],
+                load_kw=round(float(crah_load[k]), 1),
+                capacity_kw=round(float(model.capacity_kw[k]), 1),
+            )
             for k in over
-        ],
-        "heat_rejection_short": heat_short,
-        **thermal,
-        "gpus_affected": int(gpus[affected].sum()),
-        "kw_lost": round(float(model.load_kw[affected].sum()), 1),
-    }
+        ),
+        heat_rejection_short=tuple(heat_short),
+        inlet=inlet,
+        gpus_affected=int(gpus[affected].sum()),
+        kw_lost=round(float(model.load_kw[affected].sum()), 1),
+    )
 
 
 @effect("cooling")
-def _cooling_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _cooling_effect(project: Project, failed: list[str]) -> CoolingLoss | None:
     model = build_model(project)
     if not model.planned:
         return None
     report = what_if(project, failed)
-    if not report["units_down"]:
+    if not report.units_down:
         return None
     return report
 

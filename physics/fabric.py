@@ -48,7 +48,7 @@ from layout.errors import CoherenceError
 from layout.fabric_plan import max_endpoints, split_ports
 from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
-from physics.whatif import effect
+from physics.whatif import FabricLoss, effect
 
 TIERS = ("leaf", "spine", "core")
 LINK_TIERS = ("gpu-leaf", "leaf-spine", "spine-core")
@@ -519,7 +519,7 @@ def what_if(
     project: Project,
     failed: Iterable[str] = (),
     failed_links: Iterable[tuple[str, str]] = (),
-) -> dict[str, Any]:
+) -> FabricLoss:
     """Fail network racks (or single links between two racks): GPUs cut off, bisection lost.
 
     ``bisection_lost`` is the largest share of links lost at any switch tier
@@ -564,21 +564,19 @@ def what_if(
         alive = ~(np.isin(bundle.a, removed) | np.isin(bundle.b, removed))
         lost = max(lost, 1 - int(bundle.count[alive].sum()) / before)
     ids = project.items.ids
-    return {
-        "failed": failed + [f"{a}-{b}" for a, b in failed_links],
-        "gpus_disconnected": int(fabric.gpu_ports[newly].sum()),
-        "racks_disconnected": [ids[r] for r in newly],
-        "bisection_lost": round(lost, 6),
-    }
+    return FabricLoss(
+        gpus_disconnected=int(fabric.gpu_ports[newly].sum()),
+        racks_disconnected=tuple(ids[r] for r in newly),
+        bisection_lost=round(lost, 6),
+    )
 
 
 @effect("fabric")
-def _fabric_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _fabric_effect(project: Project, failed: list[str]) -> FabricLoss | None:
     racks = [i for i in failed if isinstance(project.type_of(i), NetworkRackType)]
     if not racks or project.fabric.switch_type is None:
         return None
-    report = what_if(project, racks)
-    return {k: v for k, v in report.items() if k != "failed"}
+    return what_if(project, racks)
 
 
 def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
@@ -588,6 +586,6 @@ def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
     return {
         "rack": rack_id,
         "tier": tier,
-        "gpus_disconnected": report["gpus_disconnected"],
-        "bisection_lost": report["bisection_lost"],
+        "gpus_disconnected": report.gpus_disconnected,
+        "bisection_lost": report.bisection_lost,
     }

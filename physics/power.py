@@ -52,7 +52,7 @@ from layout.catalog import CoolingUnitType, GpuRackType, NetworkRackType
 from layout.facility import design_load_kw
 from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
-from physics.whatif import effect
+from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
 WHIP_ROLES = frozenset({"busway", "rpp", "pdu"})
@@ -656,7 +656,7 @@ def live_units(model: PowerModel, failed: np.ndarray) -> np.ndarray:
     return live
 
 
-def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
+def what_if(project: Project, failed: Iterable[str]) -> PowerLoss:
     """What loses power when the given units or consumers fail, and what gets overloaded.
 
     Consumers on a dead feed draw all their load from the other one: units whose
@@ -690,24 +690,24 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
     pushed = (after > limit + 1e-9) & (after > before + 1e-9)
     over = np.flatnonzero(live & pushed & (model.roles != "battery"))
     dead_units = np.flatnonzero(~live & ~dead_unit)
-    return {
-        "units_unpowered": [model.unit_ids[k] for k in dead_units],
-        "consumers_unpowered": [consumer_ids[k] for k in np.flatnonzero(lost)],
-        "gpus_unpowered": int(gpus[lost_or_failed].sum()),
-        "it_kw_lost": round(float(model.load_kw[lost_or_failed & model.it].sum()), 1),
-        "kw_lost": round(float(model.load_kw[lost_or_failed].sum()), 1),
-        "on_one_feed": int((a_ok ^ b_ok)[~lost_or_failed & (a >= 0) & (b >= 0)].sum()),
-        "overloaded": [
-            {
-                "unit": model.unit_ids[k],
-                "load_kw": round(float(after[k]), 1),
-                "before_kw": round(float(before[k]), 1),
-                "limit_kw": round(float(limit[k]), 1),
-                "utilisation": round(float(after[k] / model.capacity_kw[k]), 4),
-            }
+    return PowerLoss(
+        units_unpowered=tuple(model.unit_ids[k] for k in dead_units),
+        consumers_unpowered=tuple(consumer_ids[k] for k in np.flatnonzero(lost)),
+        gpus_unpowered=int(gpus[lost_or_failed].sum()),
+        it_kw_lost=round(float(model.load_kw[lost_or_failed & model.it].sum()), 1),
+        kw_lost=round(float(model.load_kw[lost_or_failed].sum()), 1),
+        on_one_feed=int((a_ok ^ b_ok)[~lost_or_failed & (a >= 0) & (b >= 0)].sum()),
+        overloaded=tuple(
+            OverloadedPowerUnit(
+                unit=model.unit_ids[k],
+                load_kw=round(float(after[k]), 1),
+                before_kw=round(float(before[k]), 1),
+                limit_kw=round(float(limit[k]), 1),
+                utilisation=round(float(after[k] / model.capacity_kw[k]), 4),
+            )
             for k in over
-        ],
-    }
+        ),
+    )
 
 
 def unpowered_rows(project: Project, failed: Iterable[str]) -> np.ndarray:
@@ -721,7 +721,7 @@ def unpowered_rows(project: Project, failed: Iterable[str]) -> np.ndarray:
 
 
 @effect("power")
-def _power_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _power_effect(project: Project, failed: list[str]) -> PowerLoss | None:
     model = build_model(project)
     if not model.planned:
         return None

@@ -21,9 +21,9 @@ import pytest
 
 from layout import dclayout
 from layout.generator import ClusterRequest, generate
-from main import results_to_json
 from physics import check
 from report.bom import BOM_HEADERS, LINK_HEADERS, TOTAL_LABEL, ExportError, write_bom
+from report.check_json import results_to_json
 from report.pictures import (
     FLOOR_COLOUR,
     KIND_COLOURS,

@@ -28,7 +28,8 @@ from gui.canvas.solver_overlays import (
     TrayFillOverlay,
     solve_for_gui,
 )
-from gui.main_window import MainWindow, WhatIfDialog
+from gui.dialogs.whatif import WhatIfDialog
+from gui.main_window import MainWindow
 from layout.generator import ClusterRequest, generate
 from physics.cabling import rack_cables, route
 from physics.thermal import thermal_map
@@ -259,7 +260,7 @@ def test_what_if_of_a_busway_names_what_is_left_on_one_feed(window, monkeypatch)
     report = window.what_if_fail([busway])
     text = window.what_if_dialog.text.toPlainText()
     assert busway in text.splitlines()[0]
-    assert f"Left on one feed (no redundancy): {report['power']['on_one_feed']:,}" in text
+    assert f"Left on one feed (no redundancy): {report.power.on_one_feed:,}" in text
     assert "GPUs without power: 0" in text
 
 
