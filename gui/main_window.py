@@ -18,9 +18,10 @@ offers, with the legends of the visible solver overlays). The background
 check also computes the solver outputs the overlays and the inspector show
 (:class:`gui.canvas.solver_overlays.SolverCheck`, on its worker thread).
 
-File → Import Floor Plan (DXF) replaces the floor as one undo step; the
-exports (report, picture, BOM, DXF) write files through ``report/`` and say
-in a message box when they cannot. A right click on an item offers "Fail
+File → Import Floor Plan (DXF) replaces the floor as one undo step; File →
+Export offers every format of :data:`report.exporters.EXPORTERS` (report,
+pictures, DXF, BOM, NetBox), writes through its writer and says in a message
+box when it cannot. A right click on an item offers "Fail
 this unit (what-if)", which shows the same dialog as Tools → What-if.
 
 Status bar: cursor position in metres, GPUs, IT MW, errors and
@@ -79,12 +80,17 @@ from layout.errors import CoherenceError
 from layout.floor import Floor
 from layout.project import Project
 from physics.whatif import WhatIfReport
+from report.exporters import (
+    EXPORTERS,
+    Exporter,
+    ExportOptions,
+    Written,
+    exporter_for,
+    suffixes_of,
+)
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
-REPORT_FILTER = "PDF report (*.pdf);;HTML report (*.html)"
-PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
-BOM_FILTER = "CSV tables (*.csv);;Excel workbook (*.xlsx)"
 PICTURE_OVERLAYS = {"links": "links", TRAY_FILL: "fill"}
 """Canvas overlay → the overlay of ``report.pictures`` drawing the same, for exports."""
 VIOLATION_ZOOM_MARGIN_M = 2.0
@@ -277,14 +283,10 @@ class MainWindow(QMainWindow):
         a("save_as", "Save &As…", self.save_as, key.SaveAs, tip="Save to another file")
         a("import_floor", "&Import Floor Plan (DXF)…", self.import_floor_dialog,
           tip="Replace the hall's floor with a building drawing (undoable)")  # fmt: skip
-        a("export_report", "Export &Report…", self.export_report_dialog,
-          tip="A PDF or HTML report of the layout and its checks")  # fmt: skip
-        a("export_picture", "Export &Picture…", self.export_picture_dialog,
-          tip="The floor plan as a PNG picture or an SVG drawing")  # fmt: skip
-        a("export_bom", "Export &BOM…", self.export_bom_dialog,
-          tip="The cable bill of materials and link table as CSV or XLSX")  # fmt: skip
-        a("export_dxf", "Export &DXF…", self.export_dxf_dialog,
-          tip="The layout as a DXF drawing for CAD")  # fmt: skip
+        for exporter in EXPORTERS:
+            a(f"export_{exporter.name}", f"{exporter.title}…",
+              lambda e=exporter: self.export_dialog(e),
+              tip=exporter.description[:1].upper() + exporter.description[1:])  # fmt: skip
         a("quit", "&Quit", self.quit, key.Quit, tip="Close every window")
 
         undo = self.undo_stack.createUndoAction(self, "&Undo")
@@ -332,8 +334,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(act["import_floor"])
         menu.addSeparator()
-        menu.addActions([act["export_report"], act["export_picture"], act["export_bom"],
-                         act["export_dxf"]])  # fmt: skip
+        self.export_menu = menu.addMenu("&Export")
+        self.export_menu.addActions([act[f"export_{e.name}"] for e in EXPORTERS])
         menu.addSeparator()
         menu.addAction(act["quit"])
 
@@ -574,11 +576,15 @@ class MainWindow(QMainWindow):
             path = path.with_suffix(pattern.split()[0] if pattern else suffix)
         return path
 
-    def _export(self, title: str, write: Callable[[], Any]) -> Any:
+    def _export(self, title: str, write: Callable[[], Written]) -> Written | None:
         """Run ``write`` with a wait cursor; on failure a one-line message box, None returned."""
         with _busy():
             try:
                 return write()
+            except ImportError as err:
+                QMessageBox.warning(self, title, f"{title} is not available in this build "
+                                                 f"({err.name or err} missing).")  # fmt: skip
+                return None
             except (CoherenceError, OSError, ValueError) as err:
                 message = str(err).splitlines()[0] if str(err) else type(err).__name__
                 QMessageBox.warning(self, title, message)
@@ -615,74 +621,38 @@ class MainWindow(QMainWindow):
             self.fit_hall()
         return done
 
-    def export_report_dialog(self) -> None:
-        path = self._save_name("Export report", REPORT_FILTER, ".pdf")
-        if path is not None:
-            self.export_report(path)
+    def export_dialog(self, exporter: Exporter) -> Written | None:
+        """File → Export → a format: ask where (a file, or a folder for NetBox), then write."""
+        title = f"Export {exporter.title}"
+        if exporter.writes_folder:
+            start = str(Path(self._start_path("")).parent)
+            name = QFileDialog.getExistingDirectory(self, title, start)
+            path = Path(name) if name else None
+        else:
+            patterns = " ".join(f"*{suffix}" for suffix in exporter.suffixes)
+            path = self._save_name(title, f"{exporter.title} ({patterns})", exporter.suffixes[0])
+        return None if path is None else self.export(path, exporter)
 
-    def export_report(self, path: Path) -> Path | None:
-        """File → Export Report: a PDF or HTML report (``report.report.write_report``)."""
-        try:
-            from report.report import write_report
-        except ImportError:
-            QMessageBox.warning(self, "Export report",
-                                "Reports are not available in this build (report.report missing).")
+    def export(self, path: Path, exporter: Exporter | None = None) -> Written | None:
+        """Write ``path`` with ``exporter`` (default: the one its suffix names), with the
+        overlays shown on the canvas; on failure a one-line message box and None."""
+        exporter = exporter if exporter is not None else exporter_for(path)
+        if exporter is None or not exporter.accepts(path):
+            suffix = path.suffix or "a name without a suffix"
+            use = " or ".join(exporter.suffixes if exporter is not None else suffixes_of())
+            message = f"{path.name}: cannot export as {suffix} (use {use or 'a folder'})"
+            QMessageBox.warning(self, "Export", message)
             return None
-        written = self._export("Export report", lambda: write_report(
-            self.project, path, results=self.results, overlays=self._picture_overlays()))
+        options = ExportOptions(
+            overlays=self._picture_overlays(), results=self.results,
+            source=self.path.name if self.path is not None else None,
+        )  # fmt: skip
+        written = self._export(f"Export {exporter.title}",
+                               lambda: exporter.write(self.project, path, options))  # fmt: skip
         if written is not None:
-            self.show_status(f"Report written to {written}")
+            paths = ", ".join(str(p) for p in written.paths)
+            self.show_status(f"{exporter.title} written to {paths}")
         return written
-
-    def export_picture_dialog(self) -> None:
-        path = self._save_name("Export picture", PICTURE_FILTER, ".png")
-        if path is not None:
-            self.export_picture(path)
-
-    def export_picture(self, path: Path) -> Path | None:
-        """File → Export Picture: the floor plan as PNG or SVG (``report.pictures``)."""
-        from report import pictures
-
-        suffix = path.suffix.lower()
-        if suffix not in (".png", ".svg"):
-            QMessageBox.warning(self, "Export picture",
-                                f"{path.name}: a picture is written as .png or .svg")  # fmt: skip
-            return None
-        render = pictures.render_png if suffix == ".png" else pictures.render_svg
-        done = self._export("Export picture",
-                            lambda: render(self.project, path, overlays=self._picture_overlays()))
-        if done is None:
-            return None
-        self.show_status(f"Picture written to {path}")
-        return path
-
-    def export_bom_dialog(self) -> None:
-        path = self._save_name("Export bill of materials", BOM_FILTER, ".csv")
-        if path is not None:
-            self.export_bom(path)
-
-    def export_bom(self, path: Path) -> list[Path] | None:
-        """File → Export BOM: the cable BOM and link table as CSV (two files) or XLSX."""
-        from report.bom import write_bom
-
-        written = self._export("Export BOM", lambda: write_bom(self.project, path))
-        if written is not None:
-            self.show_status("BOM written to " + ", ".join(str(p) for p in written))
-        return written
-
-    def export_dxf_dialog(self) -> None:
-        path = self._save_name("Export DXF", DXF_FILTER, ".dxf")
-        if path is not None:
-            self.export_dxf(path)
-
-    def export_dxf(self, path: Path) -> Path | None:
-        """File → Export DXF: the layout with a layer per kind of equipment and the trays."""
-        from report.dxf_export import write_dxf
-
-        done = self._export("Export DXF", lambda: write_dxf(self.project, path) or path)
-        if done is not None:
-            self.show_status(f"DXF written to {path}")
-        return done
 
     def quit(self) -> None:
         QApplication.closeAllWindows()
