@@ -32,6 +32,21 @@ from typing import Any
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
 SUBCOMMANDS = ("check", "new", "rules", "export", "report")
+REQUEST_OPTIONS = {
+    "gpus": "--gpus",
+    "rack_type": "--rack",
+    "racks_per_array": "--racks-per-array",
+    "network_rack_type": "--network-rack",
+    "nic_speed_gbps": "--nic-speed",
+    "tiers": "--tiers",
+    "planes": "--planes",
+    "oversubscription": "--oversubscription",
+    "hall_m": "--hall",
+    "cold_aisle_m": "--cold-aisle",
+    "hot_aisle_m": "--hot-aisle",
+    "cross_aisle_m": "--cross-aisle",
+}
+"""``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,6 +315,21 @@ def _floor(args: argparse.Namespace) -> Any:
     )
 
 
+def option_of(field: str | None) -> str | None:
+    """The ``new`` option that sets a field of the request or of its facility choice."""
+    from layout.facility import FacilityChoice
+
+    if field in REQUEST_OPTIONS:
+        return REQUEST_OPTIONS[field]
+    return f"--{field}" if field in vars(FacilityChoice()) else None
+
+
+def _naming_option(err: Exception) -> str:
+    """The message of a generator error, led by the option to change rather than the field."""
+    option = option_of(getattr(err, "field", None))
+    return f"{option}: {getattr(err, 'detail', err)}" if option else str(err)
+
+
 def run_new(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
@@ -329,7 +359,7 @@ def run_new(args: argparse.Namespace) -> int:
         project = generate(request, tray_sizer=size_trays)
         dclayout.save(project, args.output)
     except CoherenceError as err:
-        print(f"coherence new: error: {err}", file=sys.stderr)
+        print(f"coherence new: error: {_naming_option(err)}", file=sys.stderr)
         return EXIT_UNREADABLE
     results = check(project)
     m = results.metrics

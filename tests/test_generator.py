@@ -6,6 +6,7 @@ the comments); nothing is read back from the generator to compare with itself.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -22,9 +23,11 @@ import shapely
 from layout import dclayout
 from layout.catalog import default_catalog
 from layout.errors import CoherenceError
+from layout.facility import FacilityChoice
 from layout.floor import Floor, Obstacle
-from layout.generator import ClusterRequest, GeneratorError, generate
+from layout.generator import FIELD_LABELS, ClusterRequest, GeneratorError, generate
 from layout.project import Project
+from main import build_parser, option_of
 from physics import check
 from physics.tray_sizing import size_trays
 
@@ -252,37 +255,54 @@ def test_a_tiny_hall_fits_nothing():
 
 
 @pytest.mark.parametrize(
-    ("changes", "option"),
+    ("changes", "field"),
     [
-        ({"gpus": 0}, "--gpus"),
-        ({"gpus": -64}, "--gpus"),
-        ({"gpus": 10**12}, "--gpus"),
-        ({"gpus": 1.5}, "--gpus"),
-        ({"racks_per_array": 0}, "--racks-per-array"),
-        ({"racks_per_array": 10**6}, "--racks-per-array"),
-        ({"rack_type": "no-such-rack"}, "--rack"),
-        ({"rack_type": "net-sn5600-16"}, "--rack"),  # a network rack is not a GPU rack
-        ({"network_rack_type": "no-such-rack"}, "--network-rack"),
-        ({"nic_speed_gbps": 100.0}, "--nic-speed"),  # SN5600 has 200/400/800G ports only
-        ({"nic_speed_gbps": -400.0}, "--nic-speed"),
-        ({"nic_speed_gbps": math.nan}, "--nic-speed"),
-        ({"hall_m": (math.nan, 40.0)}, "--hall"),
-        ({"hall_m": (-60.0, 40.0)}, "--hall"),
-        ({"hall_m": (1e9, 40.0)}, "--hall"),
-        ({"cold_aisle_m": -1.0}, "cold aisle"),
-        ({"wall_margin_m": math.inf}, "wall margin"),
+        ({"gpus": 0}, "gpus"),
+        ({"gpus": -64}, "gpus"),
+        ({"gpus": 10**12}, "gpus"),
+        ({"gpus": 1.5}, "gpus"),
+        ({"racks_per_array": 0}, "racks_per_array"),
+        ({"racks_per_array": 10**6}, "racks_per_array"),
+        ({"rack_type": "no-such-rack"}, "rack_type"),
+        ({"rack_type": "net-sn5600-16"}, "rack_type"),  # a network rack is not a GPU rack
+        ({"network_rack_type": "no-such-rack"}, "network_rack_type"),
+        ({"nic_speed_gbps": 100.0}, "nic_speed_gbps"),  # SN5600 has 200/400/800G ports only
+        ({"nic_speed_gbps": -400.0}, "nic_speed_gbps"),
+        ({"nic_speed_gbps": math.nan}, "nic_speed_gbps"),
+        ({"hall_m": (math.nan, 40.0)}, "hall_m"),
+        ({"hall_m": (-60.0, 40.0)}, "hall_m"),
+        ({"hall_m": (1e9, 40.0)}, "hall_m"),
+        ({"cold_aisle_m": -1.0}, "cold_aisle_m"),
+        ({"wall_margin_m": math.inf}, "wall_margin_m"),
+        ({"facility": FacilityChoice(busway="no-such-busway")}, "busway"),
     ],
 )
-def test_absurd_input_names_the_option(changes, option):
+def test_absurd_input_names_the_field(changes, field):
     request = ClusterRequest(**({"gpus": 1_000} | changes))
     with pytest.raises(GeneratorError) as caught:
         generate(request)
-    assert str(caught.value).startswith(option), str(caught.value)
+    assert caught.value.field == field
+    label = FIELD_LABELS.get(field, field)
+    assert str(caught.value).startswith(f"{label}: "), str(caught.value)
+    assert str(caught.value).endswith(caught.value.detail)
+    # The command line names the option that sets the field instead (every field but the
+    # wall margin has one).
+    option = option_of(field)
+    assert (option is None) == (field == "wall_margin_m")
+    assert option is None or option in _new_options()
+
+
+def _new_options() -> set[str]:
+    """The option strings ``main.py new`` accepts."""
+    commands = next(a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))  # fmt: skip
+    return {o for action in commands.choices["new"]._actions for o in action.option_strings}
 
 
 def test_zero_nic_speed_is_refused():
-    with pytest.raises(GeneratorError, match="--nic-speed"):
+    with pytest.raises(GeneratorError, match="NIC speed") as caught:
         design(ClusterRequest(gpus=1_000, nic_speed_gbps=0.0))
+    assert option_of(caught.value.field) == "--nic-speed"
 
 
 @pytest.mark.parametrize(
@@ -290,8 +310,9 @@ def test_zero_nic_speed_is_refused():
     [({"tiers": 5}, "--tiers"), ({"oversubscription": (0.5,)}, "--oversubscription")],
 )
 def test_bad_fabric_options_are_generator_errors(changes, option):
-    with pytest.raises(GeneratorError, match=option):
+    with pytest.raises(GeneratorError, match=option.lstrip("-")) as caught:
         design(ClusterRequest(**({"gpus": 1_000} | changes)))
+    assert option_of(caught.value.field) == option
 
 
 def test_two_tiers_forced_for_colossus_names_their_limit():
