@@ -6,6 +6,10 @@ the tests wait for them to arrive.
 """
 
 import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import ezdxf
 import numpy as np
@@ -30,12 +34,14 @@ from gui.canvas.solver_overlays import (
 )
 from gui.dialogs.whatif import WhatIfDialog
 from gui.main_window import MainWindow
+from layout import dclayout
 from layout.generator import ClusterRequest, generate
 from physics.cabling import rack_cables, route
 from physics.thermal import thermal_map
 from physics.tray_sizing import size_trays
 from report.exporters import EXPORTERS, exporter_named
 
+ROOT = Path(__file__).resolve().parent.parent
 BUCKET_COLOURS = {-1: UNKNOWN, 0: GREEN, 1: AMBER, 2: RED}
 
 
@@ -263,6 +269,41 @@ def test_what_if_of_a_busway_names_what_is_left_on_one_feed(window, monkeypatch)
     assert busway in text.splitlines()[0]
     assert f"Left on one feed (no redundancy): {report.power.on_one_feed:,}" in text
     assert "GPUs without power: 0" in text
+
+
+def test_what_if_text_is_the_same_in_the_dialog_and_the_command_line(window, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    monkeypatch.setattr(QDialog, "exec", lambda dialog: 0)
+    project = window.project
+    leaf = next(iter(project.fabric.assignments))
+    busway = next(iter(project.power.feeds.values())).a
+    crah = next(i for i in project.items.ids if i.startswith("AH"))
+    path = tmp_path / "plan.dclayout"
+    dclayout.save(project, path)
+    failed = [leaf, busway, crah]
+    report = window.what_if_fail(failed)
+    shown = window.what_if_dialog.text.toPlainText()
+    assert report.fabric is not None
+    assert report.power is not None
+    assert report.cooling is not None
+    args = [a for item_id in failed for a in ("--fail", item_id)]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "check", str(path), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.split("\n\n", 1)[1].rstrip("\n")
+    assert printed == shown
+    assert shown.startswith(f"If {leaf} (")
+    for section in ("Power", "Cooling", "Fabric"):
+        assert f"\n{section}\n• " in shown
+    # The dialog's details are check --fail --json's what_if.
+    checked = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "check", str(path), *args, "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert json.loads(window.what_if_dialog.details.toPlainText()) == \
+        json.loads(checked.stdout)["what_if"]  # fmt: skip
 
 
 def floor_plan(path, width=90.0, depth=60.0):
