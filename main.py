@@ -49,7 +49,10 @@ REQUEST_OPTIONS = {
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command`` (the sub-command about to run), the
+    options of the others that read the catalog (``new``'s plant types) are left out,
+    so that ``check --help`` and ``check`` start without loading it."""
     parser = argparse.ArgumentParser(
         prog="coherence",
         description=(
@@ -146,11 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     for aisle, default in (("cold", 1.8), ("hot", 1.2), ("cross", 2.4)):
         new.add_argument(f"--{aisle}-aisle", type=float, default=default, metavar="M",
                          help=f"{aisle} aisle width in metres (default {default})")  # fmt: skip
-    plant = new.add_argument_group("power and cooling types")
-    from layout.facility import FacilityChoice
+    if command in (None, "new"):
+        plant = new.add_argument_group("power and cooling types")
+        from layout.facility import FacilityChoice
 
-    for option, default in vars(FacilityChoice()).items():
-        plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
+        for option, default in vars(FacilityChoice()).items():
+            plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
     new.add_argument("--name", default="", help="project name")
 
     _add_export(commands)
@@ -566,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(argv) > 1:
             build_parser().error(f"unexpected arguments after the file: {' '.join(argv[1:])}")
         return run_gui(Path(argv[0]))
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
     if args.command == "check":
         return run_check(args)
     if args.command == "new":

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +286,7 @@ class MainWindow(QMainWindow):
           tip="Replace the hall's floor with a building drawing (undoable)")  # fmt: skip
         for exporter in EXPORTERS:
             a(f"export_{exporter.name}", f"{exporter.title}…",
-              lambda e=exporter: self.export_dialog(e),
+              partial(self.export_dialog, exporter),
               tip=exporter.description[:1].upper() + exporter.description[1:])  # fmt: skip
         a("quit", "&Quit", self.quit, key.Quit, tip="Close every window")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from layout.errors import CoherenceError
 from layout.project import Project
@@ -156,6 +156,7 @@ class CoolingLoss:
 
 
 Section = FabricLoss | PowerLoss | CoolingLoss
+_S = TypeVar("_S", FabricLoss, PowerLoss, CoolingLoss)
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,14 @@ def fail(project: Project, item_ids: Iterable[str]) -> WhatIfReport:
     for item_id in failed:
         if item_id not in project.items:
             raise CoherenceError(f"no item {item_id!r} in the project")
-    sections = {}
-    for section in sorted(EFFECTS):
-        found = EFFECTS[section](project, failed)
-        if found is not None:
-            sections[section] = found
-    return WhatIfReport(tuple(failed), **sections)
+    found = [EFFECTS[section](project, failed) for section in sorted(EFFECTS)]
+    return WhatIfReport(
+        tuple(failed),
+        fabric=_one(found, FabricLoss),
+        power=_one(found, PowerLoss),
+        cooling=_one(found, CoolingLoss),
+    )
+
+
+def _one(found: list[Section | None], kind: type[_S]) -> _S | None:
+    return next((section for section in found if isinstance(section, kind)), None)
