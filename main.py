@@ -7,7 +7,7 @@ Usage::
     python main.py new -o FILE --gpus N lay out a new cluster
     python main.py check FILE [--json]  check a project headless
     python main.py rules                list the rules a check runs
-    python main.py export FILE --png OUT.png | --svg | --dxf | --bom OUT.csv|.xlsx | --netbox DIR
+    python main.py export FILE -o OUT.png|.svg|.dxf|.csv|.xlsx|.pdf|.html|DIR  (or --png ...)
     python main.py report FILE -o OUT.pdf|OUT.html [--overlay NAME]  the layout report
 
 ``new --floor`` takes the floor of a ``.dclayout`` project or of a building's
@@ -30,14 +30,29 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
-CHECK_FORMAT = "coherence.check"
-CHECK_VERSION = 1
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
 SUBCOMMANDS = ("check", "new", "rules", "export", "report")
-EXPORT_SUFFIXES = (".png", ".svg", ".dxf", ".csv", ".xlsx")
+REQUEST_OPTIONS = {
+    "gpus": "--gpus",
+    "rack_type": "--rack",
+    "racks_per_array": "--racks-per-array",
+    "network_rack_type": "--network-rack",
+    "nic_speed_gbps": "--nic-speed",
+    "tiers": "--tiers",
+    "planes": "--planes",
+    "oversubscription": "--oversubscription",
+    "hall_m": "--hall",
+    "cold_aisle_m": "--cold-aisle",
+    "hot_aisle_m": "--hot-aisle",
+    "cross_aisle_m": "--cross-aisle",
+}
+"""``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command`` (the sub-command about to run), the
+    options of the others that read the catalog (``new``'s plant types) are left out,
+    so that ``check --help`` and ``check`` start without loading it."""
     parser = argparse.ArgumentParser(
         prog="coherence",
         description=(
@@ -134,11 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     for aisle, default in (("cold", 1.8), ("hot", 1.2), ("cross", 2.4)):
         new.add_argument(f"--{aisle}-aisle", type=float, default=default, metavar="M",
                          help=f"{aisle} aisle width in metres (default {default})")  # fmt: skip
-    plant = new.add_argument_group("power and cooling types")
-    from layout.facility import FacilityChoice
+    if command in (None, "new"):
+        plant = new.add_argument_group("power and cooling types")
+        from layout.facility import FacilityChoice
 
-    for option, default in vars(FacilityChoice()).items():
-        plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
+        for option, default in vars(FacilityChoice()).items():
+            plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
     new.add_argument("--name", default="", help="project name")
 
     _add_export(commands)
@@ -154,32 +170,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_export(commands: Any) -> None:
+    from report.exporters import EXPORTERS, groups, of_group, suffixes_of
+
+    titles = ", ".join(e.title for e in EXPORTERS)
     export = commands.add_parser(
         "export",
-        help="export pictures, DXF, the cable BOM or NetBox CSV files",
+        help="export pictures, DXF, the cable BOM, NetBox CSV files or the report",
         description=(
-            "Export a project: a PNG or SVG picture of the floor, a DXF drawing for CAD, the "
-            "cable bill of materials and per-link table (CSV or XLSX), or NetBox CSV import "
-            "files. Give one or more outputs. Exit status: 0 written, 2 the project cannot be "
-            "read or an output cannot be written."
+            f"Export a project: {titles}. Give one or more outputs. Exit status: 0 written, "
+            "2 the project cannot be read or an output cannot be written."
         ),
     )
     export.add_argument("file", type=Path, help="the .dclayout project file")
     export.add_argument(
         "-o", "--output", type=Path, action="append", default=[], metavar="OUT",
-        help="an output whose format is its suffix: .png, .svg, .dxf, .csv or .xlsx (repeatable)",
+        help=f"an output whose format is its suffix: {', '.join(suffixes_of())}, or a folder "
+        "(no suffix) for NetBox CSV files (repeatable)",
     )  # fmt: skip
-    export.add_argument("--png", type=Path, metavar="OUT.png", help="picture of the floor")
-    export.add_argument("--svg", type=Path, metavar="OUT.svg", help="picture of the floor, vectors")
-    export.add_argument("--dxf", type=Path, metavar="OUT.dxf", help="drawing with a layer per kind")
-    export.add_argument(
-        "--bom", type=Path, metavar="OUT.csv|OUT.xlsx",
-        help="cable bill of materials and per-link table (CSV: also OUT-links.csv)",
-    )  # fmt: skip
-    export.add_argument(
-        "--netbox", type=Path, metavar="DIR",
-        help="write racks.csv, devices.csv and cables.csv for NetBox's bulk import into DIR",
-    )  # fmt: skip
+    for group in groups():
+        formats = of_group(group)
+        metavar = "|".join(f"OUT{s}" for e in formats for s in e.suffixes[:1]) or "DIR"
+        export.add_argument(
+            f"--{group}", type=Path, metavar=metavar, help=formats[0].description
+        )
     export.add_argument("--site", metavar="NAME", help="NetBox site name (default: project name)")
     export.add_argument(
         "--scale", type=float, default=10.0, metavar="PX_PER_M",
@@ -306,13 +319,28 @@ def _floor(args: argparse.Namespace) -> Any:
     )
 
 
+def option_of(field: str | None) -> str | None:
+    """The ``new`` option that sets a field of the request or of its facility choice."""
+    from layout.facility import FacilityChoice
+
+    if field in REQUEST_OPTIONS:
+        return REQUEST_OPTIONS[field]
+    return f"--{field}" if field in vars(FacilityChoice()) else None
+
+
+def _naming_option(err: Exception) -> str:
+    """The message of a generator error, led by the option to change rather than the field."""
+    option = option_of(getattr(err, "field", None))
+    return f"{option}: {getattr(err, 'detail', err)}" if option else str(err)
+
+
 def run_new(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
     from layout.facility import FacilityChoice
-    from layout.generator import ClusterRequest
+    from layout.generator import ClusterRequest, generate
     from physics import check
-    from physics.design import new_design
+    from physics.tray_sizing import size_trays
 
     try:
         request = ClusterRequest(
@@ -332,10 +360,10 @@ def run_new(args: argparse.Namespace) -> int:
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
             name=args.name,
         )
-        project = new_design(request)
+        project = generate(request, tray_sizer=size_trays)
         dclayout.save(project, args.output)
     except CoherenceError as err:
-        print(f"coherence new: error: {err}", file=sys.stderr)
+        print(f"coherence new: error: {_naming_option(err)}", file=sys.stderr)
         return EXIT_UNREADABLE
     results = check(project)
     m = results.metrics
@@ -354,28 +382,6 @@ def run_new(args: argparse.Namespace) -> int:
         )
     print(f"  {results.errors} error(s), {results.warnings} warning(s)")
     return EXIT_OK
-
-
-def results_to_json(file: str, results: Any) -> dict[str, Any]:
-    """The documented ``check --json`` document."""
-    summary = dict(results.metrics)
-    summary |= {
-        "errors": results.errors,
-        "warnings": results.warnings,
-        "infos": results.count("info"),
-        "waived": len(results.waived),
-    }
-    return {
-        "format": CHECK_FORMAT,
-        "version": CHECK_VERSION,
-        "file": file,
-        "ok": results.errors == 0,
-        "summary": summary,
-        "violations": [v.to_json() for v in results.violations],
-        "waived": [v.to_json() | {"reason": w.reason} for v, w in results.waived],
-        "rules_run": results.rules_run,
-        "seconds": round(results.seconds, 4),
-    }
 
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -436,106 +442,76 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             what_if = fail(project, args.fail)
         except CoherenceError as err:
-            print(f"coherence check: error: {err}", file=sys.stderr)
+            print(f"coherence check: error: --fail: {err}", file=sys.stderr)
             return EXIT_UNREADABLE
     if args.json:
-        document = results_to_json(str(args.file), results)
-        if what_if is not None:
-            document["what_if"] = what_if
+        from report.check_json import results_to_json
+
+        document = results_to_json(str(args.file), results, what_if)
         json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
         _print_check(str(args.file), results)
         if what_if is not None:
-            _print_what_if(what_if)
+            from report.whatif_text import what_if_lines
+
+            print()
+            for line in what_if_lines(what_if, project):
+                print(line)
     return EXIT_ERRORS if results.errors else EXIT_OK
 
 
-def _print_what_if(report: dict[str, Any]) -> None:
-    print(f"what if {', '.join(report['failed'])} fail(s):")
-    fabric = report.get("fabric")
-    if fabric:
-        cut = fabric["racks_disconnected"]
-        print(
-            f"  fabric: {fabric['gpus_disconnected']:,} GPU ports cut off"
-            + (f" ({_listed(cut)})" if cut else "")
-            + f"; {fabric['bisection_lost']:.1%} of switch-to-switch links lost"
-        )
-    power = report.get("power")
-    if power:
-        print(
-            f"  power: {len(power['consumers_unpowered']):,} consumers lose power"
-            + (
-                f" ({_listed(power['consumers_unpowered'])})"
-                if power["consumers_unpowered"]
-                else ""
-            )
-            + f", {power['gpus_unpowered']:,} GPUs, {power['it_kw_lost']:,.0f} kW of IT; "
-            f"{power['on_one_feed']:,} left on one feed"
-        )
-        for unit in power.get("overloaded", []):
-            print(f"    overloaded: {unit}")
-    cooling = report.get("cooling")
-    if cooling:
-        lost = cooling["racks_without_liquid_cooling"] + cooling["racks_without_air_cooling"]
-        print(
-            f"  cooling: {len(lost):,} racks lose cooling"
-            + (f" ({_listed(lost)})" if lost else "")
-            + f", {cooling['gpus_affected']:,} GPUs; worst inlet "
-            f"{cooling['worst_inlet_c_before']:.1f} → {cooling['worst_inlet_c_after']:.1f} °C"
-        )
-        for unit in cooling.get("crahs_overloaded", []):
-            print(f"    overloaded: {unit['unit']} {unit['load_kw']:,.0f} of "
-                  f"{unit['capacity_kw']:,.0f} kW")  # fmt: skip
-    if len(report) == 1:
-        print("  nothing the solvers model depends on it")
+def _unknown_format(option: str, out: Path, suffixes: Sequence[str], joiner: str) -> str:
+    return (
+        f"{option} {out}: unknown format {out.suffix or '(no suffix)'} "
+        f"(use {joiner.join(suffixes)})"
+    )
 
 
-def _listed(ids: list[str], limit: int = 5) -> str:
-    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
-
-
-def _export_jobs(args: argparse.Namespace) -> list[tuple[str, Path]]:
-    """(format, path) of every output asked for; formats checked against suffixes."""
+def _export_jobs(args: argparse.Namespace) -> list[tuple[Any, Path]]:
+    """(exporter, path) of every output asked for; formats checked against suffixes."""
     from layout.errors import CoherenceError
+    from report.exporters import exporter_for, groups, of_group, suffixes_of
 
-    jobs: list[tuple[str, Path]] = []
+    jobs: list[tuple[Any, Path]] = []
     for out in args.output:
-        suffix = out.suffix.lower()
-        if suffix not in EXPORT_SUFFIXES:
-            raise CoherenceError(
-                f"-o {out}: unknown format {suffix or '(no suffix)'} "
-                f"(use {', '.join(EXPORT_SUFFIXES)})"
-            )
-        jobs.append(("bom" if suffix in (".csv", ".xlsx") else suffix[1:], out))
-    for kind, allowed in (("png", (".png",)), ("svg", (".svg",)), ("dxf", (".dxf",)),
-                          ("bom", (".csv", ".xlsx"))):  # fmt: skip
-        out = getattr(args, kind)
+        exporter = exporter_for(out)
+        if exporter is None:
+            raise CoherenceError(_unknown_format("-o", out, suffixes_of(), ", "))
+        jobs.append((exporter, out))
+    for group in groups():
+        out = getattr(args, group)
         if out is None:
             continue
-        if out.suffix.lower() not in allowed:
-            raise CoherenceError(
-                f"--{kind} {out}: unknown format {out.suffix or '(no suffix)'} "
-                f"(use {' or '.join(allowed)})"
-            )
-        jobs.append((kind, out))
-    if args.netbox is not None:
-        jobs.append(("netbox", args.netbox))
+        formats = of_group(group)
+        exporter = exporter_for(out, formats)
+        if exporter is None:
+            raise CoherenceError(_unknown_format(f"--{group}", out, suffixes_of(formats), " or "))
+        jobs.append((exporter, out))
     if not jobs:
-        raise CoherenceError("nothing to export: give --png, --svg, --dxf, --bom, --netbox or -o")
+        options = ", ".join(f"--{g}" for g in groups())
+        raise CoherenceError(f"nothing to export: give {options} or -o")
     return jobs
+
+
+def _overlays(args: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(o.strip() for spec in args.overlay for o in spec.split(",") if o.strip())
 
 
 def run_export(args: argparse.Namespace) -> int:
     from layout import dclayout
     from layout.errors import CoherenceError
+    from report.exporters import ExportOptions
 
     try:
         jobs = _export_jobs(args)
-        overlays = [o.strip() for spec in args.overlay for o in spec.split(",") if o.strip()]
         project = dclayout.load(args.file)
-        for kind, out in jobs:
-            for line in _export_one(project, kind, out, args, overlays):
+        options = ExportOptions(
+            scale_px_per_m=args.scale, overlays=_overlays(args), extent=args.extent,
+            site=args.site, source=args.file.name,
+        )  # fmt: skip
+        for exporter, out in jobs:
+            for line in exporter.write(project, out, options).lines:
                 print(line)
     except CoherenceError as err:
         print(f"coherence export: error: {err}", file=sys.stderr)
@@ -543,48 +519,26 @@ def run_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _export_one(
-    project: Any, kind: str, out: Path, args: argparse.Namespace, overlays: list[str]
-) -> list[str]:
-    if kind in ("png", "svg"):
-        from report.pictures import render_png, render_svg
-
-        render = render_png if kind == "png" else render_svg
-        g = render(project, out, args.scale, overlays, args.extent)
-        return [f"wrote {out}: {g.width_px:,} x {g.height_px:,} px at {args.scale:g} px/m"]
-    if kind == "dxf":
-        from report.dxf_export import write_dxf
-
-        write_dxf(project, out)
-        return [f"wrote {out}: {len(project.items):,} items, {len(project.trays.segments)} trays"]
-    if kind == "bom":
-        from report.bom import write_bom
-
-        return [f"wrote {path}" for path in write_bom(project, out)]
-    from report.netbox_export import write_netbox
-
-    paths = write_netbox(project, out, site=args.site)
-    return [f"wrote {path}" for path in paths.values()]
-
-
 def run_report(args: argparse.Namespace) -> int:
     import time
 
     from layout import dclayout
     from layout.errors import CoherenceError
-    from report.report import REPORT_SUFFIXES, check_overlays, write_report
+    from report.exporters import ExportOptions, exporter_for, of_group
+    from report.report import check_overlays
 
     started = time.perf_counter()
     try:
-        suffix = args.output.suffix.lower()
-        if suffix not in REPORT_SUFFIXES:
-            raise CoherenceError(
-                f"-o {args.output}: unknown format {suffix or '(no suffix)'} (use .pdf or .html)"
-            )
-        overlays = [o.strip() for spec in args.overlay for o in spec.split(",") if o.strip()]
+        formats = of_group("report")
+        exporter = exporter_for(args.output, formats)
+        if exporter is None:
+            suffixes = [e.suffixes[0] for e in formats]
+            raise CoherenceError(_unknown_format("-o", args.output, suffixes, " or "))
+        overlays = _overlays(args)
         check_overlays(overlays)
         project = dclayout.load(args.file)
-        write_report(project, args.output, overlays=overlays, source=args.file.name)
+        options = ExportOptions(overlays=overlays, source=args.file.name)
+        exporter.write(project, args.output, options)
     except CoherenceError as err:
         print(f"coherence report: error: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -616,7 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(argv) > 1:
             build_parser().error(f"unexpected arguments after the file: {' '.join(argv[1:])}")
         return run_gui(Path(argv[0]))
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None).parse_args(argv)
     if args.command == "check":
         return run_check(args)
     if args.command == "new":

@@ -186,12 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpus", default="100000")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    from layout.generator import ClusterRequest
-    from physics.design import new_design
+    from layout.generator import ClusterRequest, generate
+    from physics.tray_sizing import size_trays
 
     report = []
     for gpus in (int(g) for g in args.gpus.split(",")):
-        project = new_design(ClusterRequest(gpus=gpus))
+        project = generate(ClusterRequest(gpus=gpus), tray_sizer=size_trays)
         figures = measure_cabling(project)
         figures["ratio_networkx_to_ours"] = figures["networkx"]["all_links_s"] / figures["route_s"]
         report.append(figures)

@@ -125,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gpus", default="100000", help="comma-separated GPU counts")
     args = parser.parse_args(argv)
-    from layout.generator import ClusterRequest
-    from physics.design import new_design
+    from layout.generator import ClusterRequest, generate
+    from physics.tray_sizing import size_trays
 
     for gpus in (int(g) for g in args.gpus.split(",")):
         started = time.perf_counter()
-        project = new_design(ClusterRequest(gpus=gpus))
+        project = generate(ClusterRequest(gpus=gpus), tray_sizer=size_trays)
         figures = {"gpus_requested": gpus, "generate_s": time.perf_counter() - started}
         figures |= measure_plant(project)
         print(json.dumps(figures, indent=1, default=float))

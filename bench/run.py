@@ -199,12 +199,13 @@ def measure(gpus: int) -> dict[str, Any]:
     """Every figure for one scale (run in its own process for a fair peak memory)."""
     from layout import dclayout
     from layout.commands import CommandStack
+    from layout.generator import generate
     from physics import Checker, check
-    from physics.design import new_design
+    from physics.tray_sizing import size_trays
 
     request = _request(gpus)
     out: dict[str, Any] = {"gpus_requested": gpus}
-    out["new"], project = _timed(lambda: new_design(request))
+    out["new"], project = _timed(lambda: generate(request, tray_sizer=size_trays))
     out["request"] = _describe(project)
     out["check"], results = _timed(lambda: check(project))
     m = results.metrics

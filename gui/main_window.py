@@ -22,9 +22,10 @@ offers, with the legends of the visible solver overlays). The background
 check also computes the solver outputs the overlays and the inspector show
 (:class:`gui.canvas.solver_overlays.SolverCheck`, on its worker thread).
 
-File → Import Floor Plan (DXF) replaces the floor as one undo step; the
-exports (report, picture, BOM, DXF) write files through ``report/`` and say
-in a message box when they cannot. A right click on an item offers "Fail
+File → Import Floor Plan (DXF) replaces the floor as one undo step; File →
+Export offers every format of :data:`report.exporters.EXPORTERS` (report,
+pictures, DXF, BOM, NetBox), writes through its writer and says in a message
+box when it cannot. A right click on an item offers "Fail
 this unit (what-if)", which shows the same dialog as Tools → What-if.
 
 Status bar: cursor position in metres, GPUs, IT MW, errors and
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -52,7 +53,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QStyle,
     QToolBar,
     QVBoxLayout,
@@ -69,6 +69,7 @@ from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
 from gui.dialogs.elevation import ElevationDialog, has_elevation
 from gui.dialogs.hall import HallSizeDialog
+from gui.dialogs.whatif import WhatIfDialog
 from gui.dialogs.wizard import NewClusterWizard
 from gui.docks.inspector import InspectorDock
 from gui.docks.palette import PaletteDock
@@ -80,157 +81,24 @@ from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
 from layout.project import Project
+from physics.whatif import WhatIfReport
+from report.exporters import (
+    EXPORTERS,
+    Exporter,
+    ExportOptions,
+    Written,
+    exporter_for,
+    suffixes_of,
+)
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
-REPORT_FILTER = "PDF report (*.pdf);;HTML report (*.html)"
-PICTURE_FILTER = "PNG picture (*.png);;SVG drawing (*.svg)"
-BOM_FILTER = "CSV tables (*.csv);;Excel workbook (*.xlsx)"
 PICTURE_OVERLAYS = {"links": "links", TRAY_FILL: "fill"}
 """Canvas overlay → the overlay of ``report.pictures`` drawing the same, for exports."""
 VIOLATION_ZOOM_MARGIN_M = 2.0
 """Metres shown around a violation's items when it is double-clicked."""
 STATUS_MESSAGE_MS = 5000
 GRID_LAYER = "Tile grid"
-
-
-def _listed(ids: Sequence[str], limit: int = 8) -> str:
-    ids = list(ids)
-    shown = ", ".join(ids[:limit])
-    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
-
-
-def _power_lines(found: dict[str, Any]) -> list[str]:
-    lines = []
-    units = found.get("units_unpowered", [])
-    if units:
-        lines.append(f"Power units losing power: {_count(len(units), 'unit')} ({_listed(units)})")
-    consumers = found.get("consumers_unpowered", [])
-    if consumers:
-        lines.append(f"Equipment losing power: {_count(len(consumers), 'item')} "
-                     f"({_listed(consumers)})")  # fmt: skip
-    gpus = found.get("gpus_unpowered", 0)
-    lines.append(f"GPUs without power: {gpus:,}; IT load lost {found.get('it_kw_lost', 0):,.1f} kW "
-                 f"(all load lost {found.get('kw_lost', 0):,.1f} kW)")  # fmt: skip
-    if found.get("on_one_feed"):
-        lines.append(f"Left on one feed (no redundancy): {_count(found['on_one_feed'], 'item')}")
-    for unit in found.get("overloaded", []):
-        lines.append(
-            f"Overloaded: {unit['unit']} would carry {unit['load_kw']:,.1f} kW "
-            f"(was {unit['before_kw']:,.1f}; limit {unit['limit_kw']:,.1f} kW)"
-        )
-    return lines
-
-
-def _cooling_lines(found: dict[str, Any]) -> list[str]:
-    lines = []
-    down = found.get("units_down", [])
-    if down:
-        lines.append(f"Cooling units down: {_listed(down)}")
-    for key, what in (("racks_without_liquid_cooling", "Racks losing liquid cooling"),
-                      ("racks_without_air_cooling", "Racks losing air cooling"),
-                      ("racks_newly_above_allowable", "Racks newly above the allowable inlet")):
-        racks = found.get(key, [])
-        if racks:
-            lines.append(f"{what}: {_count(len(racks), 'rack')} ({_listed(racks)})")
-    if found.get("racks_moved_to_another_crah"):
-        lines.append(f"Air heat of {_count(found['racks_moved_to_another_crah'], 'rack')} "
-                     "moves to another CRAH")  # fmt: skip
-    for unit in found.get("crahs_overloaded", []):
-        lines.append(f"Overloaded: {unit['unit']} would take {unit['load_kw']:,.1f} kW "
-                     f"of air heat (capacity {unit['capacity_kw']:,.1f} kW)")  # fmt: skip
-    for short in found.get("heat_rejection_short", []):
-        lines.append(f"Heat rejection short: {short['units']} carry {short['capacity_kw']:,.1f} "
-                     f"of {short['heat_kw']:,.1f} kW")  # fmt: skip
-    if "worst_inlet_c_before" in found:
-        lines.append(f"Worst rack inlet (estimate): {found['worst_inlet_c_before']:.1f} → "
-                     f"{found['worst_inlet_c_after']:.1f} °C")  # fmt: skip
-    lines.append(f"GPUs losing cooling: {found.get('gpus_affected', 0):,} "
-                 f"({found.get('kw_lost', 0):,.1f} kW of load)")  # fmt: skip
-    return lines
-
-
-def _fabric_lines(found: dict[str, Any]) -> list[str]:
-    cut = list(found.get("racks_disconnected", []))
-    lines = [f"GPUs cut off from the fabric: {found.get('gpus_disconnected', 0):,}"
-             + (f" ({_count(len(cut), 'rack')}: {_listed(cut)})" if cut else "")]
-    if "bisection_lost" in found:
-        lines.append(f"Switch-to-switch links lost: {found['bisection_lost']:.1%}")
-    return lines
-
-
-SECTION_LINES = {"power": _power_lines, "cooling": _cooling_lines, "fabric": _fabric_lines}
-SECTION_TITLES = {"power": "Power", "cooling": "Cooling", "fabric": "Fabric"}
-SECTION_GPUS = {"power": "gpus_unpowered", "cooling": "gpus_affected",
-                "fabric": "gpus_disconnected"}  # fmt: skip
-
-
-def what_if_text(report: dict[str, Any], project: Project) -> str:
-    """A what-if report (:func:`physics.whatif.fail`) as plain, readable lines."""
-    failed = list(report.get("failed", []))
-    names = []
-    for item_id in failed:
-        if item_id in project.items:
-            t = project.type_of(item_id)
-            names.append(f"{item_id} ({t.name})")
-        else:
-            names.append(item_id)
-    lines = [f"If {_listed(names)} fail{'s' if len(failed) == 1 else ''}:"]
-    sections = [k for k in ("power", "cooling", "fabric") if k in report]
-    sections += sorted(k for k in report if k not in SECTION_LINES and k != "failed")
-    total = project.gpu_count()
-    affected = {k: int(report[k].get(SECTION_GPUS[k], 0)) for k in sections if k in SECTION_GPUS}
-    if affected:
-        worst = max(affected.values())
-        share = f" ({worst / total:.1%} of {total:,})" if total else ""
-        parts = ", ".join(f"{SECTION_TITLES[k].lower()} {n:,}" for k, n in affected.items())
-        lines.append(f"GPUs affected: {worst:,}{share} — {parts}")
-    for section in sections:
-        found = dict(report[section])
-        lines.append("")
-        lines.append(SECTION_TITLES.get(section, section.capitalize()))
-        describe = SECTION_LINES.get(section)
-        if describe is not None:
-            body = describe(found)
-        else:
-            body = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(found.items())]
-        lines.extend(f"• {line}" for line in body)
-    if not sections:
-        lines.append("Nothing the solvers model depends on it: no power, cooling or fabric lost.")
-    return "\n".join(lines)
-
-
-class WhatIfDialog(QDialog):
-    """A what-if report: readable text, and the raw report under Details."""
-
-    def __init__(self, report: dict[str, Any], project: Project, parent: QWidget | None = None
-                 ) -> None:  # fmt: skip
-        super().__init__(parent)
-        self.report = report
-        failed = report.get("failed", [])
-        self.setWindowTitle(f"What-if: {', '.join(failed[:3])}{' …' if len(failed) > 3 else ''}"
-                            " — Coherence")  # fmt: skip
-        layout = QVBoxLayout(self)
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setPlainText(what_if_text(report, project))
-        self.text.setMinimumSize(560, 300)
-        layout.addWidget(self.text)
-        self.details = QPlainTextEdit(self)
-        self.details.setReadOnly(True)
-        self.details.setPlainText(_report_json(report))
-        self.details.hide()
-        layout.addWidget(self.details)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        toggle = buttons.addButton("Details…", QDialogButtonBox.ButtonRole.ActionRole)
-        toggle.clicked.connect(lambda: self.details.setVisible(self.details.isHidden()))
-        buttons.rejected.connect(self.reject)
-        buttons.accepted.connect(self.accept)
-        layout.addWidget(buttons)
 
 
 class MainWindow(QMainWindow):
@@ -409,14 +277,10 @@ class MainWindow(QMainWindow):
         a("save_as", "Save &As…", self.save_as, key.SaveAs, tip="Save to another file")
         a("import_floor", "&Import Floor Plan (DXF)…", self.import_floor_dialog,
           tip="Replace the hall's floor with a building drawing (undoable)")  # fmt: skip
-        a("export_report", "Export &Report…", self.export_report_dialog,
-          tip="A PDF or HTML report of the layout and its checks")  # fmt: skip
-        a("export_picture", "Export &Picture…", self.export_picture_dialog,
-          tip="The floor plan as a PNG picture or an SVG drawing")  # fmt: skip
-        a("export_bom", "Export &BOM…", self.export_bom_dialog,
-          tip="The cable bill of materials and link table as CSV or XLSX")  # fmt: skip
-        a("export_dxf", "Export &DXF…", self.export_dxf_dialog,
-          tip="The layout as a DXF drawing for CAD")  # fmt: skip
+        for exporter in EXPORTERS:
+            a(f"export_{exporter.name}", f"{exporter.title}…",
+              partial(self.export_dialog, exporter),
+              tip=exporter.description[:1].upper() + exporter.description[1:])  # fmt: skip
         a("quit", "&Quit", self.quit, key.Quit, tip="Close every window")
 
         undo = self.undo_stack.createUndoAction(self, "&Undo")
@@ -464,8 +328,8 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(act["import_floor"])
         menu.addSeparator()
-        menu.addActions([act["export_report"], act["export_picture"], act["export_bom"],
-                         act["export_dxf"]])  # fmt: skip
+        self.export_menu = menu.addMenu("&Export")
+        self.export_menu.addActions([act[f"export_{e.name}"] for e in EXPORTERS])
         menu.addSeparator()
         menu.addAction(act["quit"])
 
@@ -697,11 +561,15 @@ class MainWindow(QMainWindow):
             path = path.with_suffix(pattern.split()[0] if pattern else suffix)
         return path
 
-    def _export(self, title: str, write: Callable[[], Any]) -> Any:
+    def _export(self, title: str, write: Callable[[], Written]) -> Written | None:
         """Run ``write`` with a wait cursor; on failure a one-line message box, None returned."""
         with _busy():
             try:
                 return write()
+            except ImportError as err:
+                QMessageBox.warning(self, title, f"{title} is not available in this build "
+                                                 f"({err.name or err} missing).")  # fmt: skip
+                return None
             except (CoherenceError, OSError, ValueError) as err:
                 message = str(err).splitlines()[0] if str(err) else type(err).__name__
                 QMessageBox.warning(self, title, message)
@@ -738,74 +606,38 @@ class MainWindow(QMainWindow):
             self.fit_hall()
         return done
 
-    def export_report_dialog(self) -> None:
-        path = self._save_name("Export report", REPORT_FILTER, ".pdf")
-        if path is not None:
-            self.export_report(path)
+    def export_dialog(self, exporter: Exporter) -> Written | None:
+        """File → Export → a format: ask where (a file, or a folder for NetBox), then write."""
+        title = f"Export {exporter.title}"
+        if exporter.writes_folder:
+            start = str(Path(self._start_path("")).parent)
+            name = QFileDialog.getExistingDirectory(self, title, start)
+            path = Path(name) if name else None
+        else:
+            patterns = " ".join(f"*{suffix}" for suffix in exporter.suffixes)
+            path = self._save_name(title, f"{exporter.title} ({patterns})", exporter.suffixes[0])
+        return None if path is None else self.export(path, exporter)
 
-    def export_report(self, path: Path) -> Path | None:
-        """File → Export Report: a PDF or HTML report (``report.report.write_report``)."""
-        try:
-            from report.report import write_report
-        except ImportError:
-            QMessageBox.warning(self, "Export report",
-                                "Reports are not available in this build (report.report missing).")
+    def export(self, path: Path, exporter: Exporter | None = None) -> Written | None:
+        """Write ``path`` with ``exporter`` (default: the one its suffix names), with the
+        overlays shown on the canvas; on failure a one-line message box and None."""
+        exporter = exporter if exporter is not None else exporter_for(path)
+        if exporter is None or not exporter.accepts(path):
+            suffix = path.suffix or "a name without a suffix"
+            use = " or ".join(exporter.suffixes if exporter is not None else suffixes_of())
+            message = f"{path.name}: cannot export as {suffix} (use {use or 'a folder'})"
+            QMessageBox.warning(self, "Export", message)
             return None
-        written = self._export("Export report", lambda: write_report(
-            self.project, path, results=self.results, overlays=self._picture_overlays()))
+        options = ExportOptions(
+            overlays=self._picture_overlays(), results=self.results,
+            source=self.path.name if self.path is not None else None,
+        )  # fmt: skip
+        written = self._export(f"Export {exporter.title}",
+                               lambda: exporter.write(self.project, path, options))  # fmt: skip
         if written is not None:
-            self.show_status(f"Report written to {written}")
+            paths = ", ".join(str(p) for p in written.paths)
+            self.show_status(f"{exporter.title} written to {paths}")
         return written
-
-    def export_picture_dialog(self) -> None:
-        path = self._save_name("Export picture", PICTURE_FILTER, ".png")
-        if path is not None:
-            self.export_picture(path)
-
-    def export_picture(self, path: Path) -> Path | None:
-        """File → Export Picture: the floor plan as PNG or SVG (``report.pictures``)."""
-        from report import pictures
-
-        suffix = path.suffix.lower()
-        if suffix not in (".png", ".svg"):
-            QMessageBox.warning(self, "Export picture",
-                                f"{path.name}: a picture is written as .png or .svg")  # fmt: skip
-            return None
-        render = pictures.render_png if suffix == ".png" else pictures.render_svg
-        done = self._export("Export picture",
-                            lambda: render(self.project, path, overlays=self._picture_overlays()))
-        if done is None:
-            return None
-        self.show_status(f"Picture written to {path}")
-        return path
-
-    def export_bom_dialog(self) -> None:
-        path = self._save_name("Export bill of materials", BOM_FILTER, ".csv")
-        if path is not None:
-            self.export_bom(path)
-
-    def export_bom(self, path: Path) -> list[Path] | None:
-        """File → Export BOM: the cable BOM and link table as CSV (two files) or XLSX."""
-        from report.bom import write_bom
-
-        written = self._export("Export BOM", lambda: write_bom(self.project, path))
-        if written is not None:
-            self.show_status("BOM written to " + ", ".join(str(p) for p in written))
-        return written
-
-    def export_dxf_dialog(self) -> None:
-        path = self._save_name("Export DXF", DXF_FILTER, ".dxf")
-        if path is not None:
-            self.export_dxf(path)
-
-    def export_dxf(self, path: Path) -> Path | None:
-        """File → Export DXF: the layout with a layer per kind of equipment and the trays."""
-        from report.dxf_export import write_dxf
-
-        done = self._export("Export DXF", lambda: write_dxf(self.project, path) or path)
-        if done is not None:
-            self.show_status(f"DXF written to {path}")
-        return done
 
     def quit(self) -> None:
         QApplication.closeAllWindows()
@@ -863,7 +695,7 @@ class MainWindow(QMainWindow):
             self.show_status(f"Assigned {served:,} rack links to {len(spec.assignments):,} leaves")
         return done
 
-    def what_if_fail_selected(self) -> dict[str, Any] | None:
+    def what_if_fail_selected(self) -> WhatIfReport | None:
         """Tools → What-if: what is lost if the selected units fail, in a dialog."""
         ids = self.scene.selected_ids()
         if not ids:
@@ -871,7 +703,7 @@ class MainWindow(QMainWindow):
             return None
         return self.what_if_fail(ids)
 
-    def what_if_fail(self, ids: Sequence[str]) -> dict[str, Any] | None:
+    def what_if_fail(self, ids: Sequence[str]) -> WhatIfReport | None:
         """Fail ``ids`` (:func:`physics.whatif.fail`) and show what is lost in a dialog."""
         from physics.whatif import fail
 
@@ -1048,9 +880,3 @@ class _busy:  # noqa: N801 - used as a lowercase context manager, like contextli
 
     def __exit__(self, *_: object) -> None:
         QGuiApplication.restoreOverrideCursor()
-
-
-def _report_json(report: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(report, indent=1, ensure_ascii=False, default=str)

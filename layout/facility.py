@@ -73,7 +73,16 @@ def air_heat_kw(t: Any, catalog: Catalog) -> float:
 
 
 class FacilityError(CoherenceError):
-    """A power or cooling choice does not fit (wrong type, unit too small)."""
+    """A power or cooling choice does not fit (wrong type, unit too small).
+
+    ``field`` names the :class:`FacilityChoice` field at fault, when there is
+    one; ``detail`` is the message without it.
+    """
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {detail}" if field else detail)
+        self.detail = detail
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -105,12 +114,12 @@ class FacilityChoice:
         for name, type_id in vars(self).items():
             t = catalog.get(type_id)
             if t is None:
-                raise FacilityError(f"--{name}: unknown equipment type {type_id!r}")
+                raise FacilityError(f"unknown equipment type {type_id!r}", name)
             if name == "source":
                 if t.kind != "power" or t.role not in ("grid_feed", "turbine", "generator"):
-                    raise FacilityError(f"--source: {type_id} is not a grid feed or turbine")
+                    raise FacilityError(f"{type_id} is not a grid feed or turbine", name)
             elif (t.kind, getattr(t, "role", None)) != expected[name]:
-                raise FacilityError(f"--{name}: {type_id} is not a {expected[name][1]}")
+                raise FacilityError(f"{type_id} is not a {expected[name][1]}", name)
             out[name] = t
         return out
 

@@ -23,7 +23,8 @@ The fabric spec's ``assignments`` map each leaf rack to the GPU racks it
 serves. Links are derived from these, never stored.
 
 Trays. An overhead tray runs along every row and along every cross aisle,
-split where they cross, so they form one network.
+split where they cross, so they form one network; a ``tray_sizer`` given to
+:func:`generate` sizes them for the cables routed over them.
 
 Power and cooling: see :mod:`layout.facility`.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +69,39 @@ PLANES = (1, 2, 4, 8)
 """Fabric planes a NIC can be split into (each plane a fat tree at NIC speed / planes)."""
 
 
+FIELD_LABELS = {
+    "gpus": "GPUs",
+    "rack_type": "rack type",
+    "racks_per_array": "racks per array",
+    "network_rack_type": "network rack type",
+    "nic_speed_gbps": "NIC speed",
+    "tiers": "tiers",
+    "planes": "planes",
+    "oversubscription": "oversubscription",
+    "hall_m": "hall",
+    "cold_aisle_m": "cold aisle",
+    "hot_aisle_m": "hot aisle",
+    "cross_aisle_m": "cross aisle",
+    "wall_margin_m": "wall margin",
+}
+"""How a message names a :class:`ClusterRequest` field (facility fields by their own name)."""
+
+
 class GeneratorError(CoherenceError):
-    """The request cannot be laid out (bad option, hall too small, fabric too large)."""
+    """The request cannot be laid out (bad option, hall too small, fabric too large).
+
+    ``field`` names the request's field at fault (of :class:`ClusterRequest`,
+    or of :class:`~layout.facility.FacilityChoice`), when there is one;
+    ``detail`` is the message without the field's name, for a caller that
+    names the field its own way (the command line names its option).
+    """
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        label = FIELD_LABELS.get(field, field) if field else ""
+        named = not label or detail.startswith(label)
+        super().__init__(detail if named else f"{label}: {detail}")
+        self.detail = detail
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -159,36 +192,35 @@ def _check_request(
     request: ClusterRequest, catalog: Catalog
 ) -> tuple[GpuRackType, NetworkRackType]:
     if isinstance(request.gpus, bool) or not isinstance(request.gpus, int):
-        raise GeneratorError(f"--gpus: expected a whole number, got {request.gpus!r}")
+        raise GeneratorError(f"expected a whole number, got {request.gpus!r}", "gpus")
     if not 1 <= request.gpus <= MAX_GPUS:
-        raise GeneratorError(f"--gpus: {request.gpus:,} is outside 1..{MAX_GPUS:,}")
+        raise GeneratorError(f"{request.gpus:,} is outside 1..{MAX_GPUS:,}", "gpus")
     rack = catalog.get(request.rack_type)
     if not isinstance(rack, GpuRackType):
         choices = ", ".join(t.id for t in catalog.of_kind("gpu_rack"))
-        raise GeneratorError(f"--rack: {request.rack_type!r} is not a GPU rack type ({choices})")
+        raise GeneratorError(
+            f"{request.rack_type!r} is not a GPU rack type ({choices})", "rack_type"
+        )
     net = catalog.get(request.network_rack_type)
     if not isinstance(net, NetworkRackType):
         choices = ", ".join(t.id for t in catalog.of_kind("network_rack"))
         raise GeneratorError(
-            f"--network-rack: {request.network_rack_type!r} is not a network rack type ({choices})"
+            f"{request.network_rack_type!r} is not a network rack type ({choices})",
+            "network_rack_type",
         )
     if request.planes != "auto" and request.planes not in PLANES:
         raise GeneratorError(
-            f"--planes: expected auto or one of 1, 2, 4, 8, got {request.planes!r}"
+            f"expected auto or one of 1, 2, 4, 8, got {request.planes!r}", "planes"
         )
     if request.racks_per_array is None or not 1 <= request.racks_per_array <= 64:
-        raise GeneratorError(f"--racks-per-array: {request.racks_per_array} is outside 1..64")
+        raise GeneratorError(f"{request.racks_per_array} is outside 1..64", "racks_per_array")
     speed = request.nic_speed_gbps
     if speed is not None and not (math.isfinite(speed) and speed > 0):
-        raise GeneratorError(f"--nic-speed: expected a speed > 0 Gb/s, got {speed:g}")
-    for label, value in (
-        ("cold aisle", request.cold_aisle_m),
-        ("hot aisle", request.hot_aisle_m),
-        ("cross aisle", request.cross_aisle_m),
-        ("wall margin", request.wall_margin_m),
-    ):
+        raise GeneratorError(f"expected a speed > 0 Gb/s, got {speed:g}", "nic_speed_gbps")
+    for name in ("cold_aisle_m", "hot_aisle_m", "cross_aisle_m", "wall_margin_m"):
+        value = getattr(request, name)
         if not (math.isfinite(value) and 0 <= value <= 20):
-            raise GeneratorError(f"{label}: {value} m is outside 0..20 m")
+            raise GeneratorError(f"{value} m is outside 0..20 m", name)
     return rack, net
 
 
@@ -200,10 +232,10 @@ def _plan(request: ClusterRequest, endpoints: int, radix: int, rails: int) -> Fa
     except FabricError as err:
         text = str(err)
         if text.startswith("oversubscription"):
-            raise GeneratorError(f"--oversubscription: {text}") from None
+            raise GeneratorError(text, "oversubscription") from None
         if text.startswith("tiers") or request.tiers != "auto":
-            raise GeneratorError(f"--tiers: {text}") from None
-        raise GeneratorError(f"--network-rack: {text}") from None
+            raise GeneratorError(text, "tiers") from None
+        raise GeneratorError(text, "network_rack_type") from None
 
 
 def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None) -> _Sizes:
@@ -220,13 +252,15 @@ def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None)
     if servers_per_array > plan.leaf_down:
         most = plan.leaf_down // rack.servers
         raise GeneratorError(
-            f"--racks-per-array: an array of {servers_per_array} servers needs {servers_per_array} "
-            f"ports per leaf but a leaf has {plan.leaf_down}; use at most {most} racks per array"
+            f"an array of {servers_per_array} servers needs {servers_per_array} ports per leaf "
+            f"but a leaf has {plan.leaf_down}; use at most {most} racks per array",
+            "racks_per_array",
         )
     if net.switches < rails:
         raise GeneratorError(
-            f"--network-rack: {net.id} holds {net.switches} switches, fewer than the {rails} "
-            "leaves (one per rail) an array needs"
+            f"{net.id} holds {net.switches} switches, fewer than the {rails} "
+            "leaves (one per rail) an array needs",
+            "network_rack_type",
         )
     arrays_per_leaf_rack = net.switches // rails
     leaf_racks = math.ceil(arrays / arrays_per_leaf_rack)
@@ -252,9 +286,9 @@ def _planes(
         if radix == 0:
             if request.planes != "auto" or planes == 1:
                 speeds = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
-                option = "--planes" if planes > 1 else "--nic-speed"
+                field = "planes" if planes > 1 else "nic_speed_gbps"
                 first_error = first_error or GeneratorError(
-                    f"{option}: {switch.name} has no {speed / planes:g}G ports ({speeds})"
+                    f"{switch.name} has no {speed / planes:g}G ports ({speeds})", field
                 )
             continue
         try:
@@ -477,7 +511,7 @@ def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
     if request.hall_m is not None:
         width, depth = request.hall_m
         if not all(math.isfinite(v) and 0 < v <= 10_000 for v in (width, depth)):
-            raise GeneratorError(f"--hall: {width:g} x {depth:g} m is outside 0..10,000 m")
+            raise GeneratorError(f"{width:g} x {depth:g} m is outside 0..10,000 m", "hall_m")
         return Floor.rectangle(width, depth)
     return _auto_hall(request, g, slots)
 
@@ -506,14 +540,28 @@ def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
     return dataclasses.replace(request, racks_per_array=per_array)
 
 
-def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project:
-    """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot."""
+TraySizer = Callable[[Project], TrayPlan]
+"""Sizes the trays of a laid-out project (``physics.tray_sizing.size_trays``)."""
+
+
+def generate(
+    request: ClusterRequest,
+    catalog: Catalog | None = None,
+    *,
+    tray_sizer: TraySizer | None = None,
+) -> Project:
+    """Lay out the requested cluster; raises :class:`GeneratorError` when it cannot.
+
+    Without ``tray_sizer`` every tray has the default size; with it, the trays
+    are sized by it once everything is placed (the layout cannot route cables
+    itself, so the caller hands in the solver that can).
+    """
     catalog = catalog if catalog is not None else default_catalog()
     request = _resolved(request, catalog)
     try:
         request.facility.types(catalog)
     except FacilityError as err:
-        raise GeneratorError(str(err)) from None
+        raise GeneratorError(err.detail, err.field) from None
     sizes = _sizes(request, catalog)
     geometry = _geometry(request, sizes)
     cooling = _cooling(request, sizes, catalog)
@@ -552,7 +600,7 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
         assignments=layout.assignments,
     )
     name = request.name or f"{sizes.racks * sizes.rack.gpus:,} × {sizes.rack.gpu_model} cluster"
-    return Project(
+    project = Project(
         floor,
         name=name,
         catalog=catalog,
@@ -562,6 +610,9 @@ def generate(request: ClusterRequest, catalog: Catalog | None = None) -> Project
         cooling=plant.cooling,
         trays=_trays(layout.rows, geometry, request),
     )
+    if tray_sizer is not None:
+        project.replace_section("trays", tray_sizer(project))
+    return project
 
 
 def _too_small(request: ClusterRequest, catalog: Catalog, sizes: _Sizes, available: int) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from layout.project import Project
-from physics.engine import CheckContext, Violation, metric, rule
+from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
 from physics.media import MediaTable, bill_of_materials
 from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
@@ -432,11 +432,10 @@ def _links(count: int) -> str:
 
 
 @rule("cabling.reach", "error", "Every link has an allowed medium that reaches its length.")
-def reach(context: CheckContext) -> Iterator[Violation]:
+def reach(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     result = routed(context)
     if result is None:
         return
-    provider = context.provider("cabling.reach")
     medium, count = result.flat("medium"), result.flat("count")
     bad = np.flatnonzero(medium < 0)
     if len(bad) == 0:
@@ -445,14 +444,14 @@ def reach(context: CheckContext) -> Iterator[Violation]:
     speed = result.speed_gbps
     longest = table.longest_reach(speed)
     if longest == 0.0:
-        yield provider.violation(
+        yield rule.violation(
             f"no allowed medium runs at {speed:g}G: {_links(int(count[bad].sum()))} have no medium"
         )
         return
     a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
     ids = result.ids
     for k in bad:
-        yield provider.violation(
+        yield rule.violation(
             f"{_links(int(count[k]))} {ids[a[k]]}–{ids[b[k]]} of {length[k]:.1f} m: no allowed "
             f"{speed:g}G medium reaches that far (longest reach {longest:g} m)",
             (ids[a[k]], ids[b[k]]),
@@ -461,17 +460,16 @@ def reach(context: CheckContext) -> Iterator[Violation]:
 
 
 @rule("cabling.no_tray_path", "warning", "Every link has a path along the cable trays.")
-def no_tray_path(context: CheckContext) -> Iterator[Violation]:
+def no_tray_path(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     result = routed(context)
     if result is None:
         return
-    provider = context.provider("cabling.no_tray_path")
     on_trays, count = result.flat("on_trays"), result.flat("count")
     off = np.flatnonzero(~on_trays)
     if len(off) == 0:
         return
     if not result.has_trays:
-        yield provider.violation(
+        yield rule.violation(
             f"the project has no cable trays: all {_links(int(count[off].sum()))} are "
             "estimated as Manhattan runs at tray height"
         )
@@ -479,7 +477,7 @@ def no_tray_path(context: CheckContext) -> Iterator[Violation]:
     a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
     ids = result.ids
     for k in off:
-        yield provider.violation(
+        yield rule.violation(
             f"no tray connects {ids[a[k]]} and {ids[b[k]]}: {_links(int(count[k]))} estimated "
             f"as a {length[k]:.1f} m Manhattan run at tray height",
             (ids[a[k]], ids[b[k]]),
@@ -488,16 +486,15 @@ def no_tray_path(context: CheckContext) -> Iterator[Violation]:
 
 
 @rule("cabling.tray_fill", "error", "Cables fill each tray segment at most to the fill limit.")
-def tray_fill(context: CheckContext) -> Iterator[Violation]:
+def tray_fill(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     result = routed(context)
     if result is None:
         return
-    provider = context.provider("cabling.tray_fill")
     net = _state(context).net
     over = np.flatnonzero(result.fill > result.fill_limit + 1e-12)
     for k in over:
         middle = (net.seg_a[k] + net.seg_b[k]) / 2
-        yield provider.violation(
+        yield rule.violation(
             f"tray {result.segment_ids[k]} is {result.fill[k]:.0%} full at its fullest point "
             f"(limit {result.fill_limit:.0%} of {net.width[k]:g} × {net.depth[k]:g} m)",
             (result.segment_ids[k],),

@@ -43,9 +43,15 @@ from scipy.spatial import cKDTree
 from layout.catalog import CoolingUnitType, GpuRackType
 from layout.facility import liquid_heat_kw
 from layout.project import Project
-from physics.engine import CheckContext, Violation, metric, rule
-from physics.power import consumer_loads, emit, position_of, unpowered_rows
-from physics.whatif import effect
+from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
+from physics.power import consumer_loads, unpowered_rows
+from physics.whatif import (
+    CoolingLoss,
+    HeatRejectionShort,
+    InletChange,
+    OverloadedCrah,
+    effect,
+)
 
 RHO_AIR = 1.2
 """Air density, kg/m³ (sea level, about 20 °C)."""
@@ -320,13 +326,10 @@ def _loads(context: CheckContext) -> CoolingLoads:
     return cached
 
 
-_at = position_of
-
-
 # -- rules -------------------------------------------------------------------------------------
 @rule("cooling.cdu", "error", "Each rack's liquid heat has a CDU, within its capacity at the "
       "facility water temperature.")  # fmt: skip
-def cdu(context: CheckContext) -> Iterator[Violation]:
+def cdu(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -360,17 +363,17 @@ def cdu(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "cooling.cdu", context.memo("cooling.cdu", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.cdu_loop", "warning", "A rack is within cdu_loop_m of the in-row CDU serving it.")
-def cdu_loop(context: CheckContext) -> Iterator[Violation]:
+def cdu_loop(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
     has = model.cdu >= 0
     racks, units = model.rack_rows[has], model.unit_rows[model.cdu[has]]
-    carried = context.carried("cooling.cdu_loop")
+    carried = context.carried(rule.id)
     if carried is not None:
         yield from carried
         redo = np.isin(racks, context.moved_rows) | np.isin(units, context.moved_rows)
@@ -381,19 +384,18 @@ def cdu_loop(context: CheckContext) -> Iterator[Violation]:
     limit = context.project.rules["cdu_loop_m"]
     distance = shapely.distance(shapely.points(items.x[racks], items.y[racks]),
                                 context.footprints[units])  # fmt: skip
-    provider = context.provider("cooling.cdu_loop")
     ids = items.ids
     for k in np.flatnonzero(distance > limit):
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[racks[k]]} is {distance[k]:.1f} m from its CDU {ids[units[k]]} "
             f"(loop rule {limit:g} m)",
             (ids[racks[k]], ids[units[k]]),
-            _at(context, racks[k]),
+            position_of(context, racks[k]),
         )
 
 
 @rule("cooling.crah", "error", "Each CRAH's air heat (assigned or nearest racks) ≤ its capacity.")
-def crah(context: CheckContext) -> Iterator[Violation]:
+def crah(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -422,15 +424,14 @@ def crah(context: CheckContext) -> Iterator[Violation]:
 
     if ((model.crah < 0) & (model.air_kw > 0)).any():
         # Racks go to their nearest CRAH: findings depend on positions, rebuild them.
-        provider = context.provider("cooling.crah")
         for message, items, row in compute():
-            yield provider.violation(message, items, _at(context, row))
+            yield rule.violation(message, items, position_of(context, row))
     else:
-        yield from emit(context, "cooling.crah", context.memo("cooling.crah", compute))
+        yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.air_limit", "warning", "A rack gives at most air_limit_kw of heat to the room air.")
-def air_limit(context: CheckContext) -> Iterator[Violation]:
+def air_limit(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     if not model.planned:
         return
@@ -450,19 +451,18 @@ def air_limit(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "cooling.air_limit", context.memo("cooling.air_limit", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("cooling.rejection", "error", "Chillers carry the air loop and towers/dry coolers all the "
       "heat, each with one unit spare (N+1).")  # fmt: skip
-def rejection(context: CheckContext) -> Iterator[Violation]:
+def rejection(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = model_of(context)
     chillers = model.of_role("chiller")
     rejectors = model.of_role(*REJECTION_ROLES)
     if not model.planned or not (len(chillers) or len(rejectors)):
         return
     r = _loads(context).rejection
-    provider = context.provider("cooling.rejection")
     ids = context.project.items.ids
 
     def names(units: np.ndarray) -> tuple[str, ...]:
@@ -480,11 +480,11 @@ def rejection(context: CheckContext) -> Iterator[Violation]:
                        r["total_kw"], r["chiller_capacity_n_kw"]))  # fmt: skip
     for units, what, loop, heat, capacity in checks:
         if heat > capacity + 1e-6:
-            yield provider.violation(
+            yield rule.violation(
                 f"{what}: {len(units)} units give {capacity:,.0f} kW with one spare, short of "
                 f"the {loop} {heat:,.0f} kW (N+{SPARE_UNITS})",
                 names(units),
-                _at(context, int(model.unit_rows[units[0]])),
+                position_of(context, int(model.unit_rows[units[0]])),
             )
 
 
@@ -510,7 +510,7 @@ def cooling_metrics(context: CheckContext) -> Mapping[str, Any]:
 
 
 # -- what-if ---------------------------------------------------------------------------------
-def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
+def what_if(project: Project, failed: Iterable[str]) -> CoolingLoss:
     """Cooling lost when units fail (directly, or when they lose their power feeds).
 
     Racks whose CDU fails lose their liquid cooling; the air heat of racks whose
@@ -554,17 +554,17 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
         # With failures the survivors must carry the loop without a further spare.
         caps = live.capacity_kw[model.of_role("chiller")].sum()
         if r["air_loop_kw"] > caps + 1e-6:
-            heat_short.append({"units": "chillers", "heat_kw": round(r["air_loop_kw"], 1),
-                               "capacity_kw": round(float(caps), 1)})  # fmt: skip
+            heat_short.append(HeatRejectionShort("chillers", round(r["air_loop_kw"], 1),
+                                                 round(float(caps), 1)))  # fmt: skip
     rejectors = model.of_role(*REJECTION_ROLES)
     if rejectors.size:
         caps = live.capacity_kw[rejectors].sum()
         if r["total_kw"] > caps + 1e-6:
-            heat_short.append({"units": "towers and dry coolers",
-                               "heat_kw": round(r["total_kw"], 1),
-                               "capacity_kw": round(float(caps), 1)})  # fmt: skip
+            heat_short.append(HeatRejectionShort("towers and dry coolers",
+                                                 round(r["total_kw"], 1),
+                                                 round(float(caps), 1)))  # fmt: skip
     hot = np.zeros(len(rack_ids), dtype=bool)
-    thermal: dict[str, Any] = {}
+    inlet: InletChange | None = None
     failed_crahs = frozenset(model.unit_ids[k] for k in crahs if dead[k])
     if failed_crahs:
         from physics.thermal import thermal_map  # thermal builds on this module
@@ -573,39 +573,39 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
         if then is not None and now is not None:
             allowable = project.rules["inlet_allowable_c"]
             hot = ~rack_down & (now.inlet_c > allowable + 1e-9) & ~(then.inlet_c > allowable + 1e-9)
-            thermal = {
-                "worst_inlet_c_before": round(then.worst_inlet_c or 0.0, 2),
-                "worst_inlet_c_after": round(now.worst_inlet_c or 0.0, 2),
-                "racks_newly_above_allowable": [rack_ids[k] for k in np.flatnonzero(hot)],
-            }
+            inlet = InletChange(
+                worst_inlet_c_before=round(then.worst_inlet_c or 0.0, 2),
+                worst_inlet_c_after=round(now.worst_inlet_c or 0.0, 2),
+                racks_newly_above_allowable=tuple(rack_ids[k] for k in np.flatnonzero(hot)),
+            )
     affected = lost_liquid | no_air | hot
-    return {
-        "units_down": [model.unit_ids[k] for k in np.flatnonzero(dead)],
-        "racks_without_liquid_cooling": [rack_ids[k] for k in np.flatnonzero(lost_liquid)],
-        "racks_without_air_cooling": [rack_ids[k] for k in np.flatnonzero(no_air)],
-        "racks_moved_to_another_crah": int(moved.sum()),
-        "crahs_overloaded": [
-            {
-                "unit": model.unit_ids[k],
-                "load_kw": round(float(crah_load[k]), 1),
-                "capacity_kw": round(float(model.capacity_kw[k]), 1),
-            }
+    return CoolingLoss(
+        units_down=tuple(model.unit_ids[k] for k in np.flatnonzero(dead)),
+        racks_without_liquid_cooling=tuple(rack_ids[k] for k in np.flatnonzero(lost_liquid)),
+        racks_without_air_cooling=tuple(rack_ids[k] for k in np.flatnonzero(no_air)),
+        racks_moved_to_another_crah=int(moved.sum()),
+        crahs_overloaded=tuple(
+            OverloadedCrah(
+                unit=model.unit_ids[k],
+                load_kw=round(float(crah_load[k]), 1),
+                capacity_kw=round(float(model.capacity_kw[k]), 1),
+            )
             for k in over
-        ],
-        "heat_rejection_short": heat_short,
-        **thermal,
-        "gpus_affected": int(gpus[affected].sum()),
-        "kw_lost": round(float(model.load_kw[affected].sum()), 1),
-    }
+        ),
+        heat_rejection_short=tuple(heat_short),
+        inlet=inlet,
+        gpus_affected=int(gpus[affected].sum()),
+        kw_lost=round(float(model.load_kw[affected].sum()), 1),
+    )
 
 
 @effect("cooling")
-def _cooling_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _cooling_effect(project: Project, failed: list[str]) -> CoolingLoss | None:
     model = build_model(project)
     if not model.planned:
         return None
     report = what_if(project, failed)
-    if not report["units_down"]:
+    if not report.units_down:
         return None
     return report
 

@@ -2,20 +2,26 @@
 
 Owns how checks are run, never what they check. Each rule is a small provider
 registered with :func:`rule` (id, severity, description, function); each
-summary figure comes from a provider registered with :func:`metric`. Rule and
-metric functions take a :class:`CheckContext`, which holds the project and
-caches derived data (footprints, spatial index) shared between rules.
-:func:`check` runs every enabled rule, sets aside waived violations and
-returns :class:`Results`. Nothing here changes the project.
+summary figure comes from a provider registered with :func:`metric`. Rule
+functions take a :class:`CheckContext`, which holds the project and caches
+derived data (footprints, spatial index) shared between rules, and their own
+:class:`RuleProvider`, which builds their violations; metric functions take
+the context. :func:`emit` and :func:`position_of` are the helpers rules of
+every solver share. Every module of the ``physics`` package that registers
+rules is found and imported on the first check (:func:`load_providers`), so
+a new rule module needs no list to be added to. :func:`check` runs every
+enabled rule, sets aside waived violations and returns :class:`Results`.
+Nothing here changes the project.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -49,18 +55,25 @@ class Violation:
         }
 
 
-RuleFunction = Callable[["CheckContext"], Iterable[Violation]]
+RuleFunction = Callable[["CheckContext", "RuleProvider"], Iterable[Violation]]
 MetricFunction = Callable[["CheckContext"], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
 class RuleProvider:
-    """A registered rule: ``run(context)`` yields its violations."""
+    """A registered rule: ``run(context)`` yields its violations.
+
+    The rule's function receives its provider, so it names its id only once,
+    where it is registered, and builds violations with :meth:`violation`.
+    """
 
     id: str
     severity: Severity
     description: str
-    run: RuleFunction
+    function: RuleFunction
+
+    def run(self, context: CheckContext) -> Iterable[Violation]:
+        return self.function(context, self)
 
     def violation(
         self,
@@ -82,7 +95,7 @@ METRICS: dict[str, MetricFunction] = {}
 def rule(
     rule_id: str, severity: Severity, description: str
 ) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule function under ``rule_id``; the function receives the context."""
+    """Register a rule function under ``rule_id``; it receives the context and its provider."""
 
     def register(function: RuleFunction) -> RuleFunction:
         if rule_id in RULES:
@@ -246,9 +259,6 @@ class CheckContext:
     def kinds(self) -> np.ndarray:
         return self.project.kinds()
 
-    def provider(self, rule_id: str) -> RuleProvider:
-        return RULES[rule_id]
-
 
 @dataclass
 class Results:
@@ -272,26 +282,58 @@ class Results:
         return self.count("warning")
 
 
-RULE_MODULES = (
-    "physics.cabling",
-    "physics.fabric",
-    "physics.metrics",
-    "physics.placement",
-    "physics.cooling",
-    "physics.power",
-    "physics.thermal",
-)
-"""Modules whose import registers rules and metrics (one solver each)."""
+def position_of(context: CheckContext, row: int) -> tuple[float, float]:
+    """Centre of the item at ``row`` (the item columns read once per check)."""
+    xy = context.__dict__.get("_item_xy")
+    if xy is None:
+        items = context.project.items
+        xy = context.__dict__["_item_xy"] = (items.x, items.y)
+    return (float(xy[0][row]), float(xy[1][row]))
 
 
-def _load_rule_modules() -> None:
-    for module in RULE_MODULES:
-        importlib.import_module(module)
+Finding = tuple[Any, ...]
+"""What a rule found, kept per structure: (message, items, row[, severity]); row -1: nowhere."""
+
+
+def emit(
+    context: CheckContext, rule: RuleProvider, found: Iterable[Finding]
+) -> Iterator[Violation]:
+    """Violations of ``rule`` from its findings (see :data:`Finding`).
+
+    The position is the item at ``row`` (none for -1). After a move, the previous
+    violations that name no moved item are carried over and only the others rebuilt.
+    """
+    carried = context.carried(rule.id)
+    moved = context.moved_ids if carried is not None else frozenset()
+    if carried is not None:
+        yield from carried
+    for finding in found:
+        message, items, row = finding[:3]
+        if carried is not None and moved.isdisjoint(items):
+            continue
+        severity = finding[3] if len(finding) > 3 else None
+        position = None if row < 0 else position_of(context, row)
+        yield rule.violation(message, items, position, severity)
+
+
+@cache
+def load_providers() -> None:
+    """Import every module of the ``physics`` package, so its rules, metrics and what-if
+    effects register themselves (once per process).
+
+    Found on disk rather than listed: a new solver module registers its rules by
+    being there. Modules that register nothing cost one import each.
+    """
+    import physics
+
+    for module in pkgutil.iter_modules(physics.__path__, "physics."):
+        if module.name != __name__:
+            importlib.import_module(module.name)
 
 
 def registered_rules() -> list[RuleProvider]:
     """Every known rule, sorted by id."""
-    _load_rule_modules()
+    load_providers()
     return [RULES[k] for k in sorted(RULES)]
 
 
@@ -327,7 +369,7 @@ def check(
     project: Project, disabled: Iterable[str] = (), *, _memory: dict[str, Any] | None = None
 ) -> Results:
     """Run every enabled rule on ``project``; a pure function of the project."""
-    _load_rule_modules()
+    load_providers()
     started = time.perf_counter()
     context = CheckContext(project, _memory)
     skip = set(disabled) | set(project.disabled_rules)

@@ -47,8 +47,8 @@ from layout.catalog import NetworkRackType
 from layout.errors import CoherenceError
 from layout.fabric_plan import max_endpoints, split_ports
 from layout.project import Project
-from physics.engine import CheckContext, Violation, metric, rule
-from physics.whatif import effect
+from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
+from physics.whatif import FabricLoss, effect
 
 TIERS = ("leaf", "spine", "core")
 LINK_TIERS = ("gpu-leaf", "leaf-spine", "spine-core")
@@ -378,14 +378,13 @@ def _position(context: CheckContext, item_id: str) -> tuple[float, float]:
 
 
 @rule("fabric.connected", "error", "Every GPU reaches every other GPU: one domain.")
-def connected(context: CheckContext) -> Iterator[Violation]:
+def connected(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
     if fabric is None:
         return
-    provider = context.provider("fabric.connected")
     ids = context.project.items.ids
     if fabric.unassigned:
-        yield provider.violation(
+        yield rule.violation(
             f"{len(fabric.unassigned)} GPU rack(s) have no leaf switch: "
             f"{_shown_ids(fabric.unassigned)}",
             fabric.unassigned,
@@ -397,7 +396,7 @@ def connected(context: CheckContext) -> Iterator[Violation]:
     cut = [ids[r] for r in rows if ids[r] not in assigned]
     if cut:
         gpus = int(fabric.gpu_ports[[context.project.items.row(i) for i in cut]].sum())
-        yield provider.violation(
+        yield rule.violation(
             f"{len(cut)} GPU rack(s) ({gpus:,} GPU ports) are cut off from the rest of the "
             f"fabric: {_shown_ids(cut)}",
             cut,
@@ -406,23 +405,22 @@ def connected(context: CheckContext) -> Iterator[Violation]:
 
 
 @rule("fabric.radix", "error", "No switch uses more ports than its radix at the NIC speed.")
-def radix(context: CheckContext) -> Iterator[Violation]:
+def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
     if fabric is None:
         return
-    provider = context.provider("fabric.radix")
     project = context.project
     spec = project.fabric
     if fabric.radix < 2:
         speed = spec.nic_speed_gbps / spec.planes
-        yield provider.violation(f"{spec.switch_type} has no {speed:g}G ports")
+        yield rule.violation(f"{spec.switch_type} has no {speed:g}G ports")
         return
     ids = project.items.ids
     for rows in fabric.switch_rows.values():
         for row in rows:
             capacity = project.catalog[project.items.type_ids[row]].switches
             if fabric.switches_in[row] > capacity:
-                yield provider.violation(
+                yield rule.violation(
                     f"{ids[row]} has {fabric.switches_in[row]} switches installed but holds "
                     f"{capacity}",
                     (ids[row],),
@@ -432,7 +430,7 @@ def radix(context: CheckContext) -> Iterator[Violation]:
     for row in fabric.switch_rows["leaf"]:
         ports = fabric.switches_in[row] * fabric.leaf_down
         if gpu_on_leaf[row] > ports:
-            yield provider.violation(
+            yield rule.violation(
                 f"leaf rack {ids[row]}: {gpu_on_leaf[row]:,} GPU links on {ports:,} leaf "
                 "down-ports",
                 (ids[row],),
@@ -441,25 +439,24 @@ def radix(context: CheckContext) -> Iterator[Violation]:
 
 
 @rule("fabric.capacity", "error", "The GPUs fit the largest fabric of this switch and tier count.")
-def capacity(context: CheckContext) -> Iterator[Violation]:
+def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
     if fabric is None or fabric.radix < 2:
         return
     ratio = tuple(context.project.fabric.oversubscription[: fabric.tiers - 1])
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio)
     if fabric.endpoints > largest:
-        yield context.provider("fabric.capacity").violation(
+        yield rule.violation(
             f"{fabric.endpoints:,} GPU ports per plane exceed the {largest:,} a "
             f"{fabric.tiers}-tier fabric of radix {fabric.radix} holds"
         )
 
 
 @rule("fabric.oversubscription", "error", "Each tier's down:up ratio is within its target.")
-def oversubscription(context: CheckContext) -> Iterator[Violation]:
+def oversubscription(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
     if fabric is None or fabric.tiers < 2:
         return
-    provider = context.provider("fabric.oversubscription")
     ids = context.project.items.ids
     n = len(ids)
     targets = [*context.project.fabric.oversubscription, 1.0, 1.0]
@@ -491,7 +488,7 @@ def oversubscription(context: CheckContext) -> Iterator[Violation]:
         worst = bad[np.argmax(ratio[bad])]
         shown = "no uplinks" if np.isinf(ratio[worst]) else f"{ratio[worst]:.2f}:1"
         bad_ids = [ids[rows[k]] for k in bad]
-        yield provider.violation(
+        yield rule.violation(
             f"{len(bad)} {tier} rack(s) oversubscribed beyond {target:g}:1, worst "
             f"{ids[rows[worst]]} at {shown}: {_shown_ids(bad_ids)}",
             bad_ids,
@@ -500,13 +497,13 @@ def oversubscription(context: CheckContext) -> Iterator[Violation]:
 
 
 @rule("fabric.latency", "warning", "The worst GPU-to-GPU latency is within the latency budget.")
-def latency(context: CheckContext) -> Iterator[Violation]:
+def latency(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     worst = worst_latency_ns(context)
     if worst is None:
         return
     budget = context.project.rules["latency_budget_ns"]
     if worst > budget:
-        yield context.provider("fabric.latency").violation(
+        yield rule.violation(
             f"worst GPU-to-GPU latency {worst:,.0f} ns exceeds the {budget:,.0f} ns budget"
         )
 
@@ -522,7 +519,7 @@ def what_if(
     project: Project,
     failed: Iterable[str] = (),
     failed_links: Iterable[tuple[str, str]] = (),
-) -> dict[str, Any]:
+) -> FabricLoss:
     """Fail network racks (or single links between two racks): GPUs cut off, bisection lost.
 
     ``bisection_lost`` is the largest share of links lost at any switch tier
@@ -567,21 +564,19 @@ def what_if(
         alive = ~(np.isin(bundle.a, removed) | np.isin(bundle.b, removed))
         lost = max(lost, 1 - int(bundle.count[alive].sum()) / before)
     ids = project.items.ids
-    return {
-        "failed": failed + [f"{a}-{b}" for a, b in failed_links],
-        "gpus_disconnected": int(fabric.gpu_ports[newly].sum()),
-        "racks_disconnected": [ids[r] for r in newly],
-        "bisection_lost": round(lost, 6),
-    }
+    return FabricLoss(
+        gpus_disconnected=int(fabric.gpu_ports[newly].sum()),
+        racks_disconnected=tuple(ids[r] for r in newly),
+        bisection_lost=round(lost, 6),
+    )
 
 
 @effect("fabric")
-def _fabric_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _fabric_effect(project: Project, failed: list[str]) -> FabricLoss | None:
     racks = [i for i in failed if isinstance(project.type_of(i), NetworkRackType)]
     if not racks or project.fabric.switch_type is None:
         return None
-    report = what_if(project, racks)
-    return {k: v for k, v in report.items() if k != "failed"}
+    return what_if(project, racks)
 
 
 def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
@@ -591,6 +586,6 @@ def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:
     return {
         "rack": rack_id,
         "tier": tier,
-        "gpus_disconnected": report["gpus_disconnected"],
-        "bisection_lost": report["bisection_lost"],
+        "gpus_disconnected": report.gpus_disconnected,
+        "bisection_lost": report.bisection_lost,
     }

@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 
 from layout.project import rotated_rectangles
-from physics.engine import CheckContext, Violation, rule
+from physics.engine import CheckContext, RuleProvider, Violation, rule
 
 _FLOOR_EDGE = -2
 _OBSTACLE = -3
@@ -57,21 +57,20 @@ def _centre(geometry: shapely.Geometry) -> tuple[float, float]:
     "error",
     "A floor-mounted unit must lie inside the floor outline (outdoor units stand in the yard).",
 )
-def outside_floor(context: CheckContext) -> Iterator[Violation]:
+def outside_floor(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     footprints = context.footprints
-    indoor = _rows_to_check(context, "placement.outside_floor")
+    indoor = _rows_to_check(context, rule.id)
     indoor = indoor[context.mountings[indoor] != "outdoor"]
-    yield from context.carried("placement.outside_floor") or ()
+    yield from context.carried(rule.id) or ()
     if len(indoor) == 0:
         return
     outline = _outline_with_slack(context)
     outside = indoor[~shapely.covered_by(footprints[indoor], outline)]
-    provider = context.provider("placement.outside_floor")
     ids = context.project.items.ids
     for row in outside:
         fp = footprints[row]
         share = 1.0 - shapely.area(shapely.intersection(fp, outline)) / max(fp.area, 1e-12)
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[row]} is {share:.0%} outside the floor outline",
             (ids[row],),
             _centre(fp),
@@ -118,10 +117,10 @@ def _is_box(geoms: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 
 
 @rule("placement.overlap", "error", "Footprints of units on the ground must not overlap.")
-def overlap(context: CheckContext) -> Iterator[Violation]:
+def overlap(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     footprints = context.footprints
     ground = context.ground_footprints
-    carried = context.carried("placement.overlap")
+    carried = context.carried(rule.id)
     if carried is None:
         a, b, areas = _overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
         once = a < b
@@ -137,11 +136,10 @@ def overlap(context: CheckContext) -> Iterator[Violation]:
         both_moved = np.isin(b, moved)
         once = (a != b) & (~both_moved | (a < b))
         a, b = np.minimum(a, b), np.maximum(a, b)
-    provider = context.provider("placement.overlap")
     ids = context.project.items.ids
     for i, j, area in zip(a[once], b[once], areas[once], strict=True):
         shared = shapely.intersection(footprints[i], footprints[j])
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[i]} overlaps {ids[j]} by {area:.2f} m²", (ids[i], ids[j]), _centre(shared)
         )
 
@@ -151,25 +149,24 @@ def overlap(context: CheckContext) -> Iterator[Violation]:
     "error",
     "A footprint must not stand on a column, wall or keep-out zone.",
 )
-def on_obstacle(context: CheckContext) -> Iterator[Violation]:
+def on_obstacle(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     floor = context.project.floor
     if not floor.obstacles:
         return
     footprints = context.footprints
     obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
-    rows = _rows_to_check(context, "placement.on_obstacle")
-    yield from context.carried("placement.on_obstacle") or ()
+    rows = _rows_to_check(context, rule.id)
+    yield from context.carried(rule.id) or ()
     rows = np.intersect1d(rows, context.ground_rows)
     items, obs, _ = _overlapping_pairs(
         footprints[rows], floor.obstacle_tree, obstacles, _tolerance(context)
     )
     items = rows[items]
-    provider = context.provider("placement.on_obstacle")
     ids = context.project.items.ids
     for i, k in zip(items, obs, strict=True):
         obstacle = floor.obstacles[k]
         shared = shapely.intersection(footprints[i], obstacle.polygon)
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[i]} stands on {obstacle.kind} {obstacle.id}", (ids[i],), _centre(shared)
         )
 
@@ -230,18 +227,15 @@ def aisle_zones(
     )
 
 
-_AISLE = "placement.service_aisle"
-
-
 @rule(
-    _AISLE,
+    "placement.service_aisle",
     "error",
     "The clear aisle in front of and behind a rack must be at least service_aisle_m wide.",
 )
-def service_aisle(context: CheckContext) -> Iterator[Violation]:
+def service_aisle(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     zones_then = context.recall("aisle.zones")
     zone_of_then = context.recall("aisle.violation_zones")
-    previous = context.previous(_AISLE)
+    previous = context.previous(rule.id)
     if zones_then is None or zone_of_then is None or previous is None:
         rows, side, zones, faces = aisle_zones(context)
         subset = np.arange(len(rows))
@@ -250,7 +244,7 @@ def service_aisle(context: CheckContext) -> Iterator[Violation]:
         rows, side, zones, faces, subset, carried = _aisle_changes(
             context, zones_then, zone_of_then, previous
         )
-    found = carried + _aisle_violations(context, (rows, side, zones, faces), subset)
+    found = carried + _aisle_violations(context, rule, (rows, side, zones, faces), subset)
     found.sort(key=lambda pair: pair[0])
     context.remember("aisle.zones", (rows, side, zones, faces))
     context.remember("aisle.violation_zones", [zone for zone, _ in found])
@@ -295,7 +289,10 @@ def _zones_hit(zones: np.ndarray, footprints: np.ndarray) -> np.ndarray:
 
 
 def _aisle_violations(
-    context: CheckContext, zone_arrays: tuple[np.ndarray, ...], subset: np.ndarray
+    context: CheckContext,
+    rule: RuleProvider,
+    zone_arrays: tuple[np.ndarray, ...],
+    subset: np.ndarray,
 ) -> list[tuple[int, Violation]]:
     """Findings for the zones ``subset`` (indices into the zone arrays), with their zone."""
     rows, side, all_zones, all_faces = zone_arrays
@@ -329,7 +326,6 @@ def _aisle_violations(
         gaps = shapely.distance(faces[leaving], floor.outline.boundary)
         _keep_nearest(clear, blocker, leaving, gaps, np.full(len(leaving), _FLOOR_EDGE))
 
-    provider = context.provider(_AISLE)
     ids = project.items.ids
     found = []
     for k in np.flatnonzero(np.isfinite(clear)):
@@ -343,7 +339,7 @@ def _aisle_violations(
         else:
             obstacle = floor.obstacles[_OBSTACLE - b]
             by, items = f"{obstacle.kind} {obstacle.id}", (ids[row],)
-        found.append((int(subset[k]), provider.violation(
+        found.append((int(subset[k]), rule.violation(
             f"{ids[row]}: {what} aisle {clear[k]:.2f} m clear, rule {aisle_m:.2f} m "
             f"(blocked by {by})",
             items,

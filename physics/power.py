@@ -51,8 +51,8 @@ from scipy.sparse import csr_matrix
 from layout.catalog import CoolingUnitType, GpuRackType, NetworkRackType
 from layout.facility import design_load_kw
 from layout.project import Project
-from physics.engine import CheckContext, Violation, metric, rule
-from physics.whatif import effect
+from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
+from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
 WHIP_ROLES = frozenset({"busway", "rpp", "pdu"})
@@ -375,55 +375,18 @@ def power_loads(project: Project) -> PowerLoads:
 
 
 # -- rules -------------------------------------------------------------------------------------
-def position_of(context: CheckContext, row: int) -> tuple[float, float]:
-    """Centre of the item at ``row`` (the item columns read once per check)."""
-    xy = context.__dict__.get("_item_xy")
-    if xy is None:
-        items = context.project.items
-        xy = context.__dict__["_item_xy"] = (items.x, items.y)
-    return (float(xy[0][row]), float(xy[1][row]))
-
-
-_at = position_of
-
-
-def emit(
-    context: CheckContext, rule_id: str, found: Iterable[tuple[Any, ...]]
-) -> Iterator[Violation]:
-    """Violations from findings kept per structure: (message, items, row, [severity]).
-
-    The position is the item at ``row`` (none for -1). After a move, the previous
-    violations that name no moved item are carried over and only the others rebuilt.
-    """
-    provider = context.provider(rule_id)
-    carried = context.carried(rule_id)
-    moved = context.moved_ids if carried is not None else frozenset()
-    if carried is not None:
-        yield from carried
-    for finding in found:
-        message, items, row = finding[:3]
-        if carried is not None and moved.isdisjoint(items):
-            continue
-        severity = finding[3] if len(finding) > 3 else None
-        position = None if row < 0 else _at(context, row)
-        yield provider.violation(message, items, position, severity)
-
-
-_findings = emit
-
-
 def _problems(context: CheckContext, rule_id: str) -> list[tuple[str, tuple[str, ...], int, str]]:
     return [(m, i, r, s) for rid, m, i, r, s in _model(context).problems if rid == rule_id]
 
 
 @rule("power.feeds", "error", "Every consumer has its feeds (A and B with 2N) to power units.")
-def feeds(context: CheckContext) -> Iterator[Violation]:
+def feeds(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = _model(context)
     if not model.planned:
         return
 
     def compute() -> list[tuple[str, tuple[str, ...], int, str]]:
-        found = _problems(context, "power.feeds")
+        found = _problems(context, rule.id)
         ids = context.project.items.ids
         two_n = context.project.rules["feeds_2n"] >= 0.5
         a, b = model.feed_a, model.feed_b
@@ -443,17 +406,17 @@ def feeds(context: CheckContext) -> Iterator[Violation]:
             found.append((f"{ids[row]} ({load:,.1f} kW) {what}", (ids[row],), row, "error"))
         return found
 
-    yield from _findings(context, "power.feeds", context.memo("power.feeds", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule("power.chain", "error", "Every power unit's upstream links name power units, without loops.")
-def chain(context: CheckContext) -> Iterator[Violation]:
+def chain(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = _model(context)
     if not model.planned:
         return
 
     def compute() -> list[tuple[str, tuple[str, ...], int, str]]:
-        found = _problems(context, "power.chain")
+        found = _problems(context, rule.id)
         loads = _loads(context)
         if not loads.settled:
             found.append(("the upstream links of the power units form a loop", (), -1, "error"))
@@ -470,7 +433,7 @@ def chain(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "power.chain", context.memo("power.chain", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 @rule(
@@ -478,7 +441,7 @@ def chain(context: CheckContext) -> Iterator[Violation]:
     "error",
     "Each power unit's worst load (either feed lost with 2N) ≤ capacity × continuous derating.",
 )
-def capacity(context: CheckContext) -> Iterator[Violation]:
+def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = _model(context)
     if not model.planned:
         return
@@ -499,7 +462,7 @@ def capacity(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from _findings(context, "power.capacity", context.memo("power.capacity", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 def source_check(
@@ -522,7 +485,7 @@ def source_check(
 @rule(
     "power.sources", "error", "Without the largest spare_sources sources the rest carry the load."
 )
-def sources(context: CheckContext) -> Iterator[Violation]:
+def sources(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = _model(context)
     if not model.planned:
         return
@@ -550,7 +513,7 @@ def sources(context: CheckContext) -> Iterator[Violation]:
             )]  # fmt: skip
         return []
 
-    yield from emit(context, "power.sources", context.memo("power.sources", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 def battery_figures(model: PowerModel, rules: Mapping[str, float]) -> dict[str, float]:
@@ -570,7 +533,7 @@ def battery_figures(model: PowerModel, rules: Mapping[str, float]) -> dict[str, 
     "error",
     "Batteries give training_swing × IT load of power and ride_through_s × IT load of energy.",
 )
-def battery(context: CheckContext) -> Iterator[Violation]:
+def battery(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     model = _model(context)
     if not model.planned or not (len(model.batteries) or len(model.sources)):
         return
@@ -595,7 +558,7 @@ def battery(context: CheckContext) -> Iterator[Violation]:
             ))  # fmt: skip
         return found
 
-    yield from emit(context, "power.battery", context.memo("power.battery", compute))
+    yield from emit(context, rule, context.memo(rule.id, compute))
 
 
 def _whip_pairs(context: CheckContext) -> tuple[np.ndarray, np.ndarray]:
@@ -618,11 +581,11 @@ def _whip_pairs(context: CheckContext) -> tuple[np.ndarray, np.ndarray]:
 @rule(
     "power.whip", "warning", "A consumer is within whip_length_m of the busway/RPP/PDU feeding it."
 )
-def whip(context: CheckContext) -> Iterator[Violation]:
+def whip(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     if not _model(context).planned:
         return
     consumers, units = _whip_pairs(context)
-    carried = context.carried("power.whip")
+    carried = context.carried(rule.id)
     if carried is not None:
         yield from carried
         moved = context.moved_rows
@@ -634,15 +597,14 @@ def whip(context: CheckContext) -> Iterator[Violation]:
     limit = context.project.rules["whip_length_m"]
     points = shapely.points(items.x[consumers], items.y[consumers])
     distance = shapely.distance(points, context.footprints[units])
-    provider = context.provider("power.whip")
     ids = items.ids
     for k in np.flatnonzero(distance > limit):
         c, u = consumers[k], units[k]
-        yield provider.violation(
+        yield rule.violation(
             f"{ids[c]} is {distance[k]:.1f} m from {ids[u]}, which feeds it "
             f"(whip length rule {limit:g} m)",
             (ids[c], ids[u]),
-            _at(context, c),
+            position_of(context, c),
         )
 
 
@@ -694,7 +656,7 @@ def live_units(model: PowerModel, failed: np.ndarray) -> np.ndarray:
     return live
 
 
-def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
+def what_if(project: Project, failed: Iterable[str]) -> PowerLoss:
     """What loses power when the given units or consumers fail, and what gets overloaded.
 
     Consumers on a dead feed draw all their load from the other one: units whose
@@ -728,24 +690,24 @@ def what_if(project: Project, failed: Iterable[str]) -> dict[str, Any]:
     pushed = (after > limit + 1e-9) & (after > before + 1e-9)
     over = np.flatnonzero(live & pushed & (model.roles != "battery"))
     dead_units = np.flatnonzero(~live & ~dead_unit)
-    return {
-        "units_unpowered": [model.unit_ids[k] for k in dead_units],
-        "consumers_unpowered": [consumer_ids[k] for k in np.flatnonzero(lost)],
-        "gpus_unpowered": int(gpus[lost_or_failed].sum()),
-        "it_kw_lost": round(float(model.load_kw[lost_or_failed & model.it].sum()), 1),
-        "kw_lost": round(float(model.load_kw[lost_or_failed].sum()), 1),
-        "on_one_feed": int((a_ok ^ b_ok)[~lost_or_failed & (a >= 0) & (b >= 0)].sum()),
-        "overloaded": [
-            {
-                "unit": model.unit_ids[k],
-                "load_kw": round(float(after[k]), 1),
-                "before_kw": round(float(before[k]), 1),
-                "limit_kw": round(float(limit[k]), 1),
-                "utilisation": round(float(after[k] / model.capacity_kw[k]), 4),
-            }
+    return PowerLoss(
+        units_unpowered=tuple(model.unit_ids[k] for k in dead_units),
+        consumers_unpowered=tuple(consumer_ids[k] for k in np.flatnonzero(lost)),
+        gpus_unpowered=int(gpus[lost_or_failed].sum()),
+        it_kw_lost=round(float(model.load_kw[lost_or_failed & model.it].sum()), 1),
+        kw_lost=round(float(model.load_kw[lost_or_failed].sum()), 1),
+        on_one_feed=int((a_ok ^ b_ok)[~lost_or_failed & (a >= 0) & (b >= 0)].sum()),
+        overloaded=tuple(
+            OverloadedPowerUnit(
+                unit=model.unit_ids[k],
+                load_kw=round(float(after[k]), 1),
+                before_kw=round(float(before[k]), 1),
+                limit_kw=round(float(limit[k]), 1),
+                utilisation=round(float(after[k] / model.capacity_kw[k]), 4),
+            )
             for k in over
-        ],
-    }
+        ),
+    )
 
 
 def unpowered_rows(project: Project, failed: Iterable[str]) -> np.ndarray:
@@ -759,7 +721,7 @@ def unpowered_rows(project: Project, failed: Iterable[str]) -> np.ndarray:
 
 
 @effect("power")
-def _power_effect(project: Project, failed: list[str]) -> dict[str, Any] | None:
+def _power_effect(project: Project, failed: list[str]) -> PowerLoss | None:
     model = build_model(project)
     if not model.planned:
         return None

@@ -71,8 +71,7 @@ from scipy.sparse.linalg import splu
 from layout.project import Project
 from physics.cooling import CP_AIR, RHO_AIR, CoolingModel, airflow_m3s, build_model
 from physics.cooling import model_of as cooling_model_of
-from physics.engine import CheckContext, Violation, metric, rule
-from physics.power import position_of
+from physics.engine import CheckContext, RuleProvider, Violation, metric, position_of, rule
 
 CELL_M = 0.6
 """Grid cell: one floor tile."""
@@ -378,13 +377,12 @@ def _context_map(context: CheckContext) -> ThermalMap | None:
 
 @rule("thermal.inlet", "warning", "Estimated rack inlet (screening model) within the ASHRAE "
       "recommended limit; above the allowable limit is an error.")  # fmt: skip
-def inlet(context: CheckContext) -> Iterator[Violation]:
+def inlet(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     found = _context_map(context)
     if found is None:
         return
     rules = context.project.rules
     recommended, allowable = rules["inlet_recommended_c"], rules["inlet_allowable_c"]
-    provider = context.provider("thermal.inlet")
     hot = np.flatnonzero(found.inlet_c > recommended + 1e-9)
     for k in hot:
         row = found.rack_rows[k]
@@ -392,7 +390,7 @@ def inlet(context: CheckContext) -> Iterator[Violation]:
         error = t > allowable + 1e-9
         limit = (f"the allowable {allowable:g} °C" if error
                  else f"the recommended {recommended:g} °C")  # fmt: skip
-        yield provider.violation(
+        yield rule.violation(
             f"{found.rack_ids[k]}: estimated inlet {t:.1f} °C, above {limit} (screening model)",
             (found.rack_ids[k],),
             position_of(context, row),

@@ -7,14 +7,14 @@ import pytest
 from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandStack, MoveItems, ReplaceSection
 from layout.facility import design_load_kw
-from layout.generator import ClusterRequest
+from layout.generator import ClusterRequest, generate
 from physics import check
-from physics.design import new_design
+from physics.tray_sizing import size_trays
 
 
 @pytest.fixture(scope="module")
 def project():
-    return new_design(ClusterRequest(gpus=4_096))
+    return generate(ClusterRequest(gpus=4_096), tray_sizer=size_trays)
 
 
 def test_regenerated_fabric_keeps_the_design_coherent(project):

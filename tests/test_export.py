@@ -21,9 +21,10 @@ import pytest
 
 from layout import dclayout
 from layout.generator import ClusterRequest, generate
-from main import results_to_json
 from physics import check
 from report.bom import BOM_HEADERS, LINK_HEADERS, TOTAL_LABEL, ExportError, write_bom
+from report.check_json import results_to_json
+from report.exporters import EXPORTERS, exporter_for
 from report.pictures import (
     FLOOR_COLOUR,
     KIND_COLOURS,
@@ -220,6 +221,28 @@ def test_export_command_writes_every_format(saved: Path, tmp_path: Path) -> None
     with (tmp_path / "b.csv").open(newline="", encoding="utf-8") as f:
         counts = [int(r["Count"]) for r in csv.DictReader(f)]
     assert counts == [e["count"] for e in document["summary"]["cable_bom"]]
+
+
+def test_every_registered_format_is_written_by_export_o(saved: Path, tmp_path: Path) -> None:
+    # The registry is the command line's list: each entry's usual suffix (a folder for
+    # NetBox) given to -o writes that format, in one run.
+    outputs = {e.name: tmp_path / f"out-{e.name}{e.suffixes[0] if e.suffixes else ''}"
+               for e in EXPORTERS}  # fmt: skip
+    args = [a for out in outputs.values() for a in ("-o", str(out))]
+    result = run("export", str(saved), *args)
+    assert result.returncode == 0, result.stderr
+    for exporter in EXPORTERS:
+        out = outputs[exporter.name]
+        assert exporter_for(out) is exporter
+        written = [out / n for n in ("racks.csv", "devices.csv", "cables.csv")] \
+            if exporter.writes_folder else [out]  # fmt: skip
+        for path in written:
+            assert path.stat().st_size > 0, path
+            assert f"wrote {path}" in result.stdout
+    # Each group is a named option too, taking its formats' suffixes.
+    help_text = run("export", "--help").stdout
+    for group in {e.group for e in EXPORTERS}:
+        assert f"--{group}" in help_text
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ import pytest
 
 from layout.commands import CommandStack, ReplaceSection
 from layout.errors import CoherenceError
-from layout.generator import ClusterRequest
+from layout.generator import ClusterRequest, generate
 from physics import check
-from physics.design import new_design
 from physics.fabric import LINK_TIERS, derive, fail_switch_rack, installed_switches
+from physics.tray_sizing import size_trays
 
 PER_HOP_NS = 600.0  # rules default per_hop_latency_ns
 FIBER_NS_PER_M = 4.9  # rules default fiber_ns_per_m
@@ -27,19 +27,19 @@ RACK_GPUS = 64  # colossus-hgx-h100-lc: 8 servers × 8 GPUs
 @pytest.fixture
 def project():
     """A fresh 4,096-GPU project (tests edit it)."""
-    return new_design(ClusterRequest(gpus=4_096))
+    return generate(ClusterRequest(gpus=4_096), tray_sizer=size_trays)
 
 
 @pytest.fixture(scope="module")
 def three_tier():
     """A 20,480-GPU project (3 tiers); read-only."""
-    return new_design(ClusterRequest(gpus=20_000))
+    return generate(ClusterRequest(gpus=20_000), tray_sizer=size_trays)
 
 
 @pytest.fixture(scope="module")
 def colossus():
     """The 100,352-GPU project; read-only."""
-    return new_design(ClusterRequest(gpus=100_000))
+    return generate(ClusterRequest(gpus=100_000), tray_sizer=size_trays)
 
 
 def _violations(project, rule: str):
@@ -69,7 +69,7 @@ def test_the_generated_project_is_as_worked_out(project):
     [(4_096, "L00002", 8), (1_536, "L00003", 8)],
 )
 def test_unassigned_leaf_rack_disconnects_exactly_its_racks(gpus, leaf, racks):
-    project = new_design(ClusterRequest(gpus=gpus))
+    project = generate(ClusterRequest(gpus=gpus), tray_sizer=size_trays)
     stack = CommandStack(project)
     lost = list(project.fabric.assignments[leaf])
     assert len(lost) == racks
@@ -108,7 +108,7 @@ def test_overloaded_leaf_rack_is_named(project):
 
 # --- fabric.oversubscription -------------------------------------------------------------
 def test_target_below_what_the_network_gives_is_oversubscription():
-    built = new_design(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
+    built = generate(ClusterRequest(gpus=4_096, oversubscription=(3.0,)), tray_sizer=size_trays)
     assert check(built).violations == []
     stack = CommandStack(built)
     _set_fabric(stack, oversubscription=[1.0])
@@ -118,7 +118,7 @@ def test_target_below_what_the_network_gives_is_oversubscription():
 
 
 def test_target_below_what_the_network_gives_is_not_coherent():
-    built = new_design(ClusterRequest(gpus=4_096, oversubscription=(3.0,)))
+    built = generate(ClusterRequest(gpus=4_096, oversubscription=(3.0,)), tray_sizer=size_trays)
     stack = CommandStack(built)
     _set_fabric(stack, oversubscription=[1.0])
     results = check(built)
@@ -164,7 +164,7 @@ def test_worst_latency_without_trays_is_hops_plus_longest_manhattan_links(gpus, 
     # With no trays to route over, lengths are Manhattan estimates at fiber speed.
     from layout.project import TrayPlan
 
-    project = new_design(ClusterRequest(gpus=gpus))
+    project = generate(ClusterRequest(gpus=gpus), tray_sizer=size_trays)
     CommandStack(project).push(ReplaceSection("trays", TrayPlan()))
     longest = _longest_links_by_hand(project)
     hops = 2 * tiers - 1
@@ -263,7 +263,7 @@ def test_failing_a_gpu_rack_is_refused(project):
 def test_failing_a_pods_only_spine_rack_cuts_off_the_pod():
     # 129 arrays: 16 full pods of 64 leaves (8 leaf racks of 8 each) and a 17th pod of
     # one array, whose 8 leaves need 8 × 64 / 64 = 8 spines: one spine rack, S00129.
-    project = new_design(ClusterRequest(gpus=129 * 512))
+    project = generate(ClusterRequest(gpus=129 * 512), tray_sizer=size_trays)
     fabric = derive(project)
     bundle = fabric.links["leaf-spine"]
     ids = project.items.ids

@@ -6,6 +6,7 @@ the comments); nothing is read back from the generator to compare with itself.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -22,10 +23,13 @@ import shapely
 from layout import dclayout
 from layout.catalog import default_catalog
 from layout.errors import CoherenceError
+from layout.facility import FacilityChoice
 from layout.floor import Floor, Obstacle
-from layout.generator import ClusterRequest, GeneratorError, generate
+from layout.generator import FIELD_LABELS, ClusterRequest, GeneratorError, generate
+from layout.project import Project
+from main import build_parser, option_of
 from physics import check
-from physics.design import new_design
+from physics.tray_sizing import size_trays
 
 ROOT = Path(__file__).resolve().parent.parent
 COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024
@@ -55,6 +59,11 @@ RACK_WIDTH_M, NET_RACK_WIDTH_M = 0.6, 0.8  # catalog footprints
 SWITCHES_PER_NET_RACK = 8
 
 
+def design(request: ClusterRequest) -> Project:
+    """A generated design with its trays sized, as ``main.py new`` makes it."""
+    return generate(request, tray_sizer=size_trays)
+
+
 def _hand_worked(gpus: int, racks_per_array: int = 8) -> dict[str, int]:
     racks = math.ceil(math.ceil(gpus / RACK_GPUS) / racks_per_array) * racks_per_array
     arrays = racks // racks_per_array
@@ -78,7 +87,7 @@ def _hand_worked(gpus: int, racks_per_array: int = 8) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def colossus():
     """The 100k-GPU default layout and its check (read-only: tests must not edit it)."""
-    project = new_design(ClusterRequest(gpus=COLOSSUS_GPUS))
+    project = design(ClusterRequest(gpus=COLOSSUS_GPUS))
     return project, check(project)
 
 
@@ -191,7 +200,7 @@ def test_generation_is_deterministic():
     ],
 )
 def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, placed, tiers):
-    project = new_design(ClusterRequest(gpus=gpus, racks_per_array=racks_per_array))
+    project = design(ClusterRequest(gpus=gpus, racks_per_array=racks_per_array))
     results = check(project)
     assert results.violations == []
     m = results.metrics
@@ -215,7 +224,7 @@ def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, placed, tie
 
 def test_hall_too_small_says_how_many_racks_fit():
     with pytest.raises(GeneratorError, match=r"too small") as caught:
-        new_design(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=(60.0, 40.0)))
+        design(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=(60.0, 40.0)))
     message = str(caught.value)
     assert "1,568 racks are needed" in message
     match = re.search(r"fits ([\d,]+) racks \(([\d,]+) GPUs\)", message)
@@ -224,59 +233,76 @@ def test_hall_too_small_says_how_many_racks_fit():
     assert 0 < racks < 1_568
     assert gpus == racks * RACK_GPUS
     # What the message promises does fit that hall.
-    project = new_design(ClusterRequest(gpus=gpus, hall_m=(60.0, 40.0)))
+    project = design(ClusterRequest(gpus=gpus, hall_m=(60.0, 40.0)))
     assert check(project).violations == []
 
 
 def test_hall_too_small_figure_is_the_most_that_fits():
     hall = (60.0, 40.0)
     with pytest.raises(GeneratorError) as caught:
-        new_design(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=hall))
+        design(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=hall))
     match = re.search(r"fits ([\d,]+) racks", str(caught.value))
     assert match
     racks = int(match.group(1).replace(",", ""))
     # One array more than the figure must not fit.
     with pytest.raises(GeneratorError):
-        new_design(ClusterRequest(gpus=(racks + 8) * RACK_GPUS, hall_m=hall))
+        design(ClusterRequest(gpus=(racks + 8) * RACK_GPUS, hall_m=hall))
 
 
 def test_a_tiny_hall_fits_nothing():
     with pytest.raises(GeneratorError, match=r"fits 0 racks \(0 GPUs\)"):
-        new_design(ClusterRequest(gpus=10_000, hall_m=(25.0, 14.0)))
+        design(ClusterRequest(gpus=10_000, hall_m=(25.0, 14.0)))
 
 
 @pytest.mark.parametrize(
-    ("changes", "option"),
+    ("changes", "field"),
     [
-        ({"gpus": 0}, "--gpus"),
-        ({"gpus": -64}, "--gpus"),
-        ({"gpus": 10**12}, "--gpus"),
-        ({"gpus": 1.5}, "--gpus"),
-        ({"racks_per_array": 0}, "--racks-per-array"),
-        ({"racks_per_array": 10**6}, "--racks-per-array"),
-        ({"rack_type": "no-such-rack"}, "--rack"),
-        ({"rack_type": "net-sn5600-16"}, "--rack"),  # a network rack is not a GPU rack
-        ({"network_rack_type": "no-such-rack"}, "--network-rack"),
-        ({"nic_speed_gbps": 100.0}, "--nic-speed"),  # SN5600 has 200/400/800G ports only
-        ({"nic_speed_gbps": -400.0}, "--nic-speed"),
-        ({"nic_speed_gbps": math.nan}, "--nic-speed"),
-        ({"hall_m": (math.nan, 40.0)}, "--hall"),
-        ({"hall_m": (-60.0, 40.0)}, "--hall"),
-        ({"hall_m": (1e9, 40.0)}, "--hall"),
-        ({"cold_aisle_m": -1.0}, "cold aisle"),
-        ({"wall_margin_m": math.inf}, "wall margin"),
+        ({"gpus": 0}, "gpus"),
+        ({"gpus": -64}, "gpus"),
+        ({"gpus": 10**12}, "gpus"),
+        ({"gpus": 1.5}, "gpus"),
+        ({"racks_per_array": 0}, "racks_per_array"),
+        ({"racks_per_array": 10**6}, "racks_per_array"),
+        ({"rack_type": "no-such-rack"}, "rack_type"),
+        ({"rack_type": "net-sn5600-16"}, "rack_type"),  # a network rack is not a GPU rack
+        ({"network_rack_type": "no-such-rack"}, "network_rack_type"),
+        ({"nic_speed_gbps": 100.0}, "nic_speed_gbps"),  # SN5600 has 200/400/800G ports only
+        ({"nic_speed_gbps": -400.0}, "nic_speed_gbps"),
+        ({"nic_speed_gbps": math.nan}, "nic_speed_gbps"),
+        ({"hall_m": (math.nan, 40.0)}, "hall_m"),
+        ({"hall_m": (-60.0, 40.0)}, "hall_m"),
+        ({"hall_m": (1e9, 40.0)}, "hall_m"),
+        ({"cold_aisle_m": -1.0}, "cold_aisle_m"),
+        ({"wall_margin_m": math.inf}, "wall_margin_m"),
+        ({"facility": FacilityChoice(busway="no-such-busway")}, "busway"),
     ],
 )
-def test_absurd_input_names_the_option(changes, option):
+def test_absurd_input_names_the_field(changes, field):
     request = ClusterRequest(**({"gpus": 1_000} | changes))
     with pytest.raises(GeneratorError) as caught:
         generate(request)
-    assert str(caught.value).startswith(option), str(caught.value)
+    assert caught.value.field == field
+    label = FIELD_LABELS.get(field, field)
+    assert str(caught.value).startswith(f"{label}: "), str(caught.value)
+    assert str(caught.value).endswith(caught.value.detail)
+    # The command line names the option that sets the field instead (every field but the
+    # wall margin has one).
+    option = option_of(field)
+    assert (option is None) == (field == "wall_margin_m")
+    assert option is None or option in _new_options()
+
+
+def _new_options() -> set[str]:
+    """The option strings ``main.py new`` accepts."""
+    commands = next(a for a in build_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))  # fmt: skip
+    return {o for action in commands.choices["new"]._actions for o in action.option_strings}
 
 
 def test_zero_nic_speed_is_refused():
-    with pytest.raises(GeneratorError, match="--nic-speed"):
-        new_design(ClusterRequest(gpus=1_000, nic_speed_gbps=0.0))
+    with pytest.raises(GeneratorError, match="NIC speed") as caught:
+        design(ClusterRequest(gpus=1_000, nic_speed_gbps=0.0))
+    assert option_of(caught.value.field) == "--nic-speed"
 
 
 @pytest.mark.parametrize(
@@ -284,14 +310,15 @@ def test_zero_nic_speed_is_refused():
     [({"tiers": 5}, "--tiers"), ({"oversubscription": (0.5,)}, "--oversubscription")],
 )
 def test_bad_fabric_options_are_generator_errors(changes, option):
-    with pytest.raises(GeneratorError, match=option):
-        new_design(ClusterRequest(**({"gpus": 1_000} | changes)))
+    with pytest.raises(GeneratorError, match=option.lstrip("-")) as caught:
+        design(ClusterRequest(**({"gpus": 1_000} | changes)))
+    assert option_of(caught.value.field) == option
 
 
 def test_two_tiers_forced_for_colossus_names_their_limit():
     # 2 tiers of k = 128 hold k²/2 = 8,192 GPUs.
     with pytest.raises(CoherenceError, match="8,192") as caught:
-        new_design(ClusterRequest(gpus=COLOSSUS_GPUS, tiers=2))
+        design(ClusterRequest(gpus=COLOSSUS_GPUS, tiers=2))
     assert "100,352" in str(caught.value)
 
 
@@ -299,12 +326,12 @@ def test_qm9700_is_too_small_for_colossus_on_one_plane():
     # QM9700: 64 × 400G, so 3 tiers hold at most 64³/4 = 65,536 GPUs.
     assert default_catalog()["qm9700"].radix(400) == 64
     with pytest.raises(CoherenceError, match="65,536"):
-        new_design(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24", planes=1))
+        design(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-24", planes=1))
 
 
 def test_two_planes_hold_colossus_on_qm9700():
     # Split into 2 planes of 200G, a QM9700 has 128 ports: 128³/4 = 524,288 per plane.
-    project = new_design(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-16"))
+    project = design(ClusterRequest(gpus=COLOSSUS_GPUS, network_rack_type="net-qm9700-16"))
     assert project.fabric.planes == 2
     results = check(project)
     assert results.violations == []
@@ -318,7 +345,7 @@ def test_two_planes_hold_colossus_on_qm9700():
 
 def test_a_million_gpus_use_two_planes_of_the_default_switch():
     # SN5600 at 400G holds 128³/4 = 524,288 GPUs; at 200G (2 planes) 256³/4 = 4,194,304.
-    project = new_design(ClusterRequest(gpus=1_000_000, racks_per_array=16))
+    project = design(ClusterRequest(gpus=1_000_000, racks_per_array=16))
     assert project.fabric.planes == 2
     results = check(project)
     assert results.metrics["coherent"] is True, results.violations[:3]
@@ -338,18 +365,18 @@ def test_a_million_gpus_use_two_planes_of_the_default_switch():
 )
 def test_fabric_too_large_is_a_generator_error(changes):
     with pytest.raises(GeneratorError):
-        new_design(ClusterRequest(**({"gpus": COLOSSUS_GPUS} | changes)))
+        design(ClusterRequest(**({"gpus": COLOSSUS_GPUS} | changes)))
 
 
 def test_spine_oversubscription_layout_checks_clean():
-    results = check(new_design(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(1.0, 3.0))))
+    results = check(design(ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(1.0, 3.0))))
     assert results.violations == []
 
 
 def test_leaf_oversubscription_layout_checks_clean():
     # 3:1 leaves: 96 down, 32 up per leaf, so half the non-blocking spines/cores' links.
     request = ClusterRequest(gpus=COLOSSUS_GPUS, oversubscription=(3.0,), racks_per_array=8)
-    results = check(new_design(request))
+    results = check(design(request))
     assert results.violations == []
     assert results.metrics["links_per_tier"]["leaf-spine"] == 1_568 * 32
 
@@ -372,7 +399,7 @@ def _column_floor(width: float = 180.0, depth: float = 110.0) -> Floor:
 @pytest.fixture(scope="module")
 def columned():
     floor = _column_floor()
-    project = new_design(ClusterRequest(gpus=COLOSSUS_GPUS, floor=floor))
+    project = design(ClusterRequest(gpus=COLOSSUS_GPUS, floor=floor))
     return floor, project, check(project)
 
 
@@ -458,7 +485,7 @@ def test_arrays_fill_a_leaf_by_default():
     # k = 128 at 400G: a non-blocking leaf has 64 down-ports = 8 servers × 8 racks;
     # at 3:1 it has 96 = 12 racks; split into 2 planes of 200G (k = 256) it has 128 = 16 racks.
     def per_array(**changes):
-        project = new_design(ClusterRequest(**({"gpus": 20_000} | changes)))
+        project = design(ClusterRequest(**({"gpus": 20_000} | changes)))
         leaf, racks = next(iter(project.fabric.assignments.items()))
         # One leaf per rail (8) per array; the first leaf rack is full.
         return len(racks) * 8 // project.catalog[project.items.get(leaf).type_id].switches
@@ -474,7 +501,7 @@ def test_rails_gpu_n_of_every_server_lands_on_leaf_n_of_its_array():
     # and GPU n of each server of array k goes to leaf 8·k + n.
     from physics.fabric import derive, installed_switches
 
-    project = new_design(ClusterRequest(gpus=8_192))
+    project = design(ClusterRequest(gpus=8_192))
     fabric = derive(project)
     rack_type = project.catalog["colossus-hgx-h100-lc"]
     rails = rack_type.gpus_per_server
@@ -494,7 +521,7 @@ def test_rails_gpu_n_of_every_server_lands_on_leaf_n_of_its_array():
 
 
 def test_every_gpu_rack_has_a_and_b_feeds_and_cooling():
-    project = new_design(ClusterRequest(gpus=20_000))
+    project = design(ClusterRequest(gpus=20_000))
     racks = [i.id for i in project.items if project.catalog[i.type_id].kind == "gpu_rack"]
     power_units = {
         i.id: project.catalog[i.type_id]
@@ -520,7 +547,7 @@ def test_every_gpu_rack_has_a_and_b_feeds_and_cooling():
 def test_trays_run_over_every_row_and_form_one_network():
     import networkx as nx
 
-    project = new_design(ClusterRequest(gpus=20_000))
+    project = design(ClusterRequest(gpus=20_000))
     a, b, _, _ = project.trays.arrays()
     graph = nx.Graph()
     graph.add_edges_from(zip(map(tuple, a), map(tuple, b), strict=True))

@@ -1,18 +1,22 @@
 """The solver views of the desktop app: overlays, inspector figures, what-if, import and export.
 
-Real widgets on a generated 4,096-GPU design (``physics.design.new_design``);
+Real widgets on a generated 4,096-GPU design (``generate(..., tray_sizer=size_trays)``);
 the background check computes the solver outputs on its worker thread and
 the tests wait for them to arrive.
 """
 
 import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import ezdxf
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QContextMenuEvent, QImage, QPainter
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from gui.canvas.solver_overlays import (
     AMBER,
@@ -28,18 +32,22 @@ from gui.canvas.solver_overlays import (
     TrayFillOverlay,
     solve_for_gui,
 )
-from gui.main_window import MainWindow, WhatIfDialog
-from layout.generator import ClusterRequest
+from gui.dialogs.whatif import WhatIfDialog
+from gui.main_window import MainWindow
+from layout import dclayout
+from layout.generator import ClusterRequest, generate
 from physics.cabling import rack_cables, route
-from physics.design import new_design
 from physics.thermal import thermal_map
+from physics.tray_sizing import size_trays
+from report.exporters import EXPORTERS, exporter_named
 
+ROOT = Path(__file__).resolve().parent.parent
 BUCKET_COLOURS = {-1: UNKNOWN, 0: GREEN, 1: AMBER, 2: RED}
 
 
 @pytest.fixture(scope="module")
 def design():
-    return new_design(ClusterRequest(gpus=4096))
+    return generate(ClusterRequest(gpus=4096), tray_sizer=size_trays)
 
 
 @pytest.fixture
@@ -259,8 +267,43 @@ def test_what_if_of_a_busway_names_what_is_left_on_one_feed(window, monkeypatch)
     report = window.what_if_fail([busway])
     text = window.what_if_dialog.text.toPlainText()
     assert busway in text.splitlines()[0]
-    assert f"Left on one feed (no redundancy): {report['power']['on_one_feed']:,}" in text
+    assert f"Left on one feed (no redundancy): {report.power.on_one_feed:,}" in text
     assert "GPUs without power: 0" in text
+
+
+def test_what_if_text_is_the_same_in_the_dialog_and_the_command_line(window, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    monkeypatch.setattr(QDialog, "exec", lambda dialog: 0)
+    project = window.project
+    leaf = next(iter(project.fabric.assignments))
+    busway = next(iter(project.power.feeds.values())).a
+    crah = next(i for i in project.items.ids if i.startswith("AH"))
+    path = tmp_path / "plan.dclayout"
+    dclayout.save(project, path)
+    failed = [leaf, busway, crah]
+    report = window.what_if_fail(failed)
+    shown = window.what_if_dialog.text.toPlainText()
+    assert report.fabric is not None
+    assert report.power is not None
+    assert report.cooling is not None
+    args = [a for item_id in failed for a in ("--fail", item_id)]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "check", str(path), *args],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout.split("\n\n", 1)[1].rstrip("\n")
+    assert printed == shown
+    assert shown.startswith(f"If {leaf} (")
+    for section in ("Power", "Cooling", "Fabric"):
+        assert f"\n{section}\n• " in shown
+    # The dialog's details are check --fail --json's what_if.
+    checked = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "check", str(path), *args, "--json"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert json.loads(window.what_if_dialog.details.toPlainText()) == \
+        json.loads(checked.stdout)["what_if"]  # fmt: skip
 
 
 def floor_plan(path, width=90.0, depth=60.0):
@@ -308,35 +351,50 @@ def test_export_picture_and_bom_write_files_that_read_back(window, tmp_path, mon
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
     window.set_layer_visible(TRAY_FILL, True)
-    png = window.export_picture(tmp_path / "plan.png")
+    png = window.export(tmp_path / "plan.png").paths[0]
     image = QImage(str(png))
     assert not image.isNull()
     assert image.width() > 200
-    svg = window.export_picture(tmp_path / "plan.svg")
+    svg = window.export(tmp_path / "plan.svg").paths[0]
     assert "<svg" in svg.read_text()[:2000]
     links = window.solved.cabling.links
-    written = window.export_bom(tmp_path / "bom.csv")
+    written = window.export(tmp_path / "bom.csv").paths
     assert written[0] == tmp_path / "bom.csv"
     with written[-1].open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sum(int(r["Links"]) for r in rows if r["Links"]) == links
-    xlsx = window.export_bom(tmp_path / "bom.xlsx")
+    xlsx = window.export(tmp_path / "bom.xlsx").paths
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.load_workbook(xlsx[0], read_only=True)
     assert len(book.sheetnames) >= 2
-    dxf = window.export_dxf(tmp_path / "plan.dxf")
+    dxf = window.export(tmp_path / "plan.dxf").paths[0]
     doc = ezdxf.readfile(dxf)
     assert len(doc.modelspace()) > len(window.project.items)
     assert warnings == []
     # A wrong suffix or an unwritable place: a one-line message, nothing written.
-    assert window.export_bom(tmp_path / "bom.txt") is None
-    assert window.export_picture(tmp_path / "missing" / "plan.png") is None
+    assert window.export(tmp_path / "bom.txt", exporter_named("bom-csv")) is None
+    assert window.export(tmp_path / "missing" / "plan.png") is None
     assert len(warnings) == 2
     assert all("\n" not in w for w in warnings)
+    assert not (tmp_path / "bom.txt").exists()
+
+
+def test_export_netbox_from_the_menu_writes_the_three_csvs(window, tmp_path, monkeypatch):
+    folder = tmp_path / "netbox"
+    folder.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: str(folder))
+    window.actions["export_netbox"].trigger()
+    for name in ("racks.csv", "devices.csv", "cables.csv"):
+        with (folder / name).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        assert rows, name
+    with (folder / "racks.csv").open(newline="", encoding="utf-8") as handle:
+        racks = {r["name"] for r in csv.DictReader(handle)}
+    assert next(iter(window.project.fabric.assignments)) in racks
 
 
 def test_export_report_writes_the_report(window, tmp_path):
-    written = window.export_report(tmp_path / "report.html")
+    written = window.export(tmp_path / "report.html").paths[0]
     assert written is not None
     assert written.exists()
     assert written.stat().st_size > 1000
@@ -346,7 +404,7 @@ def test_export_report_without_the_report_module_says_so(window, tmp_path, monke
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
     monkeypatch.setitem(__import__("sys").modules, "report.report", None)
-    assert window.export_report(tmp_path / "report.pdf") is None
+    assert window.export(tmp_path / "report.pdf") is None
     assert len(warnings) == 1
     assert "report" in warnings[0].lower()
 
@@ -354,9 +412,14 @@ def test_export_report_without_the_report_module_says_so(window, tmp_path, monke
 def test_file_menu_offers_the_imports_and_exports(window):
     file_menu = window.menuBar().actions()[0].menu()
     texts = [a.text() for a in file_menu.actions()]
-    for wanted in ("&Import Floor Plan (DXF)…", "Export &Report…", "Export &Picture…",
-                   "Export &BOM…", "Export &DXF…"):  # fmt: skip
-        assert wanted in texts
+    assert "&Import Floor Plan (DXF)…" in texts
+    assert "&Export" in texts
+    # File → Export is the registry: every format, in its order, and nothing else.
+    exports = [a.text() for a in window.export_menu.actions()]
+    assert exports == [f"{e.title}…" for e in EXPORTERS]
+    for wanted in ("Report (PDF)…", "PNG Picture…", "BOM (CSV)…", "DXF Drawing…",
+                   "NetBox CSV…"):  # fmt: skip
+        assert wanted in exports
 
 
 def test_solve_for_gui_reuses_the_checkers_work(design):

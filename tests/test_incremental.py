@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from layout.commands import CommandStack, MoveItems, RotateItems
 from layout.floor import Floor, Obstacle
-from layout.generator import ClusterRequest
+from layout.generator import ClusterRequest, generate
 from layout.items import Item
 from physics import Checker, check
-from physics.design import new_design
+from physics.tray_sizing import size_trays
 
 RACK = "colossus-hgx-h100-lc"
 
@@ -53,7 +53,7 @@ def test_incremental_checks_equal_full_checks(steps) -> None:
 
 
 def test_moving_a_rack_of_the_example_into_the_aisle_and_back():
-    project = new_design(ClusterRequest(gpus=8_192))
+    project = generate(ClusterRequest(gpus=8_192), tray_sizer=size_trays)
     checker = Checker()
     assert checker.check(project).violations == []
     stack = CommandStack(project)

@@ -193,34 +193,35 @@ def test_failing_a_busway_reports_exactly_its_racks_without_a_b_feed() -> None:
              "R3": Feed(a="BWA2")}  # fmt: skip
     project = Project(Floor.rectangle(14, 10), items=items, power=PowerPlan(feeds=feeds))
     report = what_if(project, ["BWA1"])
-    assert report["consumers_unpowered"] == ["R0", "R1"]
-    assert report["gpus_unpowered"] == 2 * 32
-    assert report["it_kw_lost"] == pytest.approx(81.6)
-    assert report["overloaded"] == []
+    assert report.consumers_unpowered == ("R0", "R1")
+    assert report.gpus_unpowered == 2 * 32
+    assert report.it_kw_lost == pytest.approx(81.6)
+    assert report.overloaded == ()
     # The command-line path (check --fail) gives the same.
-    assert fail(project, ["BWA1"])["power"]["consumers_unpowered"] == ["R0", "R1"]
+    assert fail(project, ["BWA1"]).power == report
+    assert fail(project, ["BWA1"]).to_json()["power"]["consumers_unpowered"] == ["R0", "R1"]
 
 
 def test_with_2n_a_busway_loss_loses_nothing_but_loads_the_other_side() -> None:
     project = rack_on_busways("busway-415v-60a")
     report = what_if(project, ["BWA1"])
-    assert report["consumers_unpowered"] == []
-    assert report["gpus_unpowered"] == 0
-    assert report["on_one_feed"] == 1
-    assert report["overloaded"] == [
+    assert report.consumers_unpowered == ()
+    assert report.gpus_unpowered == 0
+    assert report.on_one_feed == 1
+    assert report.to_json()["overloaded"] == [
         {"unit": "BWB1", "load_kw": 40.8, "before_kw": 20.4, "limit_kw": 34.5,
          "utilisation": pytest.approx(40.8 / 43.1302, abs=1e-4)}
     ]  # fmt: skip
-    assert what_if(rack_on_busways("busway-415v-100a"), ["BWA1"])["overloaded"] == []
+    assert what_if(rack_on_busways("busway-415v-100a"), ["BWA1"]).overloaded == ()
 
 
 def test_losing_a_transformer_powers_down_its_busway() -> None:
     project = plant(2)
     report = what_if(project, ["TXA"])
-    assert report["units_unpowered"] == ["BWA1"]
-    assert report["consumers_unpowered"] == []
+    assert report.units_unpowered == ("BWA1",)
+    assert report.consumers_unpowered == ()
     both = what_if(project, ["TXA", "TXB"])
-    assert both["consumers_unpowered"] == ["R1", "R2"]
-    assert both["gpus_unpowered"] == 64
+    assert both.consumers_unpowered == ("R1", "R2")
+    assert both.gpus_unpowered == 64
     # All sources lost: nothing is powered (batteries only ride through).
-    assert what_if(project, ["G0", "G1"])["gpus_unpowered"] == 64
+    assert what_if(project, ["G0", "G1"]).gpus_unpowered == 64

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from layout import dclayout
-from layout.generator import ClusterRequest
+from layout.generator import ClusterRequest, generate
 from layout.project import Waiver
 from physics import check
-from physics.design import new_design
+from physics.tray_sizing import size_trays
 from report import report as report_module
 from report.bom import ExportError
 from report.report import SECTIONS, build_report, write_report
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def project():
-    return new_design(ClusterRequest(gpus=4096))
+    return generate(ClusterRequest(gpus=4096), tray_sizer=size_trays)
 
 
 @pytest.fixture(scope="module")

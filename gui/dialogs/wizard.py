@@ -43,9 +43,9 @@ from layout.catalog import Catalog, default_catalog
 from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor
-from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError
+from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError, generate
 from layout.project import Project
-from physics.design import new_design
+from physics.tray_sizing import size_trays
 
 PROGRESS_AFTER_MS = 300
 """A generation that takes longer than this shows the progress dialog."""
@@ -306,7 +306,7 @@ class _GenerateJob(QRunnable):
 
     def run(self) -> None:
         try:
-            project = new_design(self._request)
+            project = generate(self._request, tray_sizer=size_trays)
         except CoherenceError as err:
             self._deliver(None, str(err))
         except Exception as err:

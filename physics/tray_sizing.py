@@ -1,10 +1,12 @@
-"""Completing a generated design with what only the solvers can size.
+"""Tray sizing: each cable tray sized for the cables the cabling solver routes over it.
 
-Owns the steps that follow :func:`layout.generator.generate` when a new design
-is made (``main.py new``, the New Cluster wizard, the benchmarks): the
-generator lays trays along every row and cross aisle, and this module sizes
-each tray for the cables the cabling solver routes over it. It returns new
-project sections; it never changes the layout of items.
+Owns :func:`size_trays` (a project → its :class:`~layout.project.TrayPlan`
+with every segment resized) and :func:`tray_size_for` (a cross-section → the
+standard tray that holds it). A pure function of the project: it returns a
+new section and changes nothing. A new design is made by
+``layout.generator.generate(request, tray_sizer=size_trays)`` (``main.py
+new``, the New Cluster wizard, the benchmarks): the generator lays trays along
+every row and cross aisle, and this sizes them.
 
 Trays come in standard widths (0.3 to 0.9 m, 0.15 m deep, as ladder and
 wire-mesh tray ranges are sold); a run needing more is built as stacked
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-from layout.generator import ClusterRequest, generate
 from layout.project import Project, TrayPlan
 from physics.cabling import route
 
@@ -57,15 +58,4 @@ def size_trays(project: Project) -> TrayPlan:
     return TrayPlan(segments=segments)
 
 
-def complete(project: Project) -> Project:
-    """Size the trays of a freshly generated project (in place) and return it."""
-    project.replace_section("trays", size_trays(project))
-    return project
-
-
-def new_design(request: ClusterRequest) -> Project:
-    """A generated design with its trays sized: what ``main.py new`` writes."""
-    return complete(generate(request))
-
-
-__all__ = ["complete", "new_design", "size_trays", "tray_size_for"]
+__all__ = ["size_trays", "tray_size_for"]

@@ -1,0 +1,46 @@
+"""The ``check --json`` document: what a headless check prints for CI.
+
+Owns the format (``coherence.check``, version :data:`CHECK_VERSION`) that
+README.md documents under "check --json": the file checked, whether it has
+errors, the summary figures with the violation counts, the violations, the
+waived violations with their reasons, the rules that ran and how long the
+check took. A what-if, when asked for, is added under ``what_if``
+(:meth:`physics.whatif.WhatIfReport.to_json`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from physics.engine import Results
+from physics.whatif import WhatIfReport
+
+CHECK_FORMAT = "coherence.check"
+CHECK_VERSION = 1
+
+
+def results_to_json(
+    file: str, results: Results, what_if: WhatIfReport | None = None
+) -> dict[str, Any]:
+    """The documented ``check --json`` document for ``results`` of the project in ``file``."""
+    summary = dict(results.metrics)
+    summary |= {
+        "errors": results.errors,
+        "warnings": results.warnings,
+        "infos": results.count("info"),
+        "waived": len(results.waived),
+    }
+    document: dict[str, Any] = {
+        "format": CHECK_FORMAT,
+        "version": CHECK_VERSION,
+        "file": file,
+        "ok": results.errors == 0,
+        "summary": summary,
+        "violations": [v.to_json() for v in results.violations],
+        "waived": [v.to_json() | {"reason": w.reason} for v, w in results.waived],
+        "rules_run": results.rules_run,
+        "seconds": round(results.seconds, 4),
+    }
+    if what_if is not None:
+        document["what_if"] = what_if.to_json()
+    return document
