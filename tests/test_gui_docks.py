@@ -93,11 +93,11 @@ def snapshot(project: Project) -> list[Item]:
 @pytest.mark.usefixtures("qapp")
 def test_icon_colours_are_the_canvas_colours():
     for kind in PLACEABLE_KINDS:
-        assert QColor(icons.KIND_COLOURS[kind]) == floor_scene.KIND_COLOURS[kind], kind
+        assert icons.kind_colour(kind) == floor_scene.equipment_colour(kind, "floor"), kind
         # A square footprint icon is filled with the kind colour at its centre.
         image = icons.footprint_pixmap(kind, 1.0, 1.0, 16).toImage()
         centre = image.pixelColor(8, 10)
-        expected = floor_scene.KIND_COLOURS[kind]
+        expected = floor_scene.equipment_colour(kind, "floor")
         assert (centre.red(), centre.green(), centre.blue()) == (
             expected.red(),
             expected.green(),

@@ -154,7 +154,7 @@ def test_many_racks_are_checked_without_false_positives() -> None:
 def test_shared_area_equals_the_geometric_intersection(boxes) -> None:
     import numpy as np
 
-    from layout.project import rotated_rectangles
+    from layout.geometry import rotated_rectangles
     from physics.placement import shared_areas
 
     x, y, w, d, rot = (np.array(v) for v in zip(*boxes, strict=True))

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.docks.palette import KIND_NOUNS, KIND_TITLES, format_kw, type_figures
+from gui.docks.palette import format_kw, type_figures
 from gui.icons import type_icon
 from layout.catalog import GpuRackType, NetworkRackType
 from layout.commands import (
@@ -70,6 +70,7 @@ from layout.commands import (
 )
 from layout.facility import air_heat_kw, design_load_kw, liquid_heat_kw
 from layout.items import PropertyValue, natural_key
+from layout.kinds import kind_info
 from physics.fabric import LINK_TIERS, derive, installed_switches
 
 MAX_COORDINATE_M = 100_000.0
@@ -516,7 +517,7 @@ class InspectorDock(QDockWidget):
         item = project.items.get(item_id)
         t = project.catalog[item.type_id]
         self.title_label.setText(item.name or item.id)
-        self.subtitle_label.setText(f"{KIND_TITLES.get(t.kind, t.kind)}: {t.name}")
+        self.subtitle_label.setText(f"{kind_info(t.kind).title}: {t.name}")
         self.id_label.setText(item.id)
         self._fill_type_combo(t.kind, item.type_id)
         self._set_text(self.name_edit, item.name, "")
@@ -539,7 +540,7 @@ class InspectorDock(QDockWidget):
         parts = []
         for k in sorted(kinds):
             n = sum(project.catalog[t].kind == k for t in type_ids)
-            singular, plural = KIND_NOUNS.get(k, (k, k))
+            singular, plural = kind_info(k).singular, kind_info(k).plural
             parts.append(f"{n:,} {singular if n == 1 else plural}")
         by_kind = ", ".join(parts)
         self.subtitle_label.setText(by_kind)
