@@ -56,6 +56,10 @@ _OBSTACLE = -3
 NOT_A_QUARTER_TURN = "not at a quarter turn (0°, 90°, 180° or 270°)"
 """Why a unit may not be turned to another angle."""
 
+POSITION_DECIMALS = 6
+"""Positions an edit commits are rounded to the micrometre, so that snapped values are
+the decimals a planner expects (5.1, not 5.1000000000000005)."""
+
 
 # -- legality of a position ------------------------------------------------------------------
 def outline_with_slack(outline: shapely.Geometry) -> shapely.Geometry:
@@ -126,7 +130,8 @@ class PlacementIndex:
     """
 
     def __init__(self, project: Project) -> None:
-        self.project = project
+        self._project: Project | None = project
+        self._project_ref = weakref.ref(project)
         self._key: tuple[int, int, int] | None = None
         self.footprints = np.empty(0, dtype=object)
         self.bounds = np.empty((0, 4))
@@ -140,7 +145,15 @@ class PlacementIndex:
         index = _shared_indexes.get(project)
         if index is None:
             index = _shared_indexes[project] = cls(project)
+            # The shared index must not keep its project alive: it goes with the project.
+            index._project = None
         return index.refresh()
+
+    @property
+    def project(self) -> Project:
+        project = self._project_ref()
+        assert project is not None, "the project of this placement index is gone"
+        return project
 
     def refresh(self) -> PlacementIndex:
         """Bring the index up to date with the model (cheap when nothing changed)."""
@@ -333,11 +346,6 @@ class MovingSet:
         return [Conflict(self.ids[j], f"overlaps {self.ids[i]}")
                 for i, j in zip(on_ground[a[once]].tolist(), on_ground[b[once]].tolist(),
                                 strict=True)]  # fmt: skip
-
-
-POSITION_DECIMALS = 6
-"""Positions an edit commits are rounded to the micrometre, so that snapped values are
-the decimals a planner expects (5.1, not 5.1000000000000005)."""
 
 
 # -- rules -----------------------------------------------------------------------------------

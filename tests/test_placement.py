@@ -272,3 +272,11 @@ def test_the_placement_index_is_shared_and_follows_the_model():
     project.set_positions(["R1"], [6.0], [6.0])
     assert PlacementIndex.for_project(project).tree is not tree
     assert index.bounds[0][0] == pytest.approx(5.7)
+    # The shared index does not keep a closed project alive.
+    import gc
+    import weakref
+
+    gone = weakref.ref(project)
+    del project, index
+    gc.collect()
+    assert gone() is None
