@@ -130,6 +130,8 @@ class PlacementIndex:
     """
 
     def __init__(self, project: Project) -> None:
+        # An index of one's own keeps its project alive (a caller may hold only the
+        # index); the shared one lets go (see for_project).
         self._project: Project | None = project
         self._project_ref = weakref.ref(project)
         self._key: tuple[int, int, int] | None = None
