@@ -2,9 +2,8 @@
 
 Owns the pictures the docks show beside a type or a violation. They are drawn
 with QPainter into QPixmaps (no image files to ship or lose), cached per
-process. Kind colours are the canvas's (:data:`gui.canvas.scene.KIND_COLOURS`),
-repeated here by value so the docks need not import the canvas; a test keeps
-the two equal. Nothing here knows about a project.
+process. Kind colours are :mod:`layout.kinds`'s, as on the canvas. Nothing
+here knows about a project.
 
 Icons need a QGuiApplication; call these only once one exists.
 """
@@ -16,13 +15,7 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-KIND_COLOURS: dict[str, str] = {
-    "gpu_rack": "#3d7cc9",
-    "network_rack": "#8a5cc2",
-    "power": "#d99a1e",
-    "cooling": "#23a393",
-}
-UNKNOWN_KIND_COLOUR = "#8a8a8a"
+from layout.kinds import kind_info
 
 SEVERITY_COLOURS: dict[str, str] = {
     "error": "#d32f2f",
@@ -36,7 +29,7 @@ ICON_PX = 16
 
 def kind_colour(kind: str) -> QColor:
     """The canvas colour of an equipment kind."""
-    return QColor(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+    return QColor(kind_info(kind).colour)
 
 
 def footprint_pixmap(kind: str, width_m: float, depth_m: float, size_px: int = ICON_PX) -> QPixmap:

@@ -26,6 +26,7 @@ import yaml
 from pydantic import ConfigDict, Field, model_validator
 
 from layout.errors import CatalogError, describe_validation_error, shown
+from layout.kinds import EQUIPMENT_KINDS
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
@@ -294,7 +295,9 @@ EquipmentType = Annotated[
     Field(discriminator="kind"),
 ]
 PlaceableType = GpuRackType | NetworkRackType | PowerUnitType | CoolingUnitType
-PLACEABLE_KINDS = ("gpu_rack", "network_rack", "power", "cooling")
+PLACEABLE_KINDS = tuple(EQUIPMENT_KINDS)
+"""Kinds a planner can place, in listing order (their names, titles and looks:
+:mod:`layout.kinds`)."""
 KINDS = (*PLACEABLE_KINDS, "switch", "medium")
 
 _type_adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(EquipmentType)

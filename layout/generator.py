@@ -55,6 +55,7 @@ from layout.facility import (
 )
 from layout.floor import Floor
 from layout.items import Item
+from layout.kinds import EQUIPMENT_KINDS
 from layout.project import FabricSpec, Project, TrayPlan, TraySegment
 from layout.rules import Rules
 
@@ -700,7 +701,8 @@ class _Layout:
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
             right = arrays_here * per_array - left
             xs += [x0 + left * rack_w + leaves_w + rack_w * (k + 0.5) for k in range(right)]
-            racks = [self._item("R", s.rack.id, x, y, rotation, "GPU rack") for x in xs]
+            prefix = EQUIPMENT_KINDS["gpu_rack"].id_prefix
+            racks = [self._item(prefix, s.rack.id, x, y, rotation, "GPU rack") for x in xs]
             leaves = []
             first = 0
             for k, arrays in enumerate(groups):

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import shapely
 from psygnal import Signal
 from pydantic import BaseModel, ConfigDict, Field
 
 from layout.catalog import PLACEABLE_KINDS, Catalog, default_catalog
 from layout.errors import EditError
 from layout.floor import Floor
+from layout.geometry import rotated_rectangles, run_length
 from layout.items import Item, ItemStore, PropertyValue
 from layout.rules import Rules
 
@@ -192,9 +192,9 @@ class Project:
         linear = [t for t, v in types.items() if getattr(v, "mounting", "") == "overhead"]
         if linear:
             for row in np.flatnonzero(np.isin(np.asarray(self.items.type_ids), linear)):
-                length = self.items.properties_at(row).get("length_m")
-                if isinstance(length, (int, float)) and not isinstance(length, bool):
-                    w[row] = min(max(float(length), 0.1), 1000.0)
+                length = run_length(self.items.properties_at(row))
+                if length is not None:
+                    w[row] = length
         return w, d
 
     def kinds(self) -> np.ndarray:
@@ -286,25 +286,3 @@ _SECTION_TYPES: dict[str, type] = {
     "cooling": CoolingPlan,
     "trays": TrayPlan,
 }
-
-
-def rotated_rectangles(
-    x: np.ndarray, y: np.ndarray, width: np.ndarray, depth: np.ndarray, degrees: np.ndarray
-) -> np.ndarray:
-    """Rectangles of ``width`` x ``depth`` centred at ``(x, y)``, turned clockwise (y down)."""
-    half = np.stack([np.asarray(width) / 2, np.asarray(depth) / 2], axis=-1)
-    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=float)
-    local = corners[None, :, :] * half[:, None, :]
-    theta = np.radians(np.asarray(degrees, dtype=float))
-    cos, sin = np.cos(theta), np.sin(theta)
-    # Exact quarter turns keep exact coordinates, so touching racks stay touching.
-    quarter = np.isclose(np.mod(np.asarray(degrees, dtype=float), 90.0), 0.0)
-    cos = np.where(quarter, np.round(cos), cos)
-    sin = np.where(quarter, np.round(sin), sin)
-    # With y down, a clockwise turn on screen is the ordinary rotation matrix.
-    rx = local[..., 0] * cos[:, None] - local[..., 1] * sin[:, None]
-    ry = local[..., 0] * sin[:, None] + local[..., 1] * cos[:, None]
-    coords = np.stack([rx + np.asarray(x)[:, None], ry + np.asarray(y)[:, None]], axis=-1)
-    if len(coords) == 0:
-        return np.empty(0, dtype=object)
-    return shapely.polygons(coords)

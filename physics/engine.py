@@ -27,7 +27,8 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from layout.project import Project, Waiver, rotated_rectangles
+from layout.geometry import rotated_rectangles
+from layout.project import Project, Waiver
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")

@@ -1,9 +1,28 @@
-"""Placement rules: footprints inside the floor, off obstacles and each other, with aisles.
+"""Placement: where a unit may stand, for the drag and the check alike.
 
-Owns the rules ``placement.outside_floor``, ``placement.overlap``,
-``placement.on_obstacle`` and ``placement.service_aisle``. All are vectorised
-over items with shapely's array functions and STRtree queries; no Python loop
-runs over every item, only over the (few) violations found.
+Owns the legality of a position and the rules ``placement.outside_floor``,
+``placement.overlap``, ``placement.on_obstacle`` and ``placement.service_aisle``.
+
+Legality (one definition, used by the rules and by every edit: drag, nudge,
+rotate, paste, palette drop, click-to-place, the inspector's position and
+rotation): a unit that is not outdoors lies inside the floor outline grown by
+:data:`~layout.geometry.SLACK_M`; a ground unit (any but overhead runs) shares
+no more than the project's ``overlap_tolerance_m2`` with another ground unit's
+footprint or with an obstacle (:func:`overlapping_pairs`); and an edit turns
+units only to quarter turns (0°, 90°, 180°, 270°). The check does not flag
+other turns a file may hold; an edit may not make them.
+
+For edits, :class:`PlacementIndex` holds every footprint in an STRtree, built
+once per model change and shared by everyone editing one project
+(:meth:`PlacementIndex.for_project`); :class:`MovingSet` answers "what would
+be wrong if these units stood here?" with a few STRtree queries around them,
+never a loop over every item, so a drag can ask it per mouse move on a
+100,000-rack hall. Conflicts the units had before the edit do not count, so a
+planner can walk an overlapping rack out of trouble.
+
+The rules are vectorised over items with shapely's array functions and STRtree
+queries; no Python loop runs over every item, only over the (few) violations
+found.
 
 Service aisles: a unit whose type needs them has a clear zone the width of its
 face and ``service_aisle_m`` deep in front (-y at rotation 0) and behind it. A
@@ -14,24 +33,329 @@ the nearest such blocker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
-from layout.project import rotated_rectangles
+from layout.geometry import (
+    SLACK_M,
+    footprint_size,
+    front_direction,
+    is_quarter_turn,
+    rotated_rectangles,
+)
+from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, rule
 
 _FLOOR_EDGE = -2
 _OBSTACLE = -3
 
+NOT_A_QUARTER_TURN = "not at a quarter turn (0°, 90°, 180° or 270°)"
+"""Why a unit may not be turned to another angle."""
 
+POSITION_DECIMALS = 6
+"""Positions an edit commits are rounded to the micrometre, so that snapped values are
+the decimals a planner expects (5.1, not 5.1000000000000005)."""
+
+
+# -- legality of a position ------------------------------------------------------------------
+def outline_with_slack(outline: shapely.Geometry) -> shapely.Geometry:
+    """The floor outline grown by :data:`~layout.geometry.SLACK_M`, prepared: a unit
+    flush with a wall is inside."""
+    grown = shapely.buffer(outline, SLACK_M, join_style="mitre")
+    shapely.prepare(grown)
+    return grown
+
+
+def overlapping_pairs(
+    geoms_a: np.ndarray,
+    tree: shapely.STRtree,
+    geoms_b: np.ndarray,
+    tolerance: float,
+    counted: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (a, b) whose shapes share more than ``tolerance`` m², with the shared area.
+
+    ``tree`` indexes ``geoms_b``; ``counted`` (a mask over ``geoms_b``) leaves out
+    the shapes that do not count as obstructions.
+    """
+    if len(geoms_a) == 0 or len(geoms_b) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty, np.empty(0)
+    a, b = tree.query(geoms_a, predicate="intersects")
+    if counted is not None:
+        keep = counted[b]
+        a, b = a[keep], b[keep]
+    areas = shared_areas(geoms_a[a], geoms_b[b])
+    keep = areas > tolerance
+    return a[keep], b[keep], areas[keep]
+
+
+def off_the_floor(polygons: np.ndarray, outline: shapely.Geometry) -> np.ndarray:
+    """Which ``polygons`` are not inside ``outline`` (from :func:`outline_with_slack`)."""
+    return ~shapely.covered_by(polygons, outline)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Why ``item_id`` cannot stand where it would go: ``what`` is "overlaps R13" and so on."""
+
+    item_id: str
+    what: str
+
+    def message(self, verb: str = "place") -> str:
+        return f"Cannot {verb} {self.item_id} there: {self.what}"
+
+
+def refusal(conflicts: Sequence[Conflict], verb: str = "place") -> str:
+    """The one-line message refusing an edit for ``conflicts`` ("" when there are none)."""
+    if not conflicts:
+        return ""
+    more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+    return conflicts[0].message(verb) + more
+
+
+_shared_indexes: weakref.WeakKeyDictionary[Project, PlacementIndex] = weakref.WeakKeyDictionary()
+
+
+class PlacementIndex:
+    """Every item's footprint, bounds and mounting, with an STRtree; rebuilt per model change.
+
+    Building costs O(n) (about 20 ms for 20,000 racks) and happens at most once
+    per edit, at the start of the next drag or key press; queries are
+    O(log n + hits).
+    """
+
+    def __init__(self, project: Project) -> None:
+        # An index of one's own keeps its project alive (a caller may hold only the
+        # index); the shared one lets go (see for_project).
+        self._project: Project | None = project
+        self._project_ref = weakref.ref(project)
+        self._key: tuple[int, int, int] | None = None
+        self.footprints = np.empty(0, dtype=object)
+        self.bounds = np.empty((0, 4))
+        self.ground = np.empty(0, dtype=bool)
+        self.tree = shapely.STRtree([])
+        self._outline: shapely.Geometry | None = None
+
+    @classmethod
+    def for_project(cls, project: Project) -> PlacementIndex:
+        """The up-to-date index of ``project``, one per project however many ask."""
+        index = _shared_indexes.get(project)
+        if index is None:
+            index = _shared_indexes[project] = cls(project)
+            # The shared index must not keep its project alive: it goes with the project.
+            index._project = None
+        return index.refresh()
+
+    @property
+    def project(self) -> Project:
+        project = self._project_ref()
+        assert project is not None, "the project of this placement index is gone"
+        return project
+
+    def refresh(self) -> PlacementIndex:
+        """Bring the index up to date with the model (cheap when nothing changed)."""
+        project = self.project
+        key = (project.items.version, id(project.catalog), id(project.floor))
+        if key == self._key:
+            return self
+        self._key = key
+        self.footprints = project.footprints()
+        self.bounds = shapely.bounds(self.footprints).reshape(-1, 4)
+        catalog = project.catalog
+        mounting = {t: catalog[t].mounting for t in set(project.items.type_ids)}
+        self.ground = np.fromiter(
+            (mounting[t] != "overhead" for t in project.items.type_ids), bool, len(project.items)
+        )
+        self.tree = shapely.STRtree(self.footprints)
+        self._outline = outline_with_slack(project.floor.outline)
+        return self
+
+    @property
+    def outline(self) -> shapely.Geometry:
+        assert self._outline is not None
+        return self._outline
+
+    def conflicts(
+        self,
+        ids: Sequence[str],
+        polygons: np.ndarray,
+        ground: np.ndarray,
+        indoor: np.ndarray,
+        *,
+        excluded: np.ndarray | None = None,
+        rotation: np.ndarray | None = None,
+    ) -> list[Conflict]:
+        """What is wrong with putting ``polygons`` (named ``ids``) where they are.
+
+        ``ground`` and ``indoor`` mark the polygons of ground and of indoor units;
+        ``excluded`` marks item rows to ignore (the moving items' own old places);
+        ``rotation``, when given, is checked for quarter turns.
+        """
+        project = self.project
+        tolerance = project.rules["overlap_tolerance_m2"]
+        found: list[Conflict] = []
+        if rotation is not None:
+            turned = np.flatnonzero(~is_quarter_turn(rotation))
+            found += [Conflict(ids[i], NOT_A_QUARTER_TURN) for i in turned.tolist()]
+        on_ground = np.flatnonzero(ground)
+        if len(on_ground):
+            counted = self.ground if excluded is None else self.ground & ~excluded
+            mine, theirs, _ = overlapping_pairs(
+                polygons[on_ground], self.tree, self.footprints, tolerance, counted
+            )
+            all_ids = project.items.ids
+            pairs = zip(on_ground[mine].tolist(), theirs.tolist(), strict=True)
+            found += [Conflict(ids[i], f"overlaps {all_ids[j]}") for i, j in pairs]
+        floor = project.floor
+        if len(on_ground) and floor.obstacles:
+            mine, theirs, _ = overlapping_pairs(
+                polygons[on_ground], floor.obstacle_tree, floor.obstacle_tree.geometries, tolerance
+            )
+            for i, k in zip(on_ground[mine].tolist(), theirs.tolist(), strict=True):
+                obstacle = floor.obstacles[k]
+                found.append(Conflict(ids[i], f"stands on {obstacle.kind} {obstacle.id}"))
+        inside = np.flatnonzero(indoor)
+        if len(inside):
+            out = inside[off_the_floor(polygons[inside], self.outline)]
+            found += [Conflict(ids[i], "outside the floor") for i in out.tolist()]
+        return found
+
+    def neighbour_bounds(self, box: tuple[float, float, float, float], reach: float,
+                         excluded: np.ndarray | None, ground_only: bool) -> np.ndarray:  # fmt: skip
+        """Bounds (k, 4) of items whose footprints come within ``reach`` of ``box``."""
+        if not len(self.footprints):
+            return np.empty((0, 4))
+        x0, y0, x1, y1 = box
+        rows = self.tree.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
+        keep = np.ones(len(rows), bool)
+        if excluded is not None:
+            keep &= ~excluded[rows]
+        if ground_only:
+            keep &= self.ground[rows]
+        return self.bounds[rows[keep]]
+
+
+class MovingSet:
+    """Units that move together (a drag, a nudge, a turn, a paste, a placed unit, an
+    inspector edit): where they may go.
+
+    Positions and rotations are given at the start; :meth:`conflicts` takes an
+    offset (dx, dy) in metres from there, :meth:`conflicts_at` new centres.
+    The first unit is the anchor: the one under the cursor (its bounds are
+    :attr:`anchor_box`). Existing units (``moving_rows``) leave their old places
+    empty, and what was wrong there before the edit does not count.
+    """
+
+    def __init__(
+        self,
+        index: PlacementIndex,
+        ids: Sequence[str],
+        type_ids: Sequence[str],
+        xy: np.ndarray,
+        rotation: np.ndarray,
+        *,
+        properties: Sequence[Mapping[str, object]] | None = None,
+        moving_rows: np.ndarray | None = None,
+    ) -> None:
+        self.index = index.refresh()
+        project = index.project
+        self.ids = list(ids)
+        self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        self.rotation = np.asarray(rotation, dtype=float)
+        props = properties or [{}] * len(self.ids)
+        types = [project.catalog[t] for t in type_ids]
+        sizes = np.array([footprint_size(t, p) for t, p in zip(types, props, strict=True)])
+        self.width, self.depth = sizes[:, 0], sizes[:, 1]
+        mountings = np.array([t.mounting for t in types], dtype=object)
+        self.ground = mountings != "overhead"
+        self.indoor = mountings != "outdoor"
+        self.base = rotated_rectangles(
+            self.xy[:, 0], self.xy[:, 1], self.width, self.depth, self.rotation
+        )
+        self.anchor_box = tuple(shapely.bounds(self.base[0]).tolist()) if len(self.base) else None
+        self.excluded: np.ndarray | None = None
+        self.prior: frozenset[Conflict] = frozenset()
+        self._before = self.base
+        self._turned = False
+        self._prior_among: frozenset[Conflict] | None = None
+        if moving_rows is not None:
+            self.excluded = np.zeros(len(project.items), bool)
+            self.excluded[moving_rows] = True
+            self._before = index.footprints[moving_rows]
+            before_rotation = project.items.rotation[moving_rows]
+            self._turned = bool(np.any(before_rotation != self.rotation))
+            # What was wrong before the edit is not the edit's fault.
+            self.prior = frozenset(
+                index.conflicts(self.ids, self._before, self.ground, self.indoor,
+                                excluded=self.excluded, rotation=before_rotation)
+            )  # fmt: skip
+
+    @classmethod
+    def of_items(
+        cls, index: PlacementIndex, item_ids: Sequence[str], rotation: np.ndarray | None = None
+    ) -> MovingSet:
+        """Existing items, from where they stand (optionally turned to ``rotation``)."""
+        items = index.refresh().project.items
+        rows = items.rows(item_ids)
+        xy = np.column_stack((items.x[rows], items.y[rows]))
+        turned = items.rotation[rows] if rotation is None else rotation
+        props = [dict(items.properties_at(r)) for r in rows.tolist()]
+        type_ids = [items.type_ids[r] for r in rows.tolist()]
+        return cls(index, item_ids, type_ids, xy, turned, properties=props, moving_rows=rows)
+
+    def positions(self, dx: float, dy: float) -> tuple[np.ndarray, np.ndarray]:
+        """Centres after moving by (dx, dy), rounded to :data:`POSITION_DECIMALS`."""
+        return (
+            np.round(self.xy[:, 0] + dx, POSITION_DECIMALS),
+            np.round(self.xy[:, 1] + dy, POSITION_DECIMALS),
+        )
+
+    def conflicts(self, dx: float, dy: float) -> list[Conflict]:
+        """New conflicts at offset (dx, dy): those the units did not have at the start.
+
+        A plain shift keeps the units' places relative to each other, so only
+        turned units are also checked against each other.
+        """
+        x, y = self.positions(dx, dy)
+        return self._conflicts(x, y, among=self._turned)
+
+    def conflicts_at(self, x: np.ndarray, y: np.ndarray) -> list[Conflict]:
+        """New conflicts with the units centred at (``x``, ``y``) each, also with each other."""
+        return self._conflicts(np.asarray(x, dtype=float), np.asarray(y, dtype=float), among=True)
+
+    def _conflicts(self, x: np.ndarray, y: np.ndarray, among: bool) -> list[Conflict]:
+        polygons = rotated_rectangles(x, y, self.width, self.depth, self.rotation)
+        found = self.index.conflicts(self.ids, polygons, self.ground, self.indoor,
+                                     excluded=self.excluded, rotation=self.rotation)  # fmt: skip
+        if among and len(self.ids) > 1:
+            if self._prior_among is None:
+                self._prior_among = frozenset(self._overlaps_among(self._before))
+            found += [c for c in self._overlaps_among(polygons) if c not in self._prior_among]
+        return [c for c in found if c not in self.prior]
+
+    def _overlaps_among(self, polygons: np.ndarray) -> list[Conflict]:
+        """Ground units of the set overlapping each other (each pair once)."""
+        on_ground = np.flatnonzero(self.ground)
+        shapes = polygons[on_ground]
+        tolerance = self.index.project.rules["overlap_tolerance_m2"]
+        a, b, _ = overlapping_pairs(shapes, shapely.STRtree(shapes), shapes, tolerance)
+        once = a < b
+        return [Conflict(self.ids[j], f"overlaps {self.ids[i]}")
+                for i, j in zip(on_ground[a[once]].tolist(), on_ground[b[once]].tolist(),
+                                strict=True)]  # fmt: skip
+
+
+# -- rules -----------------------------------------------------------------------------------
 def _outline_with_slack(context: CheckContext) -> shapely.Geometry:
-    """The floor outline grown by a millimetre, prepared: a rack flush with a wall is inside."""
+    """The floor outline with slack, made once per check."""
     cached = getattr(context, "_outline_with_slack", None)
     if cached is None:
-        cached = shapely.buffer(context.project.floor.outline, 1e-3, join_style="mitre")
-        shapely.prepare(cached)
+        cached = outline_with_slack(context.project.floor.outline)
         context._outline_with_slack = cached  # type: ignore[attr-defined]
     return cached
 
@@ -65,7 +389,7 @@ def outside_floor(context: CheckContext, rule: RuleProvider) -> Iterator[Violati
     if len(indoor) == 0:
         return
     outline = _outline_with_slack(context)
-    outside = indoor[~shapely.covered_by(footprints[indoor], outline)]
+    outside = indoor[off_the_floor(footprints[indoor], outline)]
     ids = context.project.items.ids
     for row in outside:
         fp = footprints[row]
@@ -75,19 +399,6 @@ def outside_floor(context: CheckContext, rule: RuleProvider) -> Iterator[Violati
             (ids[row],),
             _centre(fp),
         )
-
-
-def _overlapping_pairs(
-    geoms_a: np.ndarray, tree: shapely.STRtree, geoms_b: np.ndarray, tolerance: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (a, b) whose shapes share more than ``tolerance`` m², with the shared area."""
-    if len(geoms_a) == 0 or len(geoms_b) == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty, np.empty(0)
-    a, b = tree.query(geoms_a, predicate="intersects")
-    areas = shared_areas(geoms_a[a], geoms_b[b])
-    keep = areas > tolerance
-    return a[keep], b[keep], areas[keep]
 
 
 def shared_areas(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -122,14 +433,14 @@ def overlap(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     ground = context.ground_footprints
     carried = context.carried(rule.id)
     if carried is None:
-        a, b, areas = _overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
+        a, b, areas = overlapping_pairs(ground, context.ground_tree, ground, _tolerance(context))
         once = a < b
         a, b = context.ground_rows[a], context.ground_rows[b]
     else:
         yield from carried
         # Only pairs with a moved item can have changed; each pair once.
         moved = np.intersect1d(context.moved_rows, context.ground_rows)
-        a, b, areas = _overlapping_pairs(
+        a, b, areas = overlapping_pairs(
             footprints[moved], context.ground_tree, ground, _tolerance(context)
         )
         a, b = moved[a], context.ground_rows[b]
@@ -158,7 +469,7 @@ def on_obstacle(context: CheckContext, rule: RuleProvider) -> Iterator[Violation
     rows = _rows_to_check(context, rule.id)
     yield from context.carried(rule.id) or ()
     rows = np.intersect1d(rows, context.ground_rows)
-    items, obs, _ = _overlapping_pairs(
+    items, obs, _ = overlapping_pairs(
         footprints[rows], floor.obstacle_tree, obstacles, _tolerance(context)
     )
     items = rows[items]
@@ -197,11 +508,7 @@ def aisle_zones(
     w, d = w[rows], d[rows]
     x, y = project.items.x[rows], project.items.y[rows]
     rot = project.items.rotation[rows]
-    theta = np.radians(rot)
-    # Unit vector towards the front (-y at rotation 0), turned clockwise with y down.
-    fx, fy = np.sin(theta), -np.cos(theta)
-    fx = np.where(np.isclose(np.mod(rot, 90.0), 0.0), np.round(fx), fx)
-    fy = np.where(np.isclose(np.mod(rot, 90.0), 0.0), np.round(fy), fy)
+    fx, fy = front_direction(rot)
     offset = d / 2 + aisle_m / 2
     zones = []
     faces = []
@@ -306,7 +613,7 @@ def _aisle_violations(
     # Who blocks each zone: an item row (>= 0), _FLOOR_EDGE, or _OBSTACLE - obstacle index.
     blocker = np.full(len(zones), -1, dtype=np.intp)
 
-    z, other, _ = _overlapping_pairs(zones, context.ground_tree, context.ground_footprints, tol)
+    z, other, _ = overlapping_pairs(zones, context.ground_tree, context.ground_footprints, tol)
     other = context.ground_rows[other]
     mine = other == zone_rows[z]
     z, other = z[~mine], other[~mine]
@@ -316,7 +623,7 @@ def _aisle_violations(
     floor = project.floor
     if floor.obstacles:
         obstacles = np.array([o.polygon for o in floor.obstacles], dtype=object)
-        z, k, _ = _overlapping_pairs(zones, floor.obstacle_tree, obstacles, tol)
+        z, k, _ = overlapping_pairs(zones, floor.obstacle_tree, obstacles, tol)
         _keep_nearest(clear, blocker, z, shapely.distance(faces[z], obstacles[k]), _OBSTACLE - k)
 
     indoor = np.flatnonzero(context.mountings[zone_rows] != "outdoor")

@@ -8,9 +8,9 @@ Layers
     ``FLOOR`` the outline and its holes (closed polylines);
     ``OBSTACLES-COLUMNS``, ``OBSTACLES-WALLS``, ``OBSTACLES-KEEPOUTS`` the
     building's obstacles by kind (one layer per kind so they keep their kind
-    when read back); ``GPU_RACKS``, ``NETWORK_RACKS``, ``POWER``, ``COOLING``
-    the equipment; ``TRAYS`` the overhead cable trays (centre lines, as wide
-    as the tray).
+    when read back); one layer per equipment kind (``GPU_RACKS``,
+    ``NETWORK_RACKS``, ``POWER``, ``COOLING``: :mod:`layout.kinds`); ``TRAYS``
+    the overhead cable trays (centre lines, as wide as the tray).
 
 Equipment is a block per equipment type (its footprint, front edge marked)
 inserted at each item with the attributes ``ID``, ``NAME`` and ``TYPE``, so a
@@ -32,15 +32,11 @@ from typing import Any
 
 from layout.dxf_import import UNITS, Transform
 from layout.errors import one_line
+from layout.geometry import front_mark_depth
+from layout.kinds import EQUIPMENT_KINDS, kind_info
 from layout.project import Project
 from report.bom import ExportError
 
-KIND_LAYERS = {
-    "gpu_rack": "GPU_RACKS",
-    "network_rack": "NETWORK_RACKS",
-    "power": "POWER",
-    "cooling": "COOLING",
-}
 OBSTACLE_LAYERS = {
     "column": "OBSTACLES-COLUMNS",
     "wall": "OBSTACLES-WALLS",
@@ -54,14 +50,10 @@ _LAYER_COLOURS = {
     "OBSTACLES-COLUMNS": 9,
     "OBSTACLES-WALLS": 250,
     "OBSTACLES-KEEPOUTS": 1,
-    "GPU_RACKS": 5,
-    "NETWORK_RACKS": 6,
-    "POWER": 40,
-    "COOLING": 4,
+    **{kind.dxf_layer: kind.dxf_colour for kind in EQUIPMENT_KINDS.values()},
     TRAY_LAYER: 30,
 }
 ATTRIBUTE_HEIGHT_M = 0.12
-FRONT_MARK_M = 0.15
 
 
 def write_dxf(project: Project, path: str | Path, transform: Transform | None = None) -> None:
@@ -120,7 +112,7 @@ def build_document(project: Project, transform: Transform | None = None) -> Any:
             blocks[type_id],
             (float(xy[row][0]), float(xy[row][1])),
             dxfattribs={
-                "layer": KIND_LAYERS.get(str(kinds[row]), "0"),
+                "layer": kind_info(str(kinds[row])).dxf_layer,
                 "rotation": (-float(items.rotation[row])) % 360.0,
                 "xscale": float(widths[row]) / equipment.footprint.width_m,
             },
@@ -144,7 +136,7 @@ def _blocks(doc: Any, project: Project, scale: float) -> dict[str, str]:
         equipment = project.catalog[type_id]
         w = equipment.footprint.width_m / scale
         d = equipment.footprint.depth_m / scale
-        mark = min(FRONT_MARK_M / scale, 0.2 * d)
+        mark = float(front_mark_depth(equipment.footprint.depth_m)) / scale
         name = "EQ_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in type_id.upper())
         block = doc.blocks.new(name=name)
         block.add_lwpolyline(

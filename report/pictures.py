@@ -7,8 +7,9 @@ same picture on a PDF page; the GUI may use :func:`render_png` for File →
 Export Picture.
 
 Uses Qt's GUI module only (QPainter on a QImage, QSvgGenerator from QtSvg),
-never widgets and never ``gui/``: the colours below repeat the canvas's
-(``gui.canvas.scene.KIND_COLOURS`` and ``OBSTACLE_COLOURS``) by value. A
+never widgets and never ``gui/``: equipment colours and titles are
+:mod:`layout.kinds`'s, as on the canvas; the floor and obstacle colours below
+repeat the canvas's (``gui.canvas.scene``) by value. A
 QGuiApplication is created, on the offscreen platform, when none exists.
 
 Drawing is batched from the model's numpy arrays: one ``drawRects`` per
@@ -37,22 +38,11 @@ from typing import Any
 import numpy as np
 
 from layout.errors import one_line
+from layout.geometry import axis_aligned_rects
+from layout.kinds import EQUIPMENT_KINDS, UNKNOWN_COLOUR, kind_info
 from layout.project import Project
 from report.bom import ExportError
 
-KIND_COLOURS = {
-    "gpu_rack": "#3d7cc9",
-    "network_rack": "#8a5cc2",
-    "power": "#d99a1e",
-    "cooling": "#23a393",
-}
-KIND_LABELS = {
-    "gpu_rack": "GPU racks",
-    "network_rack": "Network racks",
-    "power": "Power",
-    "cooling": "Cooling",
-}
-UNKNOWN_KIND_COLOUR = "#8a8a8a"
 OUTSIDE_COLOUR = "#c9cdd3"
 FLOOR_COLOUR = "#f5f3ee"
 FLOOR_EDGE_COLOUR = "#4a4f57"
@@ -77,7 +67,6 @@ MARGIN_PX = 24
 TITLE_PX = 40
 FOOTER_PX = 56
 LEGEND_W_PX = 190
-FRONT_MARK_M = 0.15
 
 
 @dataclass(frozen=True)
@@ -317,7 +306,7 @@ def _paint_floor(painter: Any, project: Project) -> None:
     for obstacle in floor.obstacles:
         by_kind.setdefault(obstacle.kind, []).append(obstacle.polygon)
     for kind, polygons in sorted(by_kind.items()):
-        colour, alpha = OBSTACLE_COLOURS.get(kind, (UNKNOWN_KIND_COLOUR, 255))
+        colour, alpha = OBSTACLE_COLOURS.get(kind, (UNKNOWN_COLOUR, 255))
         painter.setBrush(_colour(colour, alpha))
         edge = _pen(_colour("#1d1f23"), 1.0)
         if kind == "keepout":
@@ -380,23 +369,7 @@ def _quarter_rects(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """Which items stand at a quarter turn, their footprint and front-mark rectangles."""
     items = project.items
     width, depth = project.sizes()
-    x, y = items.x, items.y
-    rotation = np.asarray(items.rotation, dtype=float)
-    quarter = np.isclose(np.mod(rotation + 1e-9, 90.0), 0.0, atol=1e-6)
-    turns = np.mod(np.round(rotation / 90.0), 4).astype(int)
-    sideways = turns % 2 == 1
-    span_x = np.where(sideways, depth, width)
-    span_y = np.where(sideways, width, depth)
-    left, top = x - span_x / 2, y - span_y / 2
-    mark = np.minimum(FRONT_MARK_M, 0.2 * depth)
-    # The front faces -y at 0°, +x at 90°, +y at 180° and -x at 270° (clockwise, y down).
-    front_left = np.where(turns == 1, x + span_x / 2 - mark, left)
-    front_top = np.where(turns == 2, y + span_y / 2 - mark, top)
-    front_w = np.where(sideways, mark, span_x)
-    front_h = np.where(sideways, span_y, mark)
-    rects = np.column_stack((left, top, span_x, span_y))
-    fronts = np.column_stack((front_left, front_top, front_w, front_h))
-    return quarter, rects, fronts
+    return axis_aligned_rects(items.x, items.y, width, depth, items.rotation)
 
 
 def _paint_equipment(painter: Any, project: Project, g: PlanGeometry) -> list[str]:
@@ -422,7 +395,7 @@ def _paint_equipment(painter: Any, project: Project, g: PlanGeometry) -> list[st
         {(bool(o), str(k)) for o, k, s in zip(overhead, kinds, shown, strict=True) if s}
     )
     for above, kind in groups:
-        base = _colour(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+        base = _colour(kind_info(kind).colour)
         rows = (kinds == kind) & (overhead == above) & shown
         straight = np.flatnonzero(rows & quarter)
         turned = np.flatnonzero(rows & ~quarter)
@@ -452,8 +425,8 @@ def _paint_equipment(painter: Any, project: Project, g: PlanGeometry) -> list[st
             painter.setPen(_no_pen())
             painter.setBrush(base.darker(170))
             painter.drawRects([QRectF(*r) for r in fronts[straight].tolist()])
-    return sorted({k for _, k in groups}, key=lambda k: list(KIND_COLOURS).index(k)
-                  if k in KIND_COLOURS else 99)  # fmt: skip
+    return sorted({k for _, k in groups}, key=lambda k: list(EQUIPMENT_KINDS).index(k)
+                  if k in EQUIPMENT_KINDS else 99)  # fmt: skip
 
 
 def _no_pen() -> Any:
@@ -594,15 +567,9 @@ def _paint_legend(
     entries: list[tuple[str, Any, str]] = []  # (label, colour, shape: box|line)
     entries.append(("Floor", _colour(FLOOR_COLOUR), "box"))
     for kind in kinds:
-        entries.append(
-            (
-                KIND_LABELS.get(kind, kind),
-                _colour(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR)),
-                "box",
-            )
-        )
+        entries.append((kind_info(kind).title, _colour(kind_info(kind).colour), "box"))
     for kind in sorted({o.kind for o in project.floor.obstacles}):
-        colour, alpha = OBSTACLE_COLOURS.get(kind, (UNKNOWN_KIND_COLOUR, 255))
+        colour, alpha = OBSTACLE_COLOURS.get(kind, (UNKNOWN_COLOUR, 255))
         entries.append((OBSTACLE_LABELS.get(kind, kind), _colour(colour, alpha), "box"))
     if project.trays.segments:
         if "fill" in overlays:

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from layout.errors import CoherenceError, one_line
+from layout.kinds import kind_info
 from layout.project import Project
 from report import tables as t
 from report.bom import ExportError
@@ -369,7 +370,7 @@ class _Builder:
         for kind in p.kinds().tolist():
             counts[kind] = counts.get(kind, 0) + 1
         self.add(key_values([
-            (_KIND_WORDS.get(k, k), t.count(n)) for k, n in sorted(counts.items())
+            (kind_info(k).plural_title, t.count(n)) for k, n in sorted(counts.items())
         ] + [("Cable tray segments", t.count(len(p.trays.segments))),
              ("Obstacles", t.count(len(p.floor.obstacles)))], columns=3))  # fmt: skip
         grown = max(abs(a - b) for a, b in zip(hall, site, strict=True))
@@ -858,12 +859,6 @@ _OVERLAY_WORDS = {
     "fill": "tray fill",
     "violations": "items with errors and warnings outlined",
     HEAT_OVERLAY: "estimated inlet temperature",
-}
-_KIND_WORDS = {
-    "gpu_rack": "GPU racks",
-    "network_rack": "Network racks",
-    "power": "Power units",
-    "cooling": "Cooling units",
 }
 
 

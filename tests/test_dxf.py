@@ -21,8 +21,9 @@ import shapely
 from layout import dclayout
 from layout.dxf_import import DxfImportError, read_floor
 from layout.generator import ClusterRequest, generate
+from layout.kinds import EQUIPMENT_KINDS
 from physics import check
-from report.dxf_export import KIND_LAYERS, OBSTACLE_LAYERS, write_dxf
+from report.dxf_export import OBSTACLE_LAYERS, write_dxf
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -234,7 +235,8 @@ def test_export_then_import_keeps_floor_obstacles_and_items(tmp_path: Path) -> N
 
     doc = ezdxf.readfile(out)
     layers = {layer.dxf.name for layer in doc.layers}
-    assert set(KIND_LAYERS.values()) | set(OBSTACLE_LAYERS.values()) | {"FLOOR", "TRAYS"} <= layers
+    kind_layers = {kind.dxf_layer for kind in EQUIPMENT_KINDS.values()}
+    assert kind_layers | set(OBSTACLE_LAYERS.values()) | {"FLOOR", "TRAYS"} <= layers
     inserts = doc.modelspace().query("INSERT")
     found = {}
     for insert in inserts:
@@ -245,7 +247,7 @@ def test_export_then_import_keeps_floor_obstacles_and_items(tmp_path: Path) -> N
     kinds = project.kinds()
     for row, item_id in enumerate(project.items.ids):
         layer, x, y, rotation, type_id = found[item_id]
-        assert layer == KIND_LAYERS[kinds[row]]
+        assert layer == EQUIPMENT_KINDS[kinds[row]].dxf_layer
         assert type_id == project.items.type_ids[row]
         # y flipped back; a clockwise turn on screen is a counter-clockwise one in the drawing.
         assert (x, -y) == pytest.approx((project.items.x[row], project.items.y[row]))

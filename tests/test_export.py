@@ -21,13 +21,13 @@ import pytest
 
 from layout import dclayout
 from layout.generator import ClusterRequest, generate
+from layout.kinds import EQUIPMENT_KINDS
 from physics import check
 from report.bom import BOM_HEADERS, LINK_HEADERS, TOTAL_LABEL, ExportError, write_bom
 from report.check_json import results_to_json
 from report.exporters import EXPORTERS, exporter_for
 from report.pictures import (
     FLOOR_COLOUR,
-    KIND_COLOURS,
     nice_length,
     render_png,
     render_svg,
@@ -88,7 +88,7 @@ def test_png_has_racks_where_the_model_has_them(qapp, project, tmp_path: Path) -
             right, bottom = g.to_px(x[row] + width[row] / 2, y[row] + depth[row] / 2)
             inner = pixels[int(top) + 5 : int(bottom) - 5, int(left) + 2 : int(right) - 2]
             assert inner.size, project.items.ids[row]
-            share = share_of(inner.reshape(-1, 3), KIND_COLOURS[kind])
+            share = share_of(inner.reshape(-1, 3), EQUIPMENT_KINDS[kind].colour)
             assert share > 0.5, (project.items.ids[row], kind, share)
     # The floor between rows is floor-coloured, beyond the outline is outside-coloured.
     gx, gy = g.to_px(project.floor.bounds[0] + 0.5, project.floor.bounds[1] + 0.5)
@@ -118,7 +118,7 @@ def test_svg_reads_back_with_racks(qapp, project, tmp_path: Path) -> None:
     assert root.get("viewBox") == f"0 0 {g.width_px} {g.height_px}"
     fills = [e.get("fill") for e in root.iter() if e.get("fill")]
     for kind in ("gpu_rack", "network_rack", "power", "cooling"):
-        assert KIND_COLOURS[kind] in fills, kind
+        assert EQUIPMENT_KINDS[kind].colour in fills, kind
     rects = sum(1 for e in root.iter() if e.tag.endswith("rect"))
     assert rects >= len(project.items)
     text = "".join(e.text or "" for e in root.iter())

@@ -494,3 +494,95 @@ def test_zoomed_out_overview_follows_moves_and_rotations(canvas, qtbot):
     canvas.scene.select_ids([])
     assert colour_at(3.3 - 0.5, 6.6) == rack_blue
     assert colour_at(3.3, 6.6 - 0.5) != rack_blue
+
+
+# -- one legality: the inspector refuses what the canvas refuses, in the same words -------------
+@pytest.fixture
+def inspector(qtbot, canvas):
+    from gui.docks.inspector import InspectorDock
+
+    dock = InspectorDock()
+    qtbot.addWidget(dock)
+    dock.set_context(canvas.project, canvas.stack)
+    dock.show()
+    qtbot.waitExposed(dock)
+    return dock
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    edit.setFocus()
+    edit.clear()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ((8.1, 4.2), "Cannot place R1 there: overlaps R2"),
+        ((17.1, 9.3), "Cannot place R1 there: stands on column C1"),
+        ((19.9, 9.3), "Cannot place R1 there: outside the floor"),
+    ],
+)
+def test_the_inspector_refuses_a_position_the_drag_refuses_in_the_same_words(
+    canvas, inspector, qtbot, target, says
+):
+    canvas.drag(qtbot, (3.3, 3.6), target, Qt.KeyboardModifier.AltModifier)
+    dragged_to = canvas.messages[-1]
+    assert dragged_to == says
+    assert canvas.xy("R1") == (3.3, 3.6)
+
+    inspector.show_items(["R1"])
+    type_into(qtbot, inspector.y_edit, f"{target[1]:g}")  # clear floor at x 3.3
+    assert inspector.message == ""
+    type_into(qtbot, inspector.x_edit, f"{target[0]:g}")
+    assert inspector.message == dragged_to
+    assert canvas.xy("R1") == (3.3, target[1])
+    assert canvas.stack.count() == 1  # the legal y only
+
+
+def test_a_45_degree_turn_is_refused_by_the_canvas_and_the_inspector_alike(
+    canvas, inspector, qtbot
+):
+    canvas.scene.select_ids(["R1"])
+    assert not canvas.editor.rotate_selected(45.0)
+    said = canvas.messages[-1]
+    assert said == "Cannot rotate R1 there: not at a quarter turn (0°, 90°, 180° or 270°)"
+
+    inspector.show_items(["R1"])
+    type_into(qtbot, inspector.rotation_edit, "45")
+    assert inspector.message == said
+    assert canvas.project.items.get("R1").rotation == 0.0
+    assert canvas.stack.count() == 0
+    # A quarter turn is fine in both.
+    type_into(qtbot, inspector.rotation_edit, "90")
+    assert inspector.message == ""
+    assert canvas.editor.rotate_selected(90.0)
+    assert canvas.project.items.get("R1").rotation == 180.0
+
+
+def test_a_turn_into_a_neighbour_is_refused_by_the_r_key_and_the_rotate_button_alike(
+    canvas, inspector, qtbot
+):
+    canvas.project.add_items([Item("R4", RACK, 3.9, 3.6)])  # touching R1's right side
+    canvas.scene.select_ids(["R1"])
+    qtbot.keyClick(canvas.view, Qt.Key.Key_R)
+    said = canvas.messages[-1]
+    assert said == "Cannot rotate R1 there: overlaps R4"
+    inspector.show_items(["R1"])
+    qtbot.mouseClick(inspector.rotate_button, Qt.MouseButton.LeftButton)
+    assert inspector.message == said
+    assert canvas.project.items.get("R1").rotation == 0.0
+    assert canvas.stack.count() == 0
+
+
+def test_a_pasted_unit_at_45_degrees_is_refused(canvas, qtbot):
+    turned = {"id": "R9", "type": RACK, "x": 10.0, "y": 8.0, "rotation": 45.0}
+    payload = {"format": "coherence.items", "version": 1, "items": [turned]}
+    mime = QMimeData()
+    mime.setData(ITEMS_MIME, json.dumps(payload).encode())
+    put_on_clipboard(mime)
+    assert canvas.editor.paste() == []
+    assert canvas.messages[-1].startswith("Cannot paste R")
+    assert canvas.messages[-1].endswith(" there: not at a quarter turn (0°, 90°, 180° or 270°)")
+    assert len(canvas.project.items) == 3

@@ -93,11 +93,11 @@ def snapshot(project: Project) -> list[Item]:
 @pytest.mark.usefixtures("qapp")
 def test_icon_colours_are_the_canvas_colours():
     for kind in PLACEABLE_KINDS:
-        assert QColor(icons.KIND_COLOURS[kind]) == floor_scene.KIND_COLOURS[kind], kind
+        assert icons.kind_colour(kind) == floor_scene.equipment_colour(kind, "floor"), kind
         # A square footprint icon is filled with the kind colour at its centre.
         image = icons.footprint_pixmap(kind, 1.0, 1.0, 16).toImage()
         centre = image.pixelColor(8, 10)
-        expected = floor_scene.KIND_COLOURS[kind]
+        expected = floor_scene.equipment_colour(kind, "floor")
         assert (centre.red(), centre.green(), centre.blue()) == (
             expected.red(),
             expected.green(),
@@ -328,9 +328,9 @@ def test_a_good_x_is_one_undo_step(qtbot, inspector, project):
     inspector.show_items(["R1"])
     type_into(qtbot, inspector.x_edit, "abc")
     assert inspector.message
-    type_into(qtbot, inspector.x_edit, "12.5")
+    type_into(qtbot, inspector.x_edit, "16.5")  # clear floor (D1 stands at 12)
     assert inspector.message == ""
-    assert project.items.get("R1").x == 12.5
+    assert project.items.get("R1").x == 16.5
     assert project.items.get("R1").y == 6.0
     stack = inspector.undo_stack
     assert stack.count() == 1
@@ -417,10 +417,30 @@ def test_rotation_and_type_of_several_items_are_one_step_each(qtbot, inspector, 
 
 
 def test_rotate_button_turns_a_quarter_in_one_step(qtbot, inspector, project):
-    inspector.show_items(["R1", "D1"])  # at 0° and 90°
+    inspector.show_items(["AH1", "D1"])  # at 0° and 90°
     qtbot.mouseClick(inspector.rotate_button, Qt.MouseButton.LeftButton)
-    assert (project.items.get("R1").rotation, project.items.get("D1").rotation) == (90.0, 180.0)
+    assert (project.items.get("AH1").rotation, project.items.get("D1").rotation) == (90.0, 180.0)
     assert inspector.undo_stack.count() == 1
+
+
+def test_rotate_button_refuses_a_turn_into_a_neighbour(qtbot, inspector, project):
+    before = snapshot(project)
+    inspector.show_items(["R1", "D1"])  # R1 turned would reach into R2 beside it
+    qtbot.mouseClick(inspector.rotate_button, Qt.MouseButton.LeftButton)
+    assert inspector.message == "Cannot rotate R1 there: overlaps R2"
+    assert snapshot(project) == before
+    assert inspector.undo_stack.count() == 0
+
+
+def test_racks_turned_together_into_each_other_are_refused(qtbot, inspector, project):
+    before = snapshot(project)
+    inspector.show_items(["R1", "R2", "R3"])  # side by side, 0.6 m wide, 1.2 m deep
+    type_into(qtbot, inspector.rotation_edit, "90")  # each about its centre: into the next
+    assert inspector.message == "Cannot rotate R2 there: overlaps R1 (and 1 more)"
+    assert snapshot(project) == before
+    type_into(qtbot, inspector.y_edit, "9")  # a shift keeps them apart
+    assert inspector.message == ""
+    assert [project.items.get(i).y for i in ("R1", "R2", "R3")] == [9.0] * 3
 
 
 def test_several_items_share_only_common_fields(inspector):

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QMessageBox
 
 from gui.app import EXAMPLE
-from gui.canvas.scene import FLOOR_COLOUR, KIND_COLOURS
+from gui.canvas.scene import FLOOR_COLOUR, equipment_colour
 from gui.main_window import MainWindow
 from layout import dclayout
 
@@ -85,7 +85,8 @@ def test_main_window_screenshot_shows_racks_where_the_model_has_them(window, qtb
         for row in rng.choice(rows, size=4, replace=False).tolist():
             x, y = float(project.items.x[row]), float(project.items.y[row])
             colour = window_pixel(window, image, x, y)
-            assert close_to(colour, KIND_COLOURS[kind]), (kind, project.items.ids[row], colour)
+            expected = equipment_colour(kind, "floor")
+            assert close_to(colour, expected), (kind, project.items.ids[row], colour)
 
     # Bare floor: the middle of a visible tile at least 0.5 m from any item.
     floor = project.floor

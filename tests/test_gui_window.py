@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from gui import app as gui_app
-from gui.canvas.scene import FLOOR_COLOUR, KIND_COLOURS, EquipmentItem
+from gui.canvas.scene import FLOOR_COLOUR, EquipmentItem, equipment_colour
 from gui.main_window import MainWindow
 from layout import dclayout
 from layout.items import Item
@@ -134,7 +134,7 @@ def test_double_click_on_a_violation_selects_and_frames_its_items(window, qtbot)
 
 def test_render_shows_racks_in_their_colour_on_the_floor(window):
     image = render_floor(window.scene)
-    assert_colour(pixel_at(image, *R1_ONLY), KIND_COLOURS["gpu_rack"])
+    assert_colour(pixel_at(image, *R1_ONLY), equipment_colour("gpu_rack", "floor"))
     assert_colour(pixel_at(image, *EMPTY_FLOOR), FLOOR_COLOUR)
 
 
@@ -147,8 +147,8 @@ def test_zoomed_out_overview_draws_the_same_racks_and_keeps_selection(window):
 
     window.scene.clearSelection()
     image = render_floor(window.scene)
-    assert_colour(pixel_at(image, *R1_ONLY), KIND_COLOURS["gpu_rack"])
-    assert_colour(pixel_at(image, 20.0, 6.2), KIND_COLOURS["gpu_rack"])  # R4
+    assert_colour(pixel_at(image, *R1_ONLY), equipment_colour("gpu_rack", "floor"))
+    assert_colour(pixel_at(image, 20.0, 6.2), equipment_colour("gpu_rack", "floor"))  # R4
     assert_colour(pixel_at(image, *EMPTY_FLOOR), FLOOR_COLOUR)
 
     window.scene.set_view_scale(50.0)

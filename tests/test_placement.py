@@ -154,7 +154,7 @@ def test_many_racks_are_checked_without_false_positives() -> None:
 def test_shared_area_equals_the_geometric_intersection(boxes) -> None:
     import numpy as np
 
-    from layout.project import rotated_rectangles
+    from layout.geometry import rotated_rectangles
     from physics.placement import shared_areas
 
     x, y, w, d, rot = (np.array(v) for v in zip(*boxes, strict=True))
@@ -162,3 +162,121 @@ def test_shared_area_equals_the_geometric_intersection(boxes) -> None:
     expected = shapely.area(shapely.intersection(first, second))
     got = shared_areas(np.array([first]), np.array([second]))[0]
     assert got == pytest.approx(expected, abs=1e-9)
+
+
+# -- one legality: the edits' placement index and the rules agree ----------
+LEGALITY_RULES = ("placement.outside_floor", "placement.overlap", "placement.on_obstacle")
+BUSWAY = "busway-415v-60a"  # overhead: shares no floor space
+
+
+def _legality_project(x: float, y: float, rotation: float) -> Project:
+    """A 8 m × 6 m hall with a column, a rack R1, an overhead busway and the rack R2 at
+    (x, y) turned by ``rotation``."""
+    column = Obstacle("C1", "column", shapely.box(4.0, 2.0, 4.6, 2.6))
+    return project_of(
+        Item("R1", RACK, 2.0, 3.0),
+        Item("B1", BUSWAY, 3.0, 1.0),
+        Item("R2", RACK, x, y, rotation=rotation),
+        obstacles=(column,),
+        size=(8.0, 6.0),
+    )
+
+
+def _rule_finds_r2(project: Project) -> bool:
+    from physics.engine import registered_rules
+
+    others = [r.id for r in registered_rules() if r.id not in LEGALITY_RULES]
+    return any("R2" in v.items for v in check(project, disabled=others).violations)
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    st.integers(-4, 164).map(lambda k: round(k * 0.05, 6)),
+    st.integers(-4, 124).map(lambda k: round(k * 0.05, 6)),
+    st.sampled_from([0.0, 90.0, 180.0, 270.0]),
+)
+def test_the_drag_refuses_exactly_where_the_placement_rules_find_a_violation(x, y, rotation):
+    from physics.placement import MovingSet, PlacementIndex
+
+    # R2 starts on clear floor; the drag moves it to (x, y), the check sees it there.
+    start = _legality_project(6.5, 4.5, rotation)
+    moving = MovingSet.of_items(PlacementIndex(start), ["R2"])
+    assert moving.prior == frozenset()
+    dx, dy = x - 6.5, y - 4.5
+    refused = bool(moving.conflicts(dx, dy))
+    new_x, new_y = moving.positions(dx, dy)
+    there = _legality_project(float(new_x[0]), float(new_y[0]), rotation)
+    assert refused == _rule_finds_r2(there), (x, y, rotation, moving.conflicts(dx, dy))
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "rotation", "says"),
+    [
+        (6.5, 4.5, 0.0, None),
+        (0.3, 0.6, 0.0, None),  # flush with two walls
+        (1.4, 3.0, 0.0, None),  # flush with R1's left side
+        (1.45, 3.0, 0.0, "overlaps R1"),
+        (3.0, 1.0, 0.0, None),  # under the overhead busway
+        (4.3, 2.3, 90.0, "stands on column C1"),
+        (3.4, 2.3, 90.0, None),  # flush with the column's left side
+        (7.8, 3.0, 0.0, "outside the floor"),
+    ],
+)
+def test_positions_near_walls_obstacles_and_racks(x, y, rotation, says):
+    from physics.placement import MovingSet, PlacementIndex
+
+    moving = MovingSet.of_items(PlacementIndex(_legality_project(6.5, 4.5, rotation)), ["R2"])
+    conflicts = moving.conflicts_at([x], [y])
+    assert [c.what for c in conflicts] == ([] if says is None else [says])
+    assert _rule_finds_r2(_legality_project(x, y, rotation)) == (says is not None)
+
+
+def test_only_quarter_turns_are_allowed_and_an_old_odd_turn_is_not_the_edits_fault():
+    import numpy as np
+
+    from physics.placement import NOT_A_QUARTER_TURN, MovingSet, PlacementIndex, refusal
+
+    index = PlacementIndex(_legality_project(6.5, 4.5, 0.0))
+    turned = MovingSet.of_items(index, ["R2"], rotation=np.array([45.0]))
+    assert refusal(turned.conflicts(0.0, 0.0), "rotate") == (
+        f"Cannot rotate R2 there: {NOT_A_QUARTER_TURN}"
+    )
+    for quarter in (90.0, 180.0, 270.0):
+        assert MovingSet.of_items(index, ["R2"], rotation=np.array([quarter])).conflicts(0, 0) == []
+    # A unit a file left at 30° may still be moved and turned on by quarter turns.
+    odd = PlacementIndex(_legality_project(6.5, 4.5, 30.0))
+    assert MovingSet.of_items(odd, ["R2"]).conflicts(-0.6, 0.0) == []
+    assert MovingSet.of_items(odd, ["R2"], rotation=np.array([120.0])).conflicts(0, 0) == []
+
+
+def test_units_set_apart_from_each_other_are_checked_against_each_other():
+    from physics.placement import MovingSet, PlacementIndex
+
+    project = project_of(Item("R1", RACK, 5.0, 6.0), Item("R2", RACK, 8.0, 6.0))
+    moving = MovingSet.of_items(PlacementIndex(project), ["R1", "R2"])
+    # A shift keeps them apart; putting both at one x stacks them.
+    assert moving.conflicts(1.0, 0.0) == []
+    assert moving.conflicts_at([9.0, 9.0], [6.0, 6.0])[0].message() == (
+        "Cannot place R2 there: overlaps R1"
+    )
+
+
+def test_the_placement_index_is_shared_and_follows_the_model():
+    from physics.placement import PlacementIndex
+
+    project = project_of(Item("R1", RACK, 5.0, 6.0))
+    index = PlacementIndex.for_project(project)
+    assert PlacementIndex.for_project(project) is index
+    tree = index.tree
+    assert PlacementIndex.for_project(project).tree is tree  # no change, no rebuild
+    project.set_positions(["R1"], [6.0], [6.0])
+    assert PlacementIndex.for_project(project).tree is not tree
+    assert index.bounds[0][0] == pytest.approx(5.7)
+    # The shared index does not keep a closed project alive.
+    import gc
+    import weakref
+
+    gone = weakref.ref(project)
+    del project, index
+    gc.collect()
+    assert gone() is None

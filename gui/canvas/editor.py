@@ -1,33 +1,33 @@
-"""Editing on the canvas: where things may go, snapping, and the Edit operations.
+"""Editing on the canvas: snapping, and the Edit operations.
 
 Owns two things:
 
-- :class:`PlacementIndex` and :class:`MovingSet`, the geometry behind every
-  edit that puts equipment somewhere (drag, nudge, rotate, paste, palette
-  drop, click-to-place). They read the model and never change it, use no Qt,
-  and answer per mouse move with a few STRtree queries around the moving
-  footprints, never a loop over every item. They would sit well in
-  ``layout/`` later; they live here because only the canvas uses them today.
+- :func:`snapped_offset`, where a dragged or placed set of units snaps to.
 - :class:`Editor`, the Edit operations (delete, rotate, nudge, copy, cut,
   paste, duplicate, select all). The canvas keys and the main window's Edit
   menu call the same methods. Every change is one ``layout.commands`` command
   pushed through :class:`gui.undo.UndoStack`, so one key press is one undo step.
 
-Policy for illegal spots (one rule everywhere): an edit that would leave a
-ground-mounted unit overlapping another ground unit's footprint, standing on an
-obstacle, or (unless it stands outdoors) off the floor outline is **refused**:
-nothing changes and the view's ``status_message`` says why ("Cannot place R12
-there: overlaps R13"). Conflicts an item already had before the edit do not
-count, so a planner can walk an overlapping rack out of trouble by nudging it.
-Overhead units (busways) share no floor space and never collide.
+Where a unit may go is :mod:`physics.placement`'s to say (its
+:class:`~physics.placement.PlacementIndex` and
+:class:`~physics.placement.MovingSet`, asked per mouse move with a few STRtree
+queries around the moving footprints, never a loop over every item): the same
+legality the placement rules check and the inspector applies. An edit that
+would leave a ground-mounted unit overlapping another ground unit's footprint,
+standing on an obstacle, (unless it stands outdoors) off the floor outline, or
+turned other than by quarter turns is **refused**: nothing changes and the
+view's ``status_message`` says why ("Cannot place R12 there: overlaps R13").
+Conflicts an item already had before the edit do not count, so a planner can
+walk an overlapping rack out of trouble by nudging it. Overhead units
+(busways) share no floor space and never collide.
 
 Snapping: the dragged footprint's top-left corner (of its axis-aligned bounds)
 goes to the nearest tile-grid intersection (``Floor.snap``), so a rack sits on
 whole tiles as in a raised-floor hall, and the generator's rows line up with
 it; when one of its edges comes within :data:`EDGE_SNAP_M` of a neighbour's
 edge, that axis aligns to the neighbour exactly instead. The other moving
-items keep their offsets. Committed positions are rounded to the micrometre so
-that snapped values are the decimals a planner expects (5.1, not 5.1000000000000005).
+items keep their offsets. Committed positions are rounded to the micrometre
+(:data:`physics.placement.POSITION_DECIMALS`).
 
 The clipboard holds JSON under :data:`ITEMS_MIME` (never pickle): a list of
 items' type, position, rotation, name and properties.
@@ -40,7 +40,6 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,7 +50,9 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateItems, check_property
 from layout.errors import CoherenceError
 from layout.items import IdAllocator, Item
-from layout.project import Project, rotated_rectangles
+from layout.kinds import kind_info
+from layout.project import Project
+from physics.placement import Conflict, MovingSet, PlacementIndex, refusal
 
 if TYPE_CHECKING:
     from gui.canvas.scene import FloorScene
@@ -62,11 +63,8 @@ ITEMS_MIME = "application/x-coherence-items"
 """Clipboard format of copied items: UTF-8 JSON (see :func:`items_to_json`)."""
 EQUIPMENT_TYPE_MIME = "application/x-coherence-equipment-type"
 """Drag format of a palette entry: the catalog type id, UTF-8."""
-ID_PREFIX_BY_KIND = {"gpu_rack": "R", "network_rack": "N", "power": "P", "cooling": "K"}
 EDGE_SNAP_M = 0.15
 """An edge this close to a neighbour's edge aligns with it exactly."""
-POSITION_DECIMALS = 6
-"""Committed positions are rounded to the micrometre."""
 NUDGE_FINE_M = 0.1
 NUDGE_COARSE_TILES = 10
 PASTE_OFFSET_TILES = 2
@@ -98,138 +96,7 @@ def _clear_clipboard_at_exit() -> None:
         QGuiApplication.clipboard().clear()
 
 
-# -- geometry (Qt-free) ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Conflict:
-    """Why ``item_id`` cannot stand where it would go: ``what`` is "overlaps R13" and so on."""
-
-    item_id: str
-    what: str
-
-    def message(self, verb: str = "place") -> str:
-        return f"Cannot {verb} {self.item_id} there: {self.what}"
-
-
-def footprint_size(
-    equipment_type: Any, properties: dict[str, Any] | None = None
-) -> tuple[float, float]:
-    """Width and depth of a unit of ``equipment_type`` (as :meth:`Project.sizes` computes them)."""
-    width, depth = equipment_type.footprint.width_m, equipment_type.footprint.depth_m
-    if getattr(equipment_type, "mounting", "floor") == "overhead" and properties:
-        length = properties.get("length_m")
-        if isinstance(length, (int, float)) and not isinstance(length, bool):
-            width = min(max(float(length), 0.1), 1000.0)
-    return width, depth
-
-
-class PlacementIndex:
-    """Every item's footprint, bounds and mounting, with an STRtree; rebuilt per model change.
-
-    Building costs O(n) (about 20 ms for 20,000 racks) and happens at most once
-    per edit, at the start of the next drag or key press; queries are
-    O(log n + hits).
-    """
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self._key: tuple[int, int, int] | None = None
-        self.footprints = np.empty(0, dtype=object)
-        self.bounds = np.empty((0, 4))
-        self.ground = np.empty(0, dtype=bool)
-        self.tree = shapely.STRtree([])
-        self._outline: shapely.Geometry | None = None
-
-    def refresh(self) -> PlacementIndex:
-        """Bring the index up to date with the model (cheap when nothing changed)."""
-        project = self.project
-        key = (project.items.version, id(project.catalog), id(project.floor))
-        if key == self._key:
-            return self
-        self._key = key
-        self.footprints = project.footprints()
-        self.bounds = shapely.bounds(self.footprints).reshape(-1, 4)
-        catalog = project.catalog
-        mounting = {
-            t: getattr(catalog[t], "mounting", "floor") for t in set(project.items.type_ids)
-        }
-        self.ground = np.fromiter(
-            (mounting[t] != "overhead" for t in project.items.type_ids), bool, len(project.items)
-        )
-        self.tree = shapely.STRtree(self.footprints)
-        # A millimetre of slack, as the placement rule allows: a rack flush with the wall is in.
-        self._outline = shapely.buffer(project.floor.outline, 1e-3, join_style="mitre")
-        shapely.prepare(self._outline)
-        return self
-
-    @property
-    def outline(self) -> shapely.Geometry:
-        assert self._outline is not None
-        return self._outline
-
-    def conflicts(
-        self,
-        ids: Sequence[str],
-        polygons: np.ndarray,
-        ground: np.ndarray,
-        indoor: np.ndarray,
-        excluded: np.ndarray | None,
-    ) -> list[Conflict]:
-        """What is wrong with putting ``polygons`` (named ``ids``) where they are.
-
-        ``excluded`` marks item rows to ignore (the moving items' own old places).
-        """
-        project = self.project
-        tolerance = project.rules["overlap_tolerance_m2"]
-        found: list[Conflict] = []
-        on_ground = np.flatnonzero(ground)
-        if len(on_ground) and len(self.footprints):
-            mine, theirs = self.tree.query(polygons[on_ground], predicate="intersects")
-            keep = self.ground[theirs]
-            if excluded is not None:
-                keep &= ~excluded[theirs]
-            mine, theirs = on_ground[mine[keep]], theirs[keep]
-            if len(mine):
-                areas = shapely.area(shapely.intersection(polygons[mine], self.footprints[theirs]))
-                all_ids = project.items.ids
-                found += [
-                    Conflict(ids[i], f"overlaps {all_ids[j]}")
-                    for i, j in zip(mine[areas > tolerance].tolist(),
-                                    theirs[areas > tolerance].tolist(), strict=True)
-                ]  # fmt: skip
-        obstacles = project.floor.obstacles
-        if len(on_ground) and obstacles:
-            mine, theirs = project.floor.obstacle_tree.query(
-                polygons[on_ground], predicate="intersects"
-            )
-            if len(mine):
-                mine = on_ground[mine]
-                shapes = np.array([obstacles[k].polygon for k in theirs.tolist()], dtype=object)
-                areas = shapely.area(shapely.intersection(polygons[mine], shapes))
-                for i, k in zip(mine[areas > tolerance].tolist(),
-                                theirs[areas > tolerance].tolist(), strict=True):  # fmt: skip
-                    obstacle = obstacles[k]
-                    found.append(Conflict(ids[i], f"stands on {obstacle.kind} {obstacle.id}"))
-        inside = np.flatnonzero(indoor)
-        if len(inside):
-            out = inside[~shapely.covered_by(polygons[inside], self.outline)]
-            found += [Conflict(ids[i], "outside the floor") for i in out.tolist()]
-        return found
-
-    def neighbour_bounds(self, box: tuple[float, float, float, float], reach: float,
-                         excluded: np.ndarray | None, ground_only: bool) -> np.ndarray:  # fmt: skip
-        """Bounds (k, 4) of items whose footprints come within ``reach`` of ``box``."""
-        if not len(self.footprints):
-            return np.empty((0, 4))
-        x0, y0, x1, y1 = box
-        rows = self.tree.query(shapely.box(x0 - reach, y0 - reach, x1 + reach, y1 + reach))
-        keep = np.ones(len(rows), bool)
-        if excluded is not None:
-            keep &= ~excluded[rows]
-        if ground_only:
-            keep &= self.ground[rows]
-        return self.bounds[rows[keep]]
-
-
+# -- snapping ------------------------------------------------------------------------------------
 def _axis_snap(lo: float, hi: float, edges: np.ndarray, reach: float) -> float | None:
     """The smallest shift (|shift| <= reach) that puts ``lo`` or ``hi`` on one of ``edges``."""
     if not len(edges):
@@ -239,94 +106,22 @@ def _axis_snap(lo: float, hi: float, edges: np.ndarray, reach: float) -> float |
     return float(shifts[best]) if abs(shifts[best]) <= reach else None
 
 
-class MovingSet:
-    """Footprints that move together (a drag, a nudge, a paste, a placed unit), as one rigid set.
-
-    Positions are given at the start; :meth:`snapped_offset` and
-    :meth:`conflicts` take an offset (dx, dy) in metres from there. The first
-    item is the anchor: the one under the cursor, whose corner and edges snap.
-    """
-
-    def __init__(
-        self,
-        index: PlacementIndex,
-        ids: Sequence[str],
-        type_ids: Sequence[str],
-        xy: np.ndarray,
-        rotation: np.ndarray,
-        *,
-        properties: Sequence[dict[str, Any]] | None = None,
-        moving_rows: np.ndarray | None = None,
-    ) -> None:
-        self.index = index.refresh()
-        project = index.project
-        self.ids = list(ids)
-        self.xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        self.rotation = np.asarray(rotation, dtype=float)
-        props = properties or [{}] * len(self.ids)
-        types = [project.catalog[t] for t in type_ids]
-        sizes = np.array([footprint_size(t, p) for t, p in zip(types, props, strict=True)])
-        self.width, self.depth = sizes[:, 0], sizes[:, 1]
-        mountings = np.array([getattr(t, "mounting", "floor") for t in types], dtype=object)
-        self.ground = mountings != "overhead"
-        self.indoor = mountings != "outdoor"
-        self.base = rotated_rectangles(
-            self.xy[:, 0], self.xy[:, 1], self.width, self.depth, self.rotation
-        )
-        self.anchor_box = tuple(shapely.bounds(self.base[0]).tolist()) if len(self.base) else None
-        self.excluded: np.ndarray | None = None
-        self.prior: frozenset[Conflict] = frozenset()
-        if moving_rows is not None:
-            self.excluded = np.zeros(len(project.items), bool)
-            self.excluded[moving_rows] = True
-            # What was wrong before the edit is not the edit's fault.
-            self.prior = frozenset(
-                index.conflicts(self.ids, index.footprints[moving_rows], self.ground,
-                                self.indoor, self.excluded)
-            )  # fmt: skip
-
-    @classmethod
-    def of_items(
-        cls, index: PlacementIndex, item_ids: Sequence[str], rotation: np.ndarray | None = None
-    ) -> MovingSet:
-        """Existing items, from where they stand (optionally turned to ``rotation``)."""
-        items = index.refresh().project.items
-        rows = items.rows(item_ids)
-        xy = np.column_stack((items.x[rows], items.y[rows]))
-        turned = items.rotation[rows] if rotation is None else rotation
-        props = [dict(items.properties_at(r)) for r in rows.tolist()]
-        type_ids = [items.type_ids[r] for r in rows.tolist()]
-        return cls(index, item_ids, type_ids, xy, turned, properties=props, moving_rows=rows)
-
-    def snapped_offset(self, dx: float, dy: float) -> tuple[float, float]:
-        """The offset after snapping the anchor to neighbours' edges, else to the tile grid."""
-        if self.anchor_box is None:
-            return dx, dy
-        x0, y0, x1, y1 = self.anchor_box
-        x0, y0, x1, y1 = x0 + dx, y0 + dy, x1 + dx, y1 + dy
-        near = self.index.neighbour_bounds(
-            (x0, y0, x1, y1), EDGE_SNAP_M, self.excluded, bool(self.ground[0])
-        )
-        snap_x = _axis_snap(x0, x1, near[:, [0, 2]].ravel(), EDGE_SNAP_M)
-        snap_y = _axis_snap(y0, y1, near[:, [1, 3]].ravel(), EDGE_SNAP_M)
-        corner = self.index.project.floor.snap(np.array([x0, y0]))
-        dx += snap_x if snap_x is not None else float(corner[0]) - x0
-        dy += snap_y if snap_y is not None else float(corner[1]) - y0
+def snapped_offset(moving: MovingSet, dx: float, dy: float) -> tuple[float, float]:
+    """The offset (dx, dy) of ``moving`` after snapping its anchor to neighbours' edges,
+    else to the tile grid."""
+    if moving.anchor_box is None:
         return dx, dy
-
-    def positions(self, dx: float, dy: float) -> tuple[np.ndarray, np.ndarray]:
-        """Centres after moving by (dx, dy), rounded to :data:`POSITION_DECIMALS`."""
-        return (
-            np.round(self.xy[:, 0] + dx, POSITION_DECIMALS),
-            np.round(self.xy[:, 1] + dy, POSITION_DECIMALS),
-        )
-
-    def conflicts(self, dx: float, dy: float) -> list[Conflict]:
-        """New conflicts at offset (dx, dy): those the items did not have at the start."""
-        x, y = self.positions(dx, dy)
-        polygons = rotated_rectangles(x, y, self.width, self.depth, self.rotation)
-        found = self.index.conflicts(self.ids, polygons, self.ground, self.indoor, self.excluded)
-        return [c for c in found if c not in self.prior]
+    x0, y0, x1, y1 = moving.anchor_box
+    x0, y0, x1, y1 = x0 + dx, y0 + dy, x1 + dx, y1 + dy
+    near = moving.index.neighbour_bounds(
+        (x0, y0, x1, y1), EDGE_SNAP_M, moving.excluded, bool(moving.ground[0])
+    )
+    snap_x = _axis_snap(x0, x1, near[:, [0, 2]].ravel(), EDGE_SNAP_M)
+    snap_y = _axis_snap(y0, y1, near[:, [1, 3]].ravel(), EDGE_SNAP_M)
+    corner = moving.index.project.floor.snap(np.array([x0, y0]))
+    dx += snap_x if snap_x is not None else float(corner[0]) - x0
+    dy += snap_y if snap_y is not None else float(corner[1]) - y0
+    return dx, dy
 
 
 # -- clipboard payload -------------------------------------------------------------------------
@@ -399,7 +194,7 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
 def id_prefix(item_id: str, kind: str) -> str:
     """The letters an id starts with (``R`` of ``R00012``), or the kind's prefix if none."""
     letters = re.match(r"[A-Za-z]*", item_id).group()  # type: ignore[union-attr]
-    return letters or ID_PREFIX_BY_KIND.get(kind, "X")
+    return letters or kind_info(kind).id_prefix
 
 
 # -- the Edit operations -------------------------------------------------------------------------
@@ -419,7 +214,6 @@ class Editor(QObject):
         self.scene = scene
         self.view = view
         self.undo_stack = undo_stack
-        self._index: PlacementIndex | None = None
         view.set_editor(self)
 
     # -- shared helpers ---------------------------------------------------------------
@@ -428,10 +222,8 @@ class Editor(QObject):
         return self.scene.project
 
     def placement_index(self) -> PlacementIndex:
-        """The up-to-date placement index of the scene's project."""
-        if self._index is None or self._index.project is not self.project:
-            self._index = PlacementIndex(self.project)
-        return self._index.refresh()
+        """The up-to-date placement index of the scene's project (shared with the scene)."""
+        return PlacementIndex.for_project(self.project)
 
     def _say(self, message: str) -> None:
         self.view.status_message.emit(message)
@@ -448,8 +240,7 @@ class Editor(QObject):
     def _refused(self, conflicts: list[Conflict], verb: str) -> bool:
         if not conflicts:
             return False
-        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
-        self._say(conflicts[0].message(verb) + more)
+        self._say(refusal(conflicts, verb))
         return True
 
     # -- moves and placements (also used by the mouse modes) ---------------------------
@@ -468,9 +259,7 @@ class Editor(QObject):
         if equipment_type is None:
             self._say(f"Cannot place: unknown equipment type {type_id!r}")
             return None
-        new_id = IdAllocator(self.project.items.ids)(
-            ID_PREFIX_BY_KIND.get(equipment_type.kind, "X")
-        )
+        new_id = IdAllocator(self.project.items.ids)(kind_info(equipment_type.kind).id_prefix)
         moving = MovingSet(self.placement_index(), [new_id], [type_id], np.array([[x, y]]),
                            np.array([rotation]))  # fmt: skip
         if self._refused(moving.conflicts(0.0, 0.0), "place"):
@@ -574,7 +363,7 @@ class Editor(QObject):
         else:
             # Centre the copies' bounds on the cursor, then snap the first one.
             x0, y0, x1, y1 = shapely.total_bounds(moving.base).tolist()
-            dx, dy = moving.snapped_offset(cursor[0] - (x0 + x1) / 2, cursor[1] - (y0 + y1) / 2)
+            dx, dy = snapped_offset(moving, cursor[0] - (x0 + x1) / 2, cursor[1] - (y0 + y1) / 2)
         if self._refused(moving.conflicts(dx, dy), verb):
             return []
         x, y = moving.positions(dx, dy)

@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.canvas.editor import Conflict, MovingSet
-from gui.canvas.scene import KIND_COLOURS, UNKNOWN_KIND_COLOUR, Z_GHOST, cosmetic_pen, polygon_path
+from gui.canvas.editor import snapped_offset
+from gui.canvas.scene import Z_GHOST, cosmetic_pen, polygon_path
+from gui.icons import kind_colour
+from physics.placement import Conflict, MovingSet
 
 if TYPE_CHECKING:
     from gui.canvas.view import FloorView
@@ -60,7 +62,7 @@ class GhostItem(QGraphicsItem):
             for polygon, of_kind in zip(moving.base, kinds, strict=True):
                 if of_kind == kind:
                     path.addPath(polygon_path(polygon))
-            colour = QColor(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+            colour = kind_colour(kind)
             colour.setAlpha(GHOST_ALPHA)
             red = QColor(ILLEGAL_COLOUR)
             red.setAlpha(GHOST_ALPHA + 40)
@@ -165,7 +167,7 @@ class _Drag:
     def update(self, point: QPointF, snap: bool) -> None:
         dx, dy = point.x() - self.start.x(), point.y() - self.start.y()
         if snap:
-            dx, dy = self.moving.snapped_offset(dx, dy)
+            dx, dy = snapped_offset(self.moving, dx, dy)
         if (dx, dy) == self.offset and self._updated:
             return
         self._updated = True
@@ -355,7 +357,7 @@ class PlacementPreview:
         assert self.ghost is not None
         dx, dy = point.x(), point.y()
         if snap:
-            dx, dy = self.moving.snapped_offset(dx, dy)
+            dx, dy = snapped_offset(self.moving, dx, dy)
         self.offset = (dx, dy)
         self.ghost.setPos(dx, dy)
         self.conflicts = self.moving.conflicts(dx, dy)

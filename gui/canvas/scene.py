@@ -12,9 +12,10 @@ commands from ``layout.commands``, pushed by :mod:`gui.canvas.editor` and the mo
 modes of :mod:`gui.canvas.modes`.
 
 Hit tests (:meth:`FloorScene.item_id_at`, :meth:`FloorScene.item_ids_in`) ask
-a :class:`~gui.canvas.editor.PlacementIndex` (an STRtree over the model's
-footprints) rather than Qt's item index, because items drawn by the overview
-are fully transparent and Qt's own queries skip those.
+the project's :class:`~physics.placement.PlacementIndex` (an STRtree over the
+model's footprints, shared with the editor) rather than Qt's item index,
+because items drawn by the overview are fully transparent and Qt's own
+queries skip those.
 
 Signals: ``selection_ids_changed(list)`` (the ids of the selected items, after
 any selection change; bulk changes emit once), ``item_double_clicked(str)`` and
@@ -68,14 +69,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.canvas.editor import PlacementIndex
 from gui.canvas.overlays import LinksOverlay, OverlaySet
 from gui.canvas.underlay import UnderlayOverlay
+from gui.icons import kind_colour
 from layout.floor import Floor
+from layout.geometry import axis_aligned_rects, front_mark_depth, front_strips
 from layout.items import ItemStore
-from layout.project import Project, rotated_rectangles
+from layout.project import Project
 from layout.underlay import UnderlayError, describe, read_linework, resolve
 from physics.engine import Violation
+from physics.placement import PlacementIndex
 
 # -- look ------------------------------------------------------------------------------
 OUTSIDE_COLOUR = QColor("#c9cdd3")
@@ -83,13 +86,6 @@ OUTSIDE_COLOUR = QColor("#c9cdd3")
 FLOOR_COLOUR = QColor("#f5f3ee")
 FLOOR_EDGE_COLOUR = QColor("#4a4f57")
 GRID_COLOUR = QColor("#e1ddd3")
-KIND_COLOURS: dict[str, QColor] = {
-    "gpu_rack": QColor("#3d7cc9"),
-    "network_rack": QColor("#8a5cc2"),
-    "power": QColor("#d99a1e"),
-    "cooling": QColor("#23a393"),
-}
-UNKNOWN_KIND_COLOUR = QColor("#8a8a8a")
 OBSTACLE_COLOURS: dict[str, QColor] = {
     "column": QColor("#6b6f76"),
     "wall": QColor("#3f434a"),
@@ -102,8 +98,6 @@ GRID_MIN_PX = 4.0
 """Grid lines closer together than this on screen are not drawn."""
 FRONT_MARK_MIN_PX = 1.5
 """The front mark is drawn once it would be at least this many pixels deep."""
-FRONT_MARK_M = 0.15
-"""Depth of the front mark (at most a fifth of the unit's depth)."""
 LABEL_MIN_LOD = 45.0
 """Pixels per metre from which item labels are drawn (a 0.6 m rack is 27 px wide)."""
 LABEL_FONT_PX = 10
@@ -166,8 +160,9 @@ OVERHEAD_ALPHA = 110
 """Overhead units (busways) are see-through: the racks under them stay visible."""
 
 
-def _colour_of(kind: str, mounting: str) -> QColor:
-    colour = QColor(KIND_COLOURS.get(kind, UNKNOWN_KIND_COLOUR))
+def equipment_colour(kind: str, mounting: str) -> QColor:
+    """The fill colour of a unit of ``kind`` standing at ``mounting``."""
+    colour = kind_colour(kind)
     if mounting == "overhead":
         colour.setAlpha(OVERHEAD_ALPHA)
     return colour
@@ -177,10 +172,10 @@ def _make_style(equipment_type: object) -> _TypeStyle:
     footprint = equipment_type.footprint  # type: ignore[attr-defined]
     kind = equipment_type.kind  # type: ignore[attr-defined]
     w, d = footprint.width_m, footprint.depth_m
-    colour = _colour_of(kind, getattr(equipment_type, "mounting", "floor"))
+    colour = equipment_colour(kind, getattr(equipment_type, "mounting", "floor"))
     return _TypeStyle(
         rect=QRectF(-w / 2, -d / 2, w, d),
-        front=QRectF(-w / 2, -d / 2, w, min(FRONT_MARK_M, 0.2 * d)),
+        front=QRectF(-w / 2, -d / 2, w, float(front_mark_depth(d))),
         brush=QBrush(colour),
         front_brush=QBrush(colour.darker(170)),
         selected_brush=QBrush(colour.lighter(140)),
@@ -355,7 +350,7 @@ class EquipmentOverview(QGraphicsItem):
             self.invalidate()
             return
         store = self._scene.project.items
-        quarter, rects, fronts = _axis_aligned_rects(
+        quarter, rects, fronts = axis_aligned_rects(
             store.x[rows], store.y[rows], built.width[rows], built.depth[rows],
             store.rotation[rows],
         )  # fmt: skip
@@ -413,29 +408,6 @@ class EquipmentOverview(QGraphicsItem):
         painter.drawRects(violated)
 
 
-def _axis_aligned_rects(
-    x: np.ndarray, y: np.ndarray, width: np.ndarray, depth: np.ndarray, rotation: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which items stand at a quarter turn, and their footprint and front-mark rectangles
-    (left, top, width, height) for when they do."""
-    rotation = np.asarray(rotation)
-    quarter = np.isclose(np.mod(rotation, 90.0), 0.0) | np.isclose(np.mod(rotation, 90.0), 90.0)
-    turns = np.mod(np.round(rotation / 90.0), 4).astype(int)
-    sideways = quarter & (turns % 2 == 1)
-    span_x = np.where(sideways, depth, width)
-    span_y = np.where(sideways, width, depth)
-    left, top = x - span_x / 2, y - span_y / 2
-    mark = np.minimum(FRONT_MARK_M, 0.2 * depth)
-    # The front faces -y at 0°, +x at 90°, +y at 180° and -x at 270° (clockwise, y down).
-    front_left = np.select([turns == 1], [x + span_x / 2 - mark], left)
-    front_top = np.select([turns == 2], [y + span_y / 2 - mark], top)
-    front_w = np.where(sideways, mark, span_x)
-    front_h = np.where(sideways, span_y, mark)
-    rects = np.column_stack((left, top, span_x, span_y))
-    fronts = np.column_stack((front_left, front_top, front_w, front_h))
-    return quarter, rects, fronts
-
-
 def _overview_batches(project: Project) -> _Overview:
     """Footprint and front-mark shapes of every item, grouped by kind, from numpy arrays."""
     store = project.items
@@ -448,8 +420,7 @@ def _overview_batches(project: Project) -> _Overview:
     kinds = project.kinds()
     x, y = store.x, store.y
     rotation = np.asarray(store.rotation)
-    quarter, rects, fronts = _axis_aligned_rects(x, y, width, depth, rotation)
-    mark = np.minimum(FRONT_MARK_M, 0.2 * depth)
+    quarter, rects, fronts = axis_aligned_rects(x, y, width, depth, rotation)
 
     batches = []
     catalog = project.catalog
@@ -458,7 +429,7 @@ def _overview_batches(project: Project) -> _Overview:
     # Floor units first, overhead ones (see-through) drawn over them.
     groups = sorted({(bool(o), k) for o, k in zip(overhead.tolist(), kinds.tolist(), strict=True)})
     for above, kind in groups:
-        colour = _colour_of(kind, "overhead" if above else "floor")
+        colour = equipment_colour(kind, "overhead" if above else "floor")
         of_kind = (kinds == kind) & (overhead == above)
         straight = np.flatnonzero(of_kind & quarter)
         turned = np.flatnonzero(of_kind & ~quarter)
@@ -474,15 +445,8 @@ def _overview_batches(project: Project) -> _Overview:
         )
         if len(turned):
             batch.polygons = _polygons(project.footprints()[turned])
-            # The front strip's centre sits (depth - mark) / 2 ahead of the item's centre.
-            theta = np.radians(rotation[turned])
-            ahead = (depth[turned] - mark[turned]) / 2
-            strips = rotated_rectangles(
-                x[turned] + ahead * np.sin(theta),
-                y[turned] - ahead * np.cos(theta),
-                width[turned],
-                mark[turned],
-                rotation[turned],
+            strips = front_strips(
+                x[turned], y[turned], width[turned], depth[turned], rotation[turned]
             )
             batch.front_polygons = _polygons(strips)
         batches.append(batch)
@@ -567,7 +531,6 @@ class FloorScene(QGraphicsScene):
         self._dimmed: list[str] = []
         self._selection_batch = 0
         self._selection_dirty = False
-        self._index: PlacementIndex | None = None
         self._overlays = OverlaySet(self)
         self.selectionChanged.connect(self._on_selection_changed)
         self.set_project(project, underlay_dir=underlay_dir)
@@ -587,7 +550,6 @@ class FloorScene(QGraphicsScene):
         self.detach()
         self._underlay_dir = None if underlay_dir is None else Path(underlay_dir)
         self._project = project
-        self._index = None
         self._marked.clear()
         self._dimmed.clear()
         self._styles.clear()
@@ -668,10 +630,8 @@ class FloorScene(QGraphicsScene):
 
     # -- hit tests (model geometry, see the module docstring) ------------------------------
     def placement_index(self) -> PlacementIndex:
-        """The up-to-date STRtree index over the project's footprints."""
-        if self._index is None or self._index.project is not self.project:
-            self._index = PlacementIndex(self.project)
-        return self._index.refresh()
+        """The up-to-date STRtree index over the project's footprints (shared with the editor)."""
+        return PlacementIndex.for_project(self.project)
 
     def item_id_at(self, x: float, y: float) -> str | None:
         """The item under the point (x, y) in metres; the smallest footprint wins where

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.docks.palette import KIND_NOUNS, KIND_TITLES, format_kw, type_figures
+from gui.docks.palette import format_kw, type_figures
 from gui.icons import type_icon
 from layout.catalog import GpuRackType, NetworkRackType
 from layout.commands import (
@@ -70,7 +70,9 @@ from layout.commands import (
 )
 from layout.facility import air_heat_kw, design_load_kw, liquid_heat_kw
 from layout.items import PropertyValue, natural_key
+from layout.kinds import kind_info
 from physics.fabric import LINK_TIERS, derive, installed_switches
+from physics.placement import MovingSet, PlacementIndex, refusal
 
 MAX_COORDINATE_M = 100_000.0
 """Positions beyond ±100 km are refused (as the project loader does)."""
@@ -147,7 +149,8 @@ def parse_coordinate(text: str, axis: str, lowest_m: float) -> float:
 
 
 def parse_rotation(text: str) -> float:
-    """A rotation typed in degrees clockwise (any finite number, folded into 0-360)."""
+    """A rotation typed in degrees clockwise (any finite number, folded into 0-360; which
+    turns a unit may take is :mod:`physics.placement`'s to say, on commit)."""
     value = _number(text, "rotation")
     if abs(value) > 1e6:
         raise InvalidValueError(f"rotation: {value:g}° is not a sensible angle")
@@ -516,7 +519,7 @@ class InspectorDock(QDockWidget):
         item = project.items.get(item_id)
         t = project.catalog[item.type_id]
         self.title_label.setText(item.name or item.id)
-        self.subtitle_label.setText(f"{KIND_TITLES.get(t.kind, t.kind)}: {t.name}")
+        self.subtitle_label.setText(f"{kind_info(t.kind).title}: {t.name}")
         self.id_label.setText(item.id)
         self._fill_type_combo(t.kind, item.type_id)
         self._set_text(self.name_edit, item.name, "")
@@ -539,7 +542,7 @@ class InspectorDock(QDockWidget):
         parts = []
         for k in sorted(kinds):
             n = sum(project.catalog[t].kind == k for t in type_ids)
-            singular, plural = KIND_NOUNS.get(k, (k, k))
+            singular, plural = kind_info(k).singular, kind_info(k).plural
             parts.append(f"{n:,} {singular if n == 1 else plural}")
         by_kind = ", ".join(parts)
         self.subtitle_label.setText(by_kind)
@@ -928,6 +931,10 @@ class InspectorDock(QDockWidget):
             self.clear_message()
             return
         target[:] = value
+        refused = self._placement_refusal(x, y, None, "place")
+        if refused:
+            self._refuse(refused, edit)
+            return
         if self._push(MoveItems(list(self._ids), x.tolist(), y.tolist())):
             edit.setStyleSheet("")
 
@@ -956,8 +963,26 @@ class InspectorDock(QDockWidget):
             self.clear_message()
             self.rotation_edit.setStyleSheet("")
             return
+        store = self.project.items
+        refused = self._placement_refusal(store.x[rows], store.y[rows], degrees, "rotate")
+        if refused:
+            self._refuse(refused, self.rotation_edit)
+            return
         if self._push(RotateItems(list(self._ids), degrees.tolist())):
             self.rotation_edit.setStyleSheet("")
+
+    def _placement_refusal(
+        self, x: np.ndarray, y: np.ndarray, degrees: np.ndarray | None, verb: str
+    ) -> str:
+        """Why the shown items may not stand at (x, y) turned to ``degrees`` ("" if they
+        may): the drag's legality and words, from the project's shared placement index."""
+        index = PlacementIndex.for_project(self.project)
+        # In model order, as the canvas's edits list them, so the first conflict is the same.
+        order = np.argsort(self.project.items.rows(self._ids), kind="stable")
+        ids = [self._ids[k] for k in order.tolist()]
+        turned = None if degrees is None else np.asarray(degrees)[order]
+        moving = MovingSet.of_items(index, ids, rotation=turned)
+        return refusal(moving.conflicts_at(np.asarray(x)[order], np.asarray(y)[order]), verb)
 
     def _commit_name(self) -> None:
         if len(self._ids) != 1 or self.undo_stack is None:

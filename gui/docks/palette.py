@@ -40,22 +40,10 @@ from layout.catalog import (
     PowerUnitType,
 )
 from layout.facility import design_load_kw
+from layout.kinds import kind_info
 
 EQUIPMENT_MIME_TYPE = "application/x-coherence-equipment-type"
 
-KIND_TITLES = {
-    "gpu_rack": "GPU racks",
-    "network_rack": "Network racks",
-    "power": "Power",
-    "cooling": "Cooling",
-}
-KIND_NOUNS = {
-    "gpu_rack": ("GPU rack", "GPU racks"),
-    "network_rack": ("network rack", "network racks"),
-    "power": ("power unit", "power units"),
-    "cooling": ("cooling unit", "cooling units"),
-}
-"""Singular and plural of each kind, for counts in running text."""
 
 TYPE_ID_ROLE = Qt.ItemDataRole.UserRole
 """Item data role holding an entry's type id (None on kind headings)."""
@@ -263,7 +251,7 @@ class PaletteDock(QDockWidget):
         self._headings = {}
         for kind in PLACEABLE_KINDS:
             types = catalog.of_kind(kind)
-            heading = QTreeWidgetItem([f"{KIND_TITLES.get(kind, kind)} ({len(types)})", ""])
+            heading = QTreeWidgetItem([f"{kind_info(kind).title} ({len(types)})", ""])
             heading.setIcon(0, kind_icon(kind))
             heading.setData(0, TYPE_ID_ROLE, None)
             heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
