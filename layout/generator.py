@@ -54,7 +54,7 @@ from layout.facility import (
     unit_count,
 )
 from layout.floor import Floor
-from layout.items import Item
+from layout.items import Item, PropertyValue
 from layout.kinds import EQUIPMENT_KINDS
 from layout.project import FabricSpec, Project, TrayPlan, TraySegment
 from layout.rules import Rules
@@ -141,6 +141,7 @@ class _Sizes:
     leaf_rack_pods: list[int]
     spines_per_pod: list[int]
     cores: int
+    racks_per_array: int
 
     @property
     def rails(self) -> int:
@@ -243,13 +244,14 @@ def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None)
     rack, net = _check_request(request, catalog)
     switch = catalog[net.switch]
     speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
+    per_array = _racks_per_array(request)
     if arrays is None:
-        arrays = math.ceil(math.ceil(request.gpus / rack.gpus) / request.racks_per_array)
-    racks = arrays * request.racks_per_array
+        arrays = math.ceil(math.ceil(request.gpus / rack.gpus) / per_array)
+    racks = arrays * per_array
     rails = rack.gpus_per_server * rack.nics_per_gpu
     endpoints = racks * rack.gpus * rack.nics_per_gpu
     planes, plan = _planes(request, switch, speed, endpoints, rails)
-    servers_per_array = request.racks_per_array * rack.servers
+    servers_per_array = per_array * rack.servers
     if servers_per_array > plan.leaf_down:
         most = plan.leaf_down // rack.servers
         raise GeneratorError(
@@ -269,7 +271,14 @@ def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None)
               for k in range(leaf_racks)]  # fmt: skip
     pods, spines_per_pod, cores = _upper_tiers(plan, leaves)
     return _Sizes(rack, net, plan, planes, racks, arrays, arrays_per_leaf_rack, leaf_racks,
-                  pods, spines_per_pod, cores)  # fmt: skip
+                  pods, spines_per_pod, cores, per_array)  # fmt: skip
+
+
+def _racks_per_array(request: ClusterRequest) -> int:
+    """The request's racks per array, once resolved (see :func:`_resolved`)."""
+    if request.racks_per_array is None:
+        raise GeneratorError("not resolved to a number of racks", "racks_per_array")
+    return request.racks_per_array
 
 
 def _planes(
@@ -330,7 +339,7 @@ class _Geometry:
 
 
 def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
-    racks_per_segment = s.arrays_per_segment * request.racks_per_array
+    racks_per_segment = s.arrays_per_segment * s.racks_per_array
     leaf_racks = s.leaf_racks_per_segment * s.planes
     segment_w = racks_per_segment * s.rack.footprint.width_m + leaf_racks * s.net.footprint.width_m
     slot_h = 2 * s.row_depth_m + request.cold_aisle_m
@@ -590,16 +599,17 @@ def generate(
         )
     except FacilityError as err:
         raise GeneratorError(str(err)) from None
-    fabric = FabricSpec(
-        tiers="auto" if request.tiers == "auto" else sizes.plan.tiers,
-        switch_type=sizes.net.switch,
-        nic_speed_gbps=float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
-        nics_per_gpu=sizes.rack.nics_per_gpu,
-        oversubscription=list(request.oversubscription),
-        planes=sizes.planes,
-        rails=sizes.rack.gpus_per_server,
-        assignments=layout.assignments,
-    )
+    # Validated like a loaded file's: the plan's tier and plane counts are among the allowed.
+    fabric = FabricSpec.model_validate({
+        "tiers": "auto" if request.tiers == "auto" else sizes.plan.tiers,
+        "switch_type": sizes.net.switch,
+        "nic_speed_gbps": float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
+        "nics_per_gpu": sizes.rack.nics_per_gpu,
+        "oversubscription": list(request.oversubscription),
+        "planes": sizes.planes,
+        "rails": sizes.rack.gpus_per_server,
+        "assignments": layout.assignments,
+    })  # fmt: skip
     name = request.name or f"{sizes.racks * sizes.rack.gpus:,} × {sizes.rack.gpu_model} cluster"
     project = Project(
         floor,
@@ -631,7 +641,7 @@ def _too_small(request: ClusterRequest, catalog: Catalog, sizes: _Sizes, availab
     while low < high:
         mid = (low + high + 1) // 2
         low, high = (mid, high) if fits(mid) else (low, mid - 1)
-    racks = low * request.racks_per_array
+    racks = low * sizes.racks_per_array
     return (
         f"the hall is too small: it fits {racks:,} racks ({racks * sizes.rack.gpus:,} GPUs) "
         f"with their aisles, network and cooling, but {sizes.racks:,} racks are needed"
@@ -667,7 +677,7 @@ class _Layout:
         y: float,
         rotation: float,
         label: str,
-        props: dict[str, object] | None = None,
+        props: dict[str, PropertyValue] | None = None,
     ) -> Item:
         n = self.counts[prefix] = self.counts.get(prefix, 0) + 1
         item = Item(
@@ -686,7 +696,7 @@ class _Layout:
         self.rows.append(Row([m.id for m in members], y, x_start, x_end, rot))
 
     def place_gpu_rows(self, slots: np.ndarray) -> None:
-        s, per_array = self.s, self.request.racks_per_array
+        s, per_array = self.s, self.s.racks_per_array
         rack_w, net_w = s.rack.footprint.width_m, s.net.footprint.width_m
         arrays_left = s.arrays
         for x0, y, rotation in self._row_positions(slots):
@@ -710,7 +720,7 @@ class _Layout:
                 first += arrays * per_array
                 pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
                 for plane in range(s.planes):
-                    props: dict[str, object] = {"tier": "leaf", "pod": pod}
+                    props: dict[str, PropertyValue] = {"tier": "leaf", "pod": pod}
                     if s.planes > 1:
                         props["plane"] = plane
                     if arrays * s.rails < s.net.switches:
@@ -726,7 +736,7 @@ class _Layout:
     def place_network(self, slots: np.ndarray) -> None:
         s, net_w = self.s, self.s.net.footprint.width_m
 
-        def props(tier: str, plane: int) -> dict[str, object]:
+        def props(tier: str, plane: int) -> dict[str, PropertyValue]:
             return {"tier": tier} | ({"plane": plane} if s.planes > 1 else {})
 
         racks = [("S", "Spine rack", props("spine", p) | {"pod": pod}, n)
@@ -739,10 +749,9 @@ class _Layout:
                 break
             members = []
             for k, (prefix, label, base, n) in enumerate(here):
-                props = dict(base) | ({"switches": n} if n < s.net.switches else {})
-                members.append(
-                    self._item(prefix, s.net.id, x0 + net_w * (k + 0.5), y, rotation, label, props)
-                )
+                rack_props = dict(base) | ({"switches": n} if n < s.net.switches else {})
+                x = x0 + net_w * (k + 0.5)
+                members.append(self._item(prefix, s.net.id, x, y, rotation, label, rack_props))
             self.consumers.extend(members)
             self._row(members, x0, x0 + len(here) * net_w, y, rotation)
 

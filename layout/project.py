@@ -192,7 +192,7 @@ class Project:
         linear = [t for t, v in types.items() if getattr(v, "mounting", "") == "overhead"]
         if linear:
             for row in np.flatnonzero(np.isin(np.asarray(self.items.type_ids), linear)):
-                length = run_length(self.items.properties_at(row))
+                length = run_length(self.items.properties_at(int(row)))
                 if length is not None:
                     w[row] = length
         return w, d

@@ -181,6 +181,12 @@ class CheckContext:
         return np.flatnonzero(changed)
 
     @cached_property
+    def rows_to_recheck(self) -> np.ndarray:
+        """The moved rows (:attr:`moved_rows`), or every row when there is nothing to compare."""
+        moved = self.moved_rows
+        return np.arange(len(self.project.items)) if moved is None else moved
+
+    @cached_property
     def moved_ids(self) -> frozenset[str]:
         moved = self.moved_rows
         ids = self.project.items.ids

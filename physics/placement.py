@@ -364,7 +364,7 @@ def _rows_to_check(context: CheckContext, rule_id: str) -> np.ndarray:
     """All rows, or only the moved ones when the rule's earlier findings carry over."""
     if context.carried(rule_id) is None:
         return np.arange(len(context.project.items))
-    return context.moved_rows
+    return context.rows_to_recheck
 
 
 def _tolerance(context: CheckContext) -> float:
@@ -439,7 +439,7 @@ def overlap(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     else:
         yield from carried
         # Only pairs with a moved item can have changed; each pair once.
-        moved = np.intersect1d(context.moved_rows, context.ground_rows)
+        moved = np.intersect1d(context.rows_to_recheck, context.ground_rows)
         a, b, areas = overlapping_pairs(
             footprints[moved], context.ground_tree, ground, _tolerance(context)
         )
@@ -567,7 +567,7 @@ def _aisle_changes(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, Violation]]]:
     """After a move: the updated zones, the zones to re-check and the findings that stand."""
     rows, side, zones, faces = (a.copy() for a in zones_then)
-    moved = context.moved_rows
+    moved = context.rows_to_recheck
     mine = np.flatnonzero(np.isin(rows, moved))
     if len(mine):
         _, _, new_zones, new_faces = aisle_zones(context, moved)
@@ -634,11 +634,13 @@ def _aisle_violations(
         _keep_nearest(clear, blocker, leaving, gaps, np.full(len(leaving), _FLOOR_EDGE))
 
     ids = project.items.ids
-    found = []
-    for k in np.flatnonzero(np.isfinite(clear)):
-        row = zone_rows[k]
-        what = ("front", "rear")[side[subset[k]]]
-        b = blocker[k]
+    found: list[tuple[int, Violation]] = []
+    for finite in np.flatnonzero(np.isfinite(clear)):
+        zone = int(finite)
+        row = int(zone_rows[zone])
+        what = ("front", "rear")[side[subset[zone]]]
+        b = int(blocker[zone])
+        items: tuple[str, ...]
         if b >= 0:
             by, items = ids[b], (ids[row], ids[b])
         elif b == _FLOOR_EDGE:
@@ -646,11 +648,11 @@ def _aisle_violations(
         else:
             obstacle = floor.obstacles[_OBSTACLE - b]
             by, items = f"{obstacle.kind} {obstacle.id}", (ids[row],)
-        found.append((int(subset[k]), rule.violation(
-            f"{ids[row]}: {what} aisle {clear[k]:.2f} m clear, rule {aisle_m:.2f} m "
+        found.append((int(subset[zone]), rule.violation(
+            f"{ids[row]}: {what} aisle {clear[zone]:.2f} m clear, rule {aisle_m:.2f} m "
             f"(blocked by {by})",
             items,
-            _centre(zones[k]),
+            _centre(zones[zone]),
         )))  # fmt: skip
     return found
 

@@ -167,7 +167,8 @@ def render_png(
     finally:
         painter.end()
     path = Path(path)
-    if not image.save(str(path), "PNG"):
+    # PySide6 takes the format as text at run time although its stubs say bytes.
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise ExportError(f"{one_line(str(path))}: cannot write the PNG ({_why(path)})")
     return geometry
 
@@ -318,7 +319,7 @@ def _paint_floor(painter: Any, project: Project) -> None:
 
 
 def _flat_polygons(polygons: list[Any]) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for p in polygons:
         out.extend(getattr(p, "geoms", [p]))
     return out
