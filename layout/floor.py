@@ -100,7 +100,8 @@ class Floor:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        return tuple(self.outline.bounds)  # type: ignore[return-value]
+        x0, y0, x1, y1 = self.outline.bounds
+        return x0, y0, x1, y1
 
     @property
     def area_m2(self) -> float:

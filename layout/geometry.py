@@ -82,7 +82,8 @@ def rotated_rectangles(
     coords = np.stack([rx + np.asarray(x)[:, None], ry + np.asarray(y)[:, None]], axis=-1)
     if len(coords) == 0:
         return np.empty(0, dtype=object)
-    return shapely.polygons(coords)
+    polygons: np.ndarray = shapely.polygons(coords)
+    return polygons
 
 
 # -- quarter turns ---------------------------------------------------------------------------
