@@ -16,7 +16,7 @@ Docks: equipment palette (left), inspector (right), violations (bottom),
 layers (right, below the inspector: the tile grid and the overlays the scene
 offers, with the legends of the visible solver overlays). The background
 check also computes the solver outputs the overlays and the inspector show
-(:class:`gui.canvas.solver_overlays.SolverCheck`, on its worker thread).
+(a :class:`physics.solution.Solution`, from :mod:`gui.checker`'s worker thread).
 
 File → Import Floor Plan (DXF) replaces the floor as one undo step; the
 exports (report, picture, BOM, DXF) write files through ``report/`` and say
@@ -61,7 +61,7 @@ import physics
 from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
 from gui.canvas.editor import Editor
 from gui.canvas.scene import FloorScene
-from gui.canvas.solver_overlays import TRAY_FILL, Checked, LegendView, SolverCheck
+from gui.canvas.solver_overlays import TRAY_FILL, LegendView
 from gui.canvas.solver_overlays import install as install_solver_overlays
 from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
@@ -78,6 +78,7 @@ from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
 from layout.floor import Floor
 from layout.project import Project
+from physics.solution import Solution
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
@@ -286,8 +287,8 @@ class MainWindow(QMainWindow):
         self.project = project
         self.path = path
         self.results: physics.Results | None = None
-        self.solved: Any = None
-        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
+        self.solved: Solution | None = None
+        """The latest solver outputs (:class:`physics.solution.Solution`), or None."""
         self.what_if_dialog: WhatIfDialog | None = None
         self.recent = RecentFiles()
         self._dialogs: list[QWidget] = []
@@ -305,8 +306,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status_bar()
 
-        self.solver_check = SolverCheck()
-        self.checker = BackgroundChecker(project, self, check_delay_ms, check=self.solver_check)
+        self.checker = BackgroundChecker(project, self, check_delay_ms)
         self.checker.started.connect(self._on_check_started)
         self.checker.results_ready.connect(self.show_results)
         self.checker.failed.connect(self._on_check_failed)
@@ -540,7 +540,6 @@ class MainWindow(QMainWindow):
         self.undo_stack.set_project(project)
         self.scene.set_project(project, underlay_dir=self.underlay_dir)
         self.scene.set_solved(None)
-        self.solver_check.reset()
         self.checker.set_project(project)
         self.palette.set_catalog(project.catalog)
         self._show_project(unsaved)
@@ -926,13 +925,13 @@ class MainWindow(QMainWindow):
         self.checked_label.setToolTip(message)
         self.show_status(f"The check failed: {message}")
 
-    def show_results(self, results: physics.Results | Checked) -> None:
+    def show_results(self, results: physics.Results | Solution) -> None:
         """Show a check of the current project in the docks, on the canvas and in the status bar
         (with its solver outputs, when the background check delivers them)."""
-        if isinstance(results, Checked):
-            self.solved = results.solved
-            self.scene.set_solved(results.solved)
-            self.inspector.set_solved(results.solved)
+        if isinstance(results, Solution):
+            self.solved = results
+            self.scene.set_solved(results)
+            self.inspector.set_solved(results)
             self._refresh_legends()
             results = results.results
         self.results = results

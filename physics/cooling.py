@@ -320,6 +320,11 @@ def _loads(context: CheckContext) -> CoolingLoads:
     return cached
 
 
+def loads_of(context: CheckContext) -> CoolingLoads:
+    """Per-rack and per-unit cooling loads of the context's project, computed once per check."""
+    return _loads(context)
+
+
 _at = position_of
 
 
@@ -617,6 +622,7 @@ __all__ = [
     "cooling_loads",
     "cooling_model",
     "heat_split",
+    "loads_of",
     "rejection_figures",
     "what_if",
 ]

@@ -24,6 +24,7 @@ from layout.generator import ClusterRequest, generate
 from layout.items import Item
 from layout.project import Project, Waiver
 from physics.engine import Results, Violation
+from physics.solution import solve
 
 COLOSSUS = "colossus-hgx-h100-lc"
 DGX_H100 = "dgx-h100-air-4"
@@ -243,6 +244,7 @@ def test_inspector_shows_feeds_cooling_and_links_of_a_generated_design(qtbot, ge
     dock = InspectorDock()
     qtbot.addWidget(dock)
     dock.set_context(project, UndoStack(project))
+    dock.set_solved(solve(project))
     rack = "R00001"
     dock.show_items([rack])
     figures = dock.figures()

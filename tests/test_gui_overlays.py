@@ -24,14 +24,13 @@ from gui.canvas.solver_overlays import (
     UNKNOWN,
     HeatMapOverlay,
     PowerOverlay,
-    Solved,
     TrayFillOverlay,
-    solve_for_gui,
 )
 from gui.main_window import MainWindow, WhatIfDialog
 from layout.generator import ClusterRequest
 from physics.cabling import rack_cables, route
 from physics.design import new_design
+from physics.solution import Solution, solve
 from physics.thermal import thermal_map
 
 BUCKET_COLOURS = {-1: UNKNOWN, 0: GREEN, 1: AMBER, 2: RED}
@@ -78,7 +77,7 @@ def layer_row(window: MainWindow, name: str):
 
 def test_solver_outputs_arrive_with_the_check(window):
     solved = window.solved
-    assert isinstance(solved, Solved)
+    assert isinstance(solved, Solution)
     assert solved.problems == {}
     assert solved.cabling is not None
     assert solved.power is not None
@@ -359,14 +358,14 @@ def test_file_menu_offers_the_imports_and_exports(window):
         assert wanted in texts
 
 
-def test_solve_for_gui_reuses_the_checkers_work(design):
+def test_the_checkers_solve_reuses_the_checks_work(design):
     import physics
 
     project = design.snapshot()
     checker = physics.Checker()
     checker.check(project)
-    solved = solve_for_gui(project, checker._memory)
-    fresh = solve_for_gui(project)
+    solved = checker.solve(project)
+    fresh = solve(project)
     np.testing.assert_allclose(solved.cabling.fill, fresh.cabling.fill)
     np.testing.assert_allclose(solved.power.utilisation, fresh.power.utilisation)
     np.testing.assert_allclose(solved.thermal.grid, fresh.thermal.grid, equal_nan=True)
