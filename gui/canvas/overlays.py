@@ -25,17 +25,19 @@ first. The links and cables are those of the latest solution
 (``set_solved``; :func:`physics.figures.rack_links`, read from look-ups the
 background check built), drawn to where the racks stand now: a click never
 derives the fabric. Until the first solution arrives no links are drawn.
-Lines are clipped to the area being painted before they are stroked: an
-antialiased stroke of hundreds of hall-long lines, unclipped, takes seconds
-when zoomed in.
+Lines are cut to the area being painted (:func:`clip_segments`) before they
+are stroked, with flat caps: Qt strokes an antialiased line over its whole
+length, and wide round caps take its slow path, so a core rack's hundreds of
+hall-long lines, zoomed in, would take a second or more to paint.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from physics.figures import rack_links
@@ -148,10 +150,30 @@ class OverlaySet:
                 item.set_solved(solved)
 
 
-def _pen(colour: QColor, width_px: float = 2.0) -> QPen:
+def clip_segments(x0: float, y0: float, x1: np.ndarray, y1: np.ndarray, area: QRectF
+                  ) -> np.ndarray:  # fmt: skip
+    """The parts inside ``area`` of the segments from (x0, y0) to each (x1, y1), as rows of
+    (xa, ya, xb, yb); segments wholly outside are left out (Liang–Barsky)."""
+    dx, dy = x1 - x0, y1 - y0
+    enter, leave = np.zeros(len(dx)), np.ones(len(dx))
+    for p, q in ((-dx, x0 - area.left()), (dx, area.right() - x0),
+                 (-dy, y0 - area.top()), (dy, area.bottom() - y0)):  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = q / p
+        enter = np.where(p < 0, np.maximum(enter, r), enter)
+        leave = np.where(p > 0, np.minimum(leave, r), leave)
+        # Parallel to this edge and outside it: nothing of the segment is inside.
+        leave = np.where((p == 0) & (q < 0), -1.0, leave)
+    keep = enter <= leave
+    enter, leave, dx, dy = enter[keep], leave[keep], dx[keep], dy[keep]
+    return np.column_stack((x0 + enter * dx, y0 + enter * dy, x0 + leave * dx, y0 + leave * dy))
+
+
+def _pen(colour: QColor, width_px: float = 2.0,
+         cap: Qt.PenCapStyle = Qt.PenCapStyle.RoundCap) -> QPen:  # fmt: skip
     pen = QPen(colour, width_px)
     pen.setCosmetic(True)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setCapStyle(cap)
     return pen
 
 
@@ -163,13 +185,15 @@ class LinksOverlay(Overlay):
         self._scene = scene
         self._source: str | None = None
         self._solved: Solution | None = None
-        self._paths: list[tuple[QPainterPath, QPen, QPen, list[QPointF]]] = []
+        self._origin = (0.0, 0.0)
+        # Per tier: line pen, dot pen, the peers' centres as arrays and as points.
+        self._lines: list[tuple[QPen, QPen, np.ndarray, np.ndarray, list[QPointF]]] = []
         self._labels: list[tuple[QPointF, str, float]] = []
         self._bounds = QRectF()
         self._font = QFont()
         self._font.setPixelSize(LINK_LABEL_FONT_PX)
         self._label_pen = QPen(QColor("#1d1f23"))
-        # option.exposedRect is then the area being painted, which the lines are clipped to.
+        # option.exposedRect is then the area being painted, which the lines are cut to.
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     # -- what is shown ---------------------------------------------------------------------
@@ -179,7 +203,7 @@ class LinksOverlay(Overlay):
         return self._source
 
     def line_count(self) -> int:
-        return sum(len(ends) for _, _, _, ends in self._paths)
+        return sum(len(ends) for *_, ends in self._lines)
 
     def labels(self) -> list[tuple[QPointF, str]]:
         """Each line's midpoint and its length label."""
@@ -206,7 +230,7 @@ class LinksOverlay(Overlay):
     # -- building ----------------------------------------------------------------------------
     def _rebuild(self) -> None:
         self.prepareGeometryChange()
-        self._paths, self._labels, self._bounds = [], [], QRectF()
+        self._lines, self._labels, self._bounds = [], [], QRectF()
         project = self._scene.project
         source = self._source
         solved = self._solved
@@ -224,6 +248,7 @@ class LinksOverlay(Overlay):
             return
         items = project.items
         x0, y0 = float(items.x[row]), float(items.y[row])
+        self._origin = (x0, y0)
         # Other rack → its longest cable from the source (cables come longest first).
         routed: dict[str, tuple[float, str | None]] = {}
         for cable in links.cables:
@@ -236,12 +261,9 @@ class LinksOverlay(Overlay):
                 continue
             seen.update(peers)
             rows = items.rows(peers)
-            path = QPainterPath()
+            xs, ys = items.x[rows], items.y[rows]
             ends = []
-            for peer, x1, y1 in zip(peers, items.x[rows].tolist(), items.y[rows].tolist(),
-                                    strict=True):  # fmt: skip
-                path.moveTo(x0, y0)
-                path.lineTo(x1, y1)
+            for peer, x1, y1 in zip(peers, xs.tolist(), ys.tolist(), strict=True):
                 ends.append(QPointF(x1, y1))
                 middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
                 cable = routed.get(peer)
@@ -254,8 +276,14 @@ class LinksOverlay(Overlay):
                 self._labels.append((middle, text, length))
             colour = LINK_COLOURS.get(tier.tier, QColor("#555555"))
             dot = _pen(colour, LINK_DOT_PX)
-            self._paths.append((path, _pen(colour), dot, ends))
-            self._bounds = self._bounds.united(path.boundingRect())
+            # Flat ends: Qt strokes wide antialiased lines with round caps some twenty
+            # times slower, and the ends lie under the rack's centre and a dot anyway.
+            line = _pen(colour, cap=Qt.PenCapStyle.FlatCap)
+            self._lines.append((line, dot, xs, ys, ends))
+            self._bounds = self._bounds.united(QRectF(
+                QPointF(min(x0, float(xs.min())), min(y0, float(ys.min()))),
+                QPointF(max(x0, float(xs.max())), max(y0, float(ys.max()))),
+            ))  # fmt: skip
         self._labels.sort(key=lambda label: -label[2])
         # Room for labels and dots, which are drawn in screen pixels.
         self._bounds = self._bounds.adjusted(-2.0, -2.0, 2.0, 2.0)
@@ -267,16 +295,17 @@ class LinksOverlay(Overlay):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip
-        painter.save()
-        painter.setClipRect(option.exposedRect, Qt.ClipOperation.IntersectClip)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        # A few pixels beyond the exposed area, so that round caps at its edge are whole.
+        margin = LINK_DOT_PX / max(lod, 1e-9)
+        area = option.exposedRect.adjusted(-margin, -margin, margin, margin)
+        x0, y0 = self._origin
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for path, pen, dot, ends in self._paths:
+        for pen, dot, xs, ys, ends in self._lines:
             painter.setPen(pen)
-            painter.drawPath(path)
+            painter.drawLines([QLineF(*s) for s in clip_segments(x0, y0, xs, ys, area).tolist()])
             painter.setPen(dot)
             painter.drawPoints(ends)
-        painter.restore()
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LINK_LABEL_MIN_PX_PER_M or len(self._labels) > LINK_LABEL_MAX:
             return
         painter.save()

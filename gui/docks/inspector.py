@@ -722,10 +722,10 @@ class InspectorDock(QDockWidget):
                     mark = " — above the allowable limit"
                 elif inlet > rules["inlet_recommended_c"]:
                     mark = " — above the recommended limit"
-                label = self._add_figure(form, "Inlet (est.)", f"{inlet:.1f} °C{mark}",
+                shown = self._add_figure(form, "Inlet (est.)", f"{inlet:.1f} °C{mark}",
                                          "Thermal screening model (plan view, not CFD)")
                 if mark:
-                    label.setStyleSheet("color: #c62828;")
+                    shown.setStyleSheet("color: #c62828;")
         if t.kind == "cooling":
             served = item_figures.serves(solved, item_id) if solved is not None else None
             if served is None:
