@@ -20,6 +20,12 @@ Timed with :func:`time.perf_counter`: the press, the release, and the events
 they left queued on the UI thread (repaints, zero-delay timers), processed
 straight after. Each press must select the rack.
 
+The ``gc`` column is the part of the total spent in Python's garbage
+collector (a full collection of a large model's objects may fall on any
+press). Also counted: derivations of the fabric (:func:`physics.fabric.derive`) on
+the UI thread during the presses, which should be none (the background check
+derives it).
+
 Two kinds of press: *warm* presses follow one another with no edit between
 them; a press *after an edit* follows a move of another rack (one command on
 the undo stack) and the landing of the check it caused, so nothing the GUI
@@ -32,12 +38,14 @@ Budget (DESIGN.md, "Scale and speed"): a press and release on a rack within
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -87,6 +95,32 @@ def _racks(project: Any) -> list[str]:
     return chosen
 
 
+class _Watch:
+    """Counts fabric derivations on the UI thread and times the garbage collector."""
+
+    def __init__(self) -> None:
+        import physics.fabric
+
+        self.ui_derivations = 0
+        self.gc_seconds = 0.0
+        self._gc_started = 0.0
+        derive = physics.fabric.derive
+
+        def counted_derive(project: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                self.ui_derivations += 1
+            return derive(project)
+
+        physics.fabric.derive = counted_derive
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_seconds += time.perf_counter() - self._gc_started
+
+
 def measure_press(path: Path) -> dict[str, Any]:
     """Press and release timings on ``path`` (run in a child process, offscreen)."""
     from PySide6.QtCore import QPointF, QRectF, Qt
@@ -97,6 +131,7 @@ def measure_press(path: Path) -> dict[str, Any]:
     from layout import dclayout
     from layout.commands import MoveItems
 
+    watch = _Watch()
     app = QApplication.instance() or QApplication([])
     project = dclayout.load(path)
     window = MainWindow(project, path)
@@ -121,6 +156,7 @@ def measure_press(path: Path) -> dict[str, Any]:
         for _ in range(3):
             app.processEvents()
         spot = view.mapFromScene(QPointF(x, y))
+        watch.gc_seconds = 0.0
         t0 = time.perf_counter()
         QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          spot)  # fmt: skip
@@ -136,9 +172,10 @@ def measure_press(path: Path) -> dict[str, Any]:
             raise RuntimeError(f"a press on {item_id} selected {selected}")
         kind = project.catalog[project.items.type_ids[row]].kind
         return {"rack": item_id, "kind": kind, "press": t1 - t0, "release": t2 - t1,
-                "events": t3 - t2, "total": t3 - t0}  # fmt: skip
+                "events": t3 - t2, "total": t3 - t0, "gc": watch.gc_seconds}  # fmt: skip
 
     racks = _racks(project)
+    watch.ui_derivations = 0
     first = press(racks[0])
     warm = [press(r) for r in racks[1:]]
     # Clicking back onto racks already seen.
@@ -153,6 +190,7 @@ def measure_press(path: Path) -> dict[str, Any]:
         _wait(app, lambda: window.checker.busy, 5.0)
         _wait(app, checked, FIRST_CHECK_TIMEOUT_S)
         after_edit.append(press(racks[k % len(racks)]))
+    derivations = watch.ui_derivations
 
     window.checker.shutdown()
     window.undo_stack.setClean()
@@ -165,6 +203,7 @@ def measure_press(path: Path) -> dict[str, Any]:
         "first": first,
         "warm": warm,
         "after_edit": after_edit,
+        "ui_derivations": derivations,
     }
 
 
@@ -178,7 +217,8 @@ def report(figures: dict[str, Any]) -> str:
     lines = [
         f"{figures['file']}: {gpus:,} GPUs, {figures['items']:,} items; first check landed "
         f"after {figures['first_check_s']:.1f} s",
-        f"  {'press on':<22} {'press':>9} {'release':>9} {'events':>9} {'total':>9}",
+        f"  {'press on':<22} {'press':>9} {'release':>9} {'events':>9} {'total':>9} "
+        f"{'gc':>9}",
     ]
     every = [("first", figures["first"])]
     every += [("warm", f) for f in figures["warm"]]
@@ -186,13 +226,15 @@ def report(figures: dict[str, Any]) -> str:
     for label, f in every:
         what = f"{label}: {f['rack']}"
         lines.append(f"  {what:<22} {_ms(f['press']):>9} {_ms(f['release']):>9} "
-                     f"{_ms(f['events']):>9} {_ms(f['total']):>9}")  # fmt: skip
+                     f"{_ms(f['events']):>9} {_ms(f['total']):>9} {_ms(f['gc']):>9}")  # fmt: skip
     totals = [f["total"] for _, f in every]
     worst = max(totals)
     verdict = "ok" if worst <= budget else "OVER BUDGET"
     shown = _ms(budget)
     lines.append(f"  press + release + events: median {_ms(statistics.median(totals))}, "
                  f"worst {_ms(worst)}; budget {shown} {verdict}")  # fmt: skip
+    lines.append(f"  fabric derivations on the UI thread during the presses: "
+                 f"{figures['ui_derivations']}")  # fmt: skip
     return "\n".join(lines)
 
 
