@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 
 from gui import icons
 from gui.canvas import scene as floor_scene
-from gui.docks.inspector import InspectorDock, parse_property_value
+from gui.docks.inspector import PENDING, InspectorDock, parse_property_value
 from gui.docks.palette import EQUIPMENT_MIME_TYPE, PaletteDock
 from gui.docks.violations import ViolationsDock, ViolationTableModel
 from gui.undo import UndoStack
@@ -272,6 +272,45 @@ def test_inspector_shows_feeds_cooling_and_links_of_a_generated_design(qtbot, ge
     fed = [c for c, f in project.power.feeds.items() if feed.a in (f.a, f.b)]
     assert figures["Feeds"].startswith(f"{len(fed):,}: ")
     assert "Load fed" in figures
+
+
+def test_figures_of_the_solution_wait_for_it_and_never_derive_the_fabric(qtbot, generated,
+                                                                        monkeypatch):  # fmt: skip
+    import physics.fabric
+
+    derive = physics.fabric.derive
+    calls: list[int] = []
+
+    def counted(project):
+        calls.append(1)
+        return derive(project)
+
+    project = generated
+    dock = InspectorDock()
+    qtbot.addWidget(dock)
+    dock.set_context(project, UndoStack(project))
+    leaf = next(iter(project.fabric.assignments))
+    feed = project.power.feeds[project.fabric.assignments[leaf][0]]
+    solution = solve(project)
+    monkeypatch.setattr(physics.fabric, "derive", counted)
+    # Before the first solution: the solution's figures wait ("…"), the rest is shown.
+    dock.show_items([leaf])
+    figures = dock.figures()
+    assert figures["Links"] == PENDING
+    assert figures["Role"].startswith("tier leaf")
+    dock.show_items([feed.a])
+    assert dock.figures()["Feeds"] == PENDING
+    assert dock.figures()["Load fed"] == PENDING
+    # The solution lands: the shown item's figures fill in.
+    dock.set_solved(solution)
+    fed = [c for c, f in project.power.feeds.items() if feed.a in (f.a, f.b)]
+    assert dock.figures()["Feeds"].startswith(f"{len(fed):,}: ")
+    assert dock.figures()["Load fed"] != PENDING
+    dock.show_items([leaf])
+    served = project.fabric.assignments[leaf]
+    nics = sum(project.type_of(r).gpus for r in served) * project.fabric.nics_per_gpu
+    assert dock.figures()["gpu-leaf"].startswith(f"{nics:,} links with {len(served)} racks")
+    assert calls == []
 
 
 def test_inspector_lists_the_items_violations(inspector):

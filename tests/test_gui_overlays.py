@@ -374,3 +374,64 @@ def test_the_checkers_solve_reuses_the_checks_work(design):
 def test_context_menu_over_bare_floor_offers_nothing(window):
     assert window.show_context_menu("", QPoint(0, 0)) is None
 
+
+
+def press_on(window: MainWindow, qtbot, item_id: str) -> None:
+    """A real left press and release on the item, through the view as a user's would arrive."""
+    project = window.project
+    row = project.items.row(item_id)
+    x, y = float(project.items.x[row]), float(project.items.y[row])
+    window.view.show_area(QRectF(x - 6.0, y - 6.0, 12.0, 12.0))
+    spot = window.view.mapFromScene(QPointF(x, y))
+    viewport = window.view.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=spot)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=spot)
+
+
+def test_a_press_on_a_rack_reads_the_solution_and_never_derives_the_fabric(
+    window, qtbot, monkeypatch
+):
+    import threading
+
+    import physics.fabric
+    from layout.commands import MoveItems
+
+    derive = physics.fabric.derive
+    on_ui_thread: list[int] = []
+
+    def counted(project):
+        if threading.current_thread() is threading.main_thread():
+            on_ui_thread.append(1)
+        return derive(project)
+
+    monkeypatch.setattr(physics.fabric, "derive", counted)
+    project = window.project
+    leaf = next(iter(project.fabric.assignments))
+    rack = project.fabric.assignments[leaf][0]
+    press_on(window, qtbot, rack)
+    assert window.scene.selected_ids() == [rack]
+    figures = window.inspector.figures()
+    nics = project.type_of(rack).gpus * project.fabric.nics_per_gpu
+    assert figures["gpu-leaf"] == f"{nics} links with 1 rack: {leaf}"
+    assert "Longest cable" in figures
+    links = window.scene.overlay("links")
+    assert links.source_id == rack
+    assert links.line_count() == 1
+    assert on_ui_thread == []
+
+    # After an edit, before its check lands: the latest solution's figures, still no derivation.
+    solved = window.solved
+    other = project.fabric.assignments[leaf][1]
+    window.undo_stack.push_command(MoveItems.by(project, [other], 0.0, 0.05))
+    press_on(window, qtbot, leaf)
+    assert window.inspector.figures()["gpu-leaf"].startswith(
+        f"{nics * len(project.fabric.assignments[leaf]):,} links with")
+    assert links.line_count() >= len(project.fabric.assignments[leaf])
+    assert on_ui_thread == []
+    # The new solution lands (its fabric derived on the worker thread, or kept) and is shown.
+    qtbot.waitUntil(lambda: window.solved is not solved and not window.checker.busy,
+                    timeout=30000)  # fmt: skip
+    assert window.inspector.solved is window.solved
+    assert window.scene.overlay("links").solved is window.solved
+    assert "Longest cable" in window.inspector.figures()
+    assert on_ui_thread == []

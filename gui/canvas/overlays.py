@@ -184,7 +184,8 @@ class LinksOverlay(Overlay):
         super().__init__()
         self._scene = scene
         self._source: str | None = None
-        self._solved: Solution | None = None
+        self.solved: Solution | None = None
+        """The latest solution, whose links and cables are drawn."""
         self._origin = (0.0, 0.0)
         # Per tier: line pen, dot pen, the peers' centres as arrays and as points.
         self._lines: list[tuple[QPen, QPen, np.ndarray, np.ndarray, list[QPointF]]] = []
@@ -218,7 +219,7 @@ class LinksOverlay(Overlay):
             self._rebuild()
 
     def set_solved(self, solved: Solution | None) -> None:
-        self._solved = solved
+        self.solved = solved
         if self._source is not None:
             self._rebuild()
 
@@ -233,7 +234,7 @@ class LinksOverlay(Overlay):
         self._lines, self._labels, self._bounds = [], [], QRectF()
         project = self._scene.project
         source = self._source
-        solved = self._solved
+        solved = self.solved
         if not self.isVisible() or source is None or source not in project.items \
                 or solved is None:  # fmt: skip
             self.update()
