@@ -335,17 +335,19 @@ class Checker:
         from physics.solution import collect
 
         context = CheckContext(project, self._memory)
-        return collect(context, run(context, disabled, keep=True))
+        return collect(context, check_context(context, disabled, keep=True))
 
 
 def check(
     project: Project, disabled: Iterable[str] = (), *, _memory: dict[str, Any] | None = None
 ) -> Results:
     """Run every enabled rule on ``project``; a pure function of the project."""
-    return run(CheckContext(project, _memory), disabled, keep=_memory is not None)
+    return check_context(CheckContext(project, _memory), disabled, keep=_memory is not None)
 
 
-def run(context: CheckContext, disabled: Iterable[str] = (), *, keep: bool = False) -> Results:
+def check_context(
+    context: CheckContext, disabled: Iterable[str] = (), *, keep: bool = False
+) -> Results:
     """Run every enabled rule on the context's project, leaving its derived data on ``context``.
 
     ``keep`` stores what the next check with the same memory compares against.

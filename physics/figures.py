@@ -175,7 +175,8 @@ def utilisation(solution: Solution, unit_id: str) -> Utilisation | None:
     k = solution.figures.power_row.get(unit_id)
     if power is None or k is None or power.capacity_kw[k] <= 0:
         return None
-    return Utilisation(float(power.utilisation[k]), power.worst_case[k], float(power.limit))
+    fraction = float(power.worst_kw[k] / power.capacity_kw[k])  # one unit of power.utilisation
+    return Utilisation(fraction, power.worst_case[k], float(power.limit))
 
 
 def feeds(solution: Solution, unit_id: str) -> tuple[str, ...]:

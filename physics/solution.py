@@ -25,7 +25,7 @@ from layout.project import Project
 from physics.cabling import CablingResult, routed
 from physics.cooling import CoolingLoads
 from physics.cooling import loads_of as cooling_loads_of
-from physics.engine import CheckContext, Results, run
+from physics.engine import CheckContext, Results, check_context
 from physics.fabric import DerivedFabric, fabric_of
 from physics.figures import FigureIndex, index_of
 from physics.power import PowerLoads
@@ -70,7 +70,7 @@ def solve(
     """Check ``project`` (unless its ``results`` are given) and run every solver on it."""
     context = CheckContext(project)
     if results is None:
-        results = run(context, disabled)
+        results = check_context(context, disabled)
     return collect(context, results)
 
 
