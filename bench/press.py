@@ -111,7 +111,10 @@ class _Watch:
                 self.ui_derivations += 1
             return derive(project)
 
-        physics.fabric.derive = counted_derive
+        # Wherever the function is bound by name, too (``from physics.fabric import derive``).
+        for module in list(sys.modules.values()):
+            if getattr(module, "derive", None) is derive:
+                module.derive = counted_derive  # type: ignore[attr-defined]
         gc.callbacks.append(self._on_gc)
 
     def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
@@ -131,7 +134,7 @@ def measure_press(path: Path) -> dict[str, Any]:
     from layout import dclayout
     from layout.commands import MoveItems
 
-    watch = _Watch()
+    watch = _Watch()  # after the imports: it replaces the names they bound
     app = QApplication.instance() or QApplication([])
     project = dclayout.load(path)
     window = MainWindow(project, path)
