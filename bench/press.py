@@ -277,9 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if failed else 0
     print("Mouse press and release on a rack, real GUI offscreen, after the first check; "
           "budgets from DESIGN.md 'Scale and speed'.")  # fmt: skip
-    for figures in results.values():
+    for outcome in results.values():
         print()
-        print(figures if isinstance(figures, str) else report(figures))
+        print(outcome if isinstance(outcome, str) else report(outcome))
     return 1 if failed else 0
 
 

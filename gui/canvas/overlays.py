@@ -267,9 +267,9 @@ class LinksOverlay(Overlay):
             for peer, x1, y1 in zip(peers, xs.tolist(), ys.tolist(), strict=True):
                 ends.append(QPointF(x1, y1))
                 middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
-                cable = routed.get(peer)
-                if cable is not None:
-                    length, medium = cable
+                longest = routed.get(peer)
+                if longest is not None:
+                    length, medium = longest
                     text = f"{length:.1f} m {medium}" if medium else f"{length:.1f} m (no medium)"
                 else:
                     length = abs(x1 - x0) + abs(y1 - y0)

@@ -456,12 +456,13 @@ class HeatMapOverlay(_SolverOverlay):
         self._target = QRectF()
 
     def _rebuild(self) -> None:
-        thermal = self.solved.thermal if self.solved is not None else None
-        if thermal is None:
+        solved = self.solved
+        thermal = solved.thermal if solved is not None else None
+        if solved is None or thermal is None:
             self.image, self.range_c = QImage(), None
             self._target, self._bounds = QRectF(), QRectF()
             return
-        rules = self.solved.project.rules
+        rules = solved.project.rules
         low = float(thermal.supply_c)
         high = max(float(rules["inlet_allowable_c"]), low + 1.0)
         self.range_c = (low, high)
