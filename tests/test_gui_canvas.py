@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui.canvas.editor import EQUIPMENT_TYPE_MIME, ITEMS_MIME, Editor, put_on_clipboard
 from gui.canvas.modes import GhostItem, PlaceMode, SelectMode
-from gui.canvas.overlays import LINK_COLOURS, LinksOverlay
+from gui.canvas.overlays import LINK_COLOURS, LinksOverlay, clip_segments
 from gui.canvas.scene import FloorScene
 from gui.canvas.view import FloorView
 from gui.undo import UndoStack
@@ -498,3 +498,24 @@ def test_zoomed_out_overview_follows_moves_and_rotations(canvas, qtbot):
     canvas.scene.select_ids([])
     assert colour_at(3.3 - 0.5, 6.6) == rack_blue
     assert colour_at(3.3, 6.6 - 0.5) != rack_blue
+
+
+def test_link_lines_are_cut_to_the_painted_area():
+    import numpy as np
+
+    area = QRectF(2.0, -1.0, 3.0, 2.0)  # x 2..5, y -1..1
+    # From (0, 0): along x through the area, straight up past it, and to a point inside it.
+    x1 = np.array([10.0, 0.0, 4.0, 3.0])
+    y1 = np.array([0.0, 10.0, 0.5, 4.0])
+    cut = clip_segments(0.0, 0.0, x1, y1, area)
+    np.testing.assert_allclose(cut, [
+        [2.0, 0.0, 5.0, 0.0],  # enters at x = 2, leaves at x = 5
+        [2.0, 0.25, 4.0, 0.5],  # enters at x = 2 (y = 0.25), ends inside
+    ])  # fmt: skip
+    # Segments starting inside keep their start: straight up, and to (30, 20), leaving the
+    # area at y = 1, where x = 3 + 27 / 20.
+    inside = clip_segments(3.0, 0.0, np.array([3.0, 30.0]), np.array([-5.0, 20.0]), area)
+    np.testing.assert_allclose(inside, [[3.0, 0.0, 3.0, -1.0], [3.0, 0.0, 4.35, 1.0]])
+    # Wholly outside, even running parallel to an edge: nothing is drawn.
+    outside = clip_segments(0.0, 5.0, np.array([10.0, 0.0]), np.array([5.0, -5.0]), area)
+    assert outside.shape == (0, 4)
