@@ -29,6 +29,9 @@ switch: ``is_connected`` plus a breadth-first search from every GPU. The
 searches are timed on a sample of GPUs and extrapolated to all of them; the
 ratio to our fabric derivation and connectivity check is printed.
 
+A mouse press and release on a rack in the real GUI, at 100k and 1M GPUs, is
+measured by ``bench/press.py``.
+
 The default request (Colossus rack, SN5600) picks its own fabric planes: one
 plane at 400G holds 128³/4 = 524,288 GPUs, so 1M GPUs run two planes at 200G.
 """

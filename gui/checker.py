@@ -1,11 +1,14 @@
 """Checking the open project off the UI thread, debounced, newest snapshot wins.
 
-Owns when and where :func:`physics.check` runs for the GUI. Every project
-event restarts a short single-shot timer (:data:`DEBOUNCE_MS`); when it fires,
-the checker takes :meth:`~layout.project.Project.snapshot` on the UI thread
-(cheap: the item columns are copied, the rest is shared and immutable) and
-checks the copy on a worker thread of its own ``QThreadPool``. Results come
-back to the UI thread through a queued signal.
+Owns when and where the GUI's solve runs. Every project event restarts a
+short single-shot timer (:data:`DEBOUNCE_MS`); when it fires, the checker
+takes :meth:`~layout.project.Project.snapshot` on the UI thread (cheap: the
+item columns are copied, the rest is shared and immutable) and solves the
+copy on a worker thread of its own ``QThreadPool`` with one incremental
+:class:`physics.Checker` per project (:meth:`physics.Checker.solve`: the
+check and every solver's output, with the inspector's look-ups, as a
+:class:`physics.solution.Solution`). The solution comes back to the UI thread
+through a queued signal.
 
 At most one check runs at a time: a request made while one runs is held and
 started when it ends, so dragging through a 100k-GPU hall never piles up
@@ -20,8 +23,9 @@ Signals
 -------
 started()
     A check began on a worker thread.
-results_ready(results)
-    A :class:`physics.Results` for the project as it is now.
+results_ready(solution)
+    A :class:`physics.solution.Solution` for the project as it is now (or what
+    the check function given to the constructor returned).
 failed(message)
     A check raised; ``message`` is one line.
 """
@@ -36,6 +40,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 
 import physics
 from layout.project import Project
+from physics.solution import Solution
 
 DEBOUNCE_MS = 200
 """Quiet time after the last project event before a check starts."""
@@ -85,9 +90,9 @@ class BackgroundChecker(QObject):
     ) -> None:
         super().__init__(parent)
         self._check_function = check
-        """Checks a snapshot; None uses an incremental :class:`physics.Checker` per project."""
+        """Checks a snapshot; None solves it with an incremental :class:`physics.Checker`."""
         self._project: Project | None = None
-        self._engine: object = None
+        self._engine = physics.Checker()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._timer = QTimer(self)
@@ -120,7 +125,7 @@ class BackgroundChecker(QObject):
         self._project = project
         # An incremental checker reuses what a move did not touch (the fabric's
         # derivation); one per project, used only by the single worker thread.
-        self._engine = physics.Checker() if hasattr(physics, "Checker") else None
+        self._engine = physics.Checker()
         for signal in _events(project):
             signal.connect(self._on_project_event)
         self._edits += 1
@@ -159,9 +164,7 @@ class BackgroundChecker(QObject):
         self._running = ticket
         self._edits_at_snapshot[ticket] = self._edits
         self._snapshot_time = time.time()
-        check = self._check_function
-        if check is None:
-            check = self._engine.check if self._engine is not None else physics.check
+        check = self._check_function or self._engine.solve
         snapshot = self._project.snapshot()
         self._pool.start(_CheckJob(check, snapshot, ticket, self._finished.emit))
         self.started.emit()
@@ -176,7 +179,8 @@ class BackgroundChecker(QObject):
                 self.failed.emit(error)
             else:
                 self.last_checked = self._snapshot_time
-                self.last_seconds = getattr(results, "seconds", 0.0)
+                checked = results.results if isinstance(results, Solution) else results
+                self.last_seconds = getattr(checked, "seconds", 0.0)
                 self.results_ready.emit(results)
         elif not self._timer.isActive():
             # The project moved on while this ran: check it as it is now.

@@ -6,8 +6,8 @@ relative underlay path is read from, ``underlay_dir``), its undo stack (one
 per open project; clean means saved, so :meth:`Document.is_unsaved` is the
 unsaved-changes flag), the background check of it
 (:class:`gui.checker.BackgroundChecker` with
-:class:`gui.canvas.solver_overlays.SolverCheck`, so each check also brings
-the solver outputs the overlays and the inspector show) and its autosave
+:meth:`physics.Checker.solve`, so each check also brings the solver outputs
+the overlays and the inspector show, as a :class:`physics.solution.Solution`) and its autosave
 (:class:`gui.autosave.Autosaver`).
 
 It opens, saves, makes a new hall, takes a generated project and adopts a
@@ -35,7 +35,7 @@ clean_changed(clean)
 check_started()
     A background check of the project began.
 solved_changed(solved)
-    The solver outputs of the latest check (:class:`gui.canvas.solver_overlays.Solved`),
+    The solver outputs of the latest check (:class:`physics.solution.Solution`),
     emitted right before ``checked``; ``None`` when another project is open.
 checked(results)
     A check's :class:`physics.Results` for the project as it is now.
@@ -53,13 +53,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 import physics
 from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
-from gui.canvas.solver_overlays import Checked, Solved, SolverCheck
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
 from gui.undo import UndoStack
 from layout import dclayout
 from layout.errors import CoherenceError
 from layout.floor import Floor
 from layout.project import Project
+from physics.solution import Solution
 
 UNTITLED = "Untitled"
 
@@ -102,13 +102,12 @@ class Document(QObject):
         the project came from (kept through Save As, which rewrites the path for the file)."""
         self.results: physics.Results | None = None
         """The latest check of the project as it is (None until one arrives)."""
-        self.solved: Solved | None = None
+        self.solved: Solution | None = None
         """The latest solver outputs, delivered with :attr:`results`."""
 
         self.undo_stack = UndoStack(project, self)
         self.undo_stack.cleanChanged.connect(self.clean_changed)
-        self.solver_check = SolverCheck()
-        self.checker = BackgroundChecker(project, self, check_delay_ms, check=self.solver_check)
+        self.checker = BackgroundChecker(project, self, check_delay_ms)
         self.checker.started.connect(self.check_started)
         self.checker.results_ready.connect(self._on_checked)
         self.checker.failed.connect(self.check_failed)
@@ -155,7 +154,6 @@ class Document(QObject):
         self.results = None
         self.solved = None
         self.undo_stack.set_project(project)
-        self.solver_check.reset()
         self.checker.set_project(project)
         if unsaved:
             self.undo_stack.resetClean()
@@ -230,10 +228,10 @@ class Document(QObject):
         """Check the project now (on the worker thread); the outcome arrives as a signal."""
         self.checker.run_now()
 
-    def _on_checked(self, delivered: physics.Results | Checked) -> None:
-        if isinstance(delivered, Checked):
-            self.solved = delivered.solved
-            self.solved_changed.emit(delivered.solved)
+    def _on_checked(self, delivered: physics.Results | Solution) -> None:
+        if isinstance(delivered, Solution):
+            self.solved = delivered
+            self.solved_changed.emit(delivered)
             delivered = delivered.results
         self.results = delivered
         self.checked.emit(delivered)

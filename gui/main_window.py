@@ -20,7 +20,7 @@ Docks: equipment palette (left), inspector (right), violations (bottom),
 layers (right, below the inspector: the tile grid and the overlays the scene
 offers, with the legends of the visible solver overlays). The background
 check also computes the solver outputs the overlays and the inspector show
-(:class:`gui.canvas.solver_overlays.SolverCheck`, on its worker thread).
+(a :class:`physics.solution.Solution`, from :mod:`gui.checker`'s worker thread).
 
 File → Import Floor Plan (DXF) replaces the floor as one undo step; File →
 Export offers every format of :data:`report.exporters.EXPORTERS` (report,
@@ -63,7 +63,7 @@ import physics
 from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
 from gui.canvas.editor import Editor
 from gui.canvas.scene import FloorScene
-from gui.canvas.solver_overlays import TRAY_FILL, LegendView, Solved
+from gui.canvas.solver_overlays import TRAY_FILL, LegendView
 from gui.canvas.solver_overlays import install as install_solver_overlays
 from gui.canvas.view import FloorView
 from gui.checker import DEBOUNCE_MS, BackgroundChecker
@@ -81,6 +81,7 @@ from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
 from layout.project import Project
+from physics.solution import Solution
 from physics.whatif import WhatIfReport
 from report.exporters import (
     EXPORTERS,
@@ -179,8 +180,8 @@ class MainWindow(QMainWindow):
         return self.document.results
 
     @property
-    def solved(self) -> Solved | None:
-        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
+    def solved(self) -> Solution | None:
+        """The latest solver outputs (:class:`physics.solution.Solution`), or None."""
         return self.document.solved
 
     def is_unsaved(self) -> bool:

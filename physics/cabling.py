@@ -383,10 +383,10 @@ def routed(context: CheckContext) -> CablingResult | None:
     cached = getattr(context, "_cabling", None)
     if cached is not None:
         return cached[0]
-    from physics.fabric import _view
+    from physics.fabric import fabric_of
 
     project = context.project
-    fabric = _view(context).fabric
+    fabric = fabric_of(context)
     result: CablingResult | None = None
     state: _State | None = None
     if fabric is not None:

@@ -326,6 +326,11 @@ def _loads(context: CheckContext) -> CoolingLoads:
     return cached
 
 
+def loads_of(context: CheckContext) -> CoolingLoads:
+    """Per-rack and per-unit cooling loads of the context's project, computed once per check."""
+    return _loads(context)
+
+
 # -- rules -------------------------------------------------------------------------------------
 @rule("cooling.cdu", "error", "Each rack's liquid heat has a CDU, within its capacity at the "
       "facility water temperature.")  # fmt: skip
@@ -617,6 +622,7 @@ __all__ = [
     "cooling_loads",
     "cooling_model",
     "heat_split",
+    "loads_of",
     "rejection_figures",
     "what_if",
 ]

@@ -22,13 +22,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import shapely
 
 from layout.geometry import rotated_rectangles
 from layout.project import Project, Waiver
+
+if TYPE_CHECKING:
+    from physics.solution import Solution
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -371,14 +374,36 @@ class Checker:
     def check(self, project: Project, disabled: Iterable[str] = ()) -> Results:
         return check(project, disabled, _memory=self._memory)
 
+    def solve(self, project: Project, disabled: Iterable[str] = ()) -> Solution:
+        """Check ``project`` and keep every solver's output (see :mod:`physics.solution`).
+
+        The outputs are those the check itself computed (the routing, the power
+        and cooling loads, the thermal map), so this costs little more than
+        :meth:`check`.
+        """
+        from physics.solution import collect
+
+        context = CheckContext(project, self._memory)
+        return collect(context, check_context(context, disabled, keep=True))
+
 
 def check(
     project: Project, disabled: Iterable[str] = (), *, _memory: dict[str, Any] | None = None
 ) -> Results:
     """Run every enabled rule on ``project``; a pure function of the project."""
+    return check_context(CheckContext(project, _memory), disabled, keep=_memory is not None)
+
+
+def check_context(
+    context: CheckContext, disabled: Iterable[str] = (), *, keep: bool = False
+) -> Results:
+    """Run every enabled rule on the context's project, leaving its derived data on ``context``.
+
+    ``keep`` stores what the next check with the same memory compares against.
+    """
     load_providers()
     started = time.perf_counter()
-    context = CheckContext(project, _memory)
+    project = context.project
     skip = set(disabled) | set(project.disabled_rules)
     found: list[Violation] = []
     run: list[str] = []
@@ -389,8 +414,8 @@ def check(
         by_rule[rule_id] = list(RULES[rule_id].run(context))
         found.extend(by_rule[rule_id])
         run.append(rule_id)
-    if _memory is not None:
-        _memory["found"] = by_rule
+    if keep:
+        context._memory["found"] = by_rule
         context.keep_geometry()
     # Metrics come after the rules so that they can summarise what the rules found.
     context.found = found

@@ -319,6 +319,12 @@ def _view(context: CheckContext) -> _FabricView:
     return cached
 
 
+def fabric_of(context: CheckContext) -> DerivedFabric | None:
+    """The fabric derived for the context's project (None without a fabric spec); a checker
+    keeps it while the structure holds."""
+    return _view(context).fabric
+
+
 def worst_latency_ns(context: CheckContext) -> float | None:
     """Switch hops plus twice the slowest link of each tier.
 

@@ -364,6 +364,12 @@ def _loads(context: CheckContext) -> PowerLoads:
     return context.memo("power.loads", lambda: compute_loads(context.project, _model(context)))
 
 
+def loads_of(context: CheckContext) -> PowerLoads:
+    """Per-unit loads of the context's project, as the check computed them (a checker keeps
+    them while the structure holds: loads depend on no position)."""
+    return _loads(context)
+
+
 def power_model(project: Project) -> PowerModel:
     """The project's power plan as arrays (see :class:`PowerModel`)."""
     return build_model(project)
@@ -736,6 +742,7 @@ __all__ = [
     "PowerModel",
     "battery_figures",
     "consumer_loads",
+    "loads_of",
     "power_loads",
     "power_model",
     "unpowered_rows",

@@ -375,6 +375,12 @@ def _context_map(context: CheckContext) -> ThermalMap | None:
     return result
 
 
+def map_of(context: CheckContext) -> ThermalMap | None:
+    """The screening map of the context's project, computed once per check (None without a
+    CRAH in the hall); a checker keeps the factorised plant while the CRAHs stay put."""
+    return _context_map(context)
+
+
 @rule("thermal.inlet", "warning", "Estimated rack inlet (screening model) within the ASHRAE "
       "recommended limit; above the allowable limit is an error.")  # fmt: skip
 def inlet(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
@@ -415,4 +421,4 @@ def thermal_metrics(context: CheckContext) -> Mapping[str, Any]:
     }
 
 
-__all__ = ["ThermalMap", "make_grid", "rci_hi", "thermal_map"]
+__all__ = ["ThermalMap", "make_grid", "map_of", "rci_hi", "thermal_map"]

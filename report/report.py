@@ -43,16 +43,20 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from layout.errors import CoherenceError, one_line
+from layout.errors import one_line
 from layout.kinds import kind_info
 from layout.project import Project
 from report import tables as t
 from report.bom import ExportError
 from report.tables import Table, esc, key_values
+
+if TYPE_CHECKING:
+    from physics.engine import Results
+    from physics.solution import Solution
 
 REPORT_SUFFIXES = (".pdf", ".html", ".htm")
 SECTIONS = (
@@ -182,49 +186,19 @@ class Report:
         )
 
 
-@dataclass
-class _Data:
-    """Everything the sections read, gathered once."""
-
-    project: Project
-    results: Any
-    metrics: dict[str, Any]
-    fabric: Any
-    cabling: Any
-    power: Any
-    cooling: Any
-    thermal: Any
-
-
-def gather(project: Project, results: Any = None) -> _Data:
+def gather(project: Project, results: Results | None = None) -> Solution:
     """Check the project (unless ``results`` are given) and run the solvers the tables need."""
-    from physics import check
-    from physics.cabling import route
-    from physics.cooling import cooling_loads
-    from physics.fabric import derive
-    from physics.power import power_loads
-    from physics.thermal import thermal_map
+    from physics.solution import solve
 
-    if results is None:
-        results = check(project)
-    metrics = dict(results.metrics)
-    try:
-        fabric = derive(project)
-        cabling = route(project) if fabric is not None else None
-    except CoherenceError:
-        fabric = cabling = None
-    power = power_loads(project) if metrics.get("power_planned") else None
-    cooling = cooling_loads(project) if metrics.get("cooling_planned") else None
-    thermal = thermal_map(project) if metrics.get("cooling_planned") else None
-    return _Data(project, results, metrics, fabric, cabling, power, cooling, thermal)
+    return solve(project, results=results)
 
 
 class _Builder:
     """Writes the sections of one report, numbering figures as they come."""
 
-    def __init__(self, data: _Data, overlays: Sequence[str], source: str | None) -> None:
+    def __init__(self, data: Solution, overlays: Sequence[str], source: str | None) -> None:
         self.d = data
-        self.m = data.metrics
+        self.m = dict(data.results.metrics)
         self.overlays = list(overlays)
         self.source = source
         self.parts: list[str] = []
@@ -937,7 +911,7 @@ def _uniform_note(grid: np.ndarray) -> str:
     return ""
 
 
-def _heat_overlay_note(data: _Data) -> str:
+def _heat_overlay_note(data: Solution) -> str:
     if data.thermal is None:
         return "Heat overlay: no thermal map (no CRAH stands in the hall)."
     rules = data.project.rules
@@ -950,7 +924,7 @@ def _heat_overlay_note(data: _Data) -> str:
 
 # -- pictures --------------------------------------------------------------------------------
 def plan_picture(
-    data: _Data, overlays: Sequence[str], extent: str
+    data: Solution, overlays: Sequence[str], extent: str
 ) -> tuple[bytes, float, float, float]:
     """The floor plan as PNG bytes, its layout width and height (px) and its scale (px/m).
 
@@ -1013,7 +987,7 @@ def _round_down(scale: float) -> float:
     return float(np.floor(scale / step + 1e-9) * step) if scale > 0 else scale
 
 
-def _paint_heat(painter: Any, data: _Data, g: Any) -> None:
+def _paint_heat(painter: Any, data: Solution, g: Any) -> None:
     """The thermal map over the plan, half transparent, in the heat map's colours."""
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QImage, QTransform

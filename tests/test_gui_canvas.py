@@ -9,7 +9,7 @@ rounding (0.03 m) never crosses a snapping boundary.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 import shapely
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 from gui.canvas.editor import EQUIPMENT_TYPE_MIME, ITEMS_MIME, Editor, put_on_clipboard
 from gui.canvas.modes import GhostItem, PlaceMode, SelectMode
-from gui.canvas.overlays import LINK_COLOURS, LinksOverlay
+from gui.canvas.overlays import LINK_COLOURS, LinksOverlay, clip_segments
 from gui.canvas.scene import FloorScene
 from gui.canvas.view import FloorView
 from gui.undo import UndoStack
@@ -36,6 +36,7 @@ from layout.floor import Floor, Obstacle
 from layout.generator import ClusterRequest, generate
 from layout.items import Item
 from layout.project import Project
+from physics.solution import solve
 
 RACK = "colossus-hgx-h100-lc"  # 0.6 m × 1.2 m, on the floor
 BUSWAY = "busway-415v-60a"  # 6.0 m × 0.3 m, overhead
@@ -430,6 +431,9 @@ def test_links_overlay_draws_the_selected_racks_links(qtbot):
     assert scene.overlay_names() == ["links"]
     links = scene.overlay("links")
     assert isinstance(links, LinksOverlay)
+    # The links come from the latest solution; here one whose routing has not been kept, so
+    # the lines are labelled with Manhattan lengths.
+    scene.set_solved(replace(solve(project), cabling=None))
 
     rack = "R00001"
     leaves = [leaf for leaf, racks in project.fabric.assignments.items() if rack in racks]
@@ -586,3 +590,24 @@ def test_a_pasted_unit_at_45_degrees_is_refused(canvas, qtbot):
     assert canvas.messages[-1].startswith("Cannot paste R")
     assert canvas.messages[-1].endswith(" there: not at a quarter turn (0°, 90°, 180° or 270°)")
     assert len(canvas.project.items) == 3
+
+
+def test_link_lines_are_cut_to_the_painted_area():
+    import numpy as np
+
+    area = QRectF(2.0, -1.0, 3.0, 2.0)  # x 2..5, y -1..1
+    # From (0, 0): along x through the area, straight up past it, and to a point inside it.
+    x1 = np.array([10.0, 0.0, 4.0, 3.0])
+    y1 = np.array([0.0, 10.0, 0.5, 4.0])
+    cut = clip_segments(0.0, 0.0, x1, y1, area)
+    np.testing.assert_allclose(cut, [
+        [2.0, 0.0, 5.0, 0.0],  # enters at x = 2, leaves at x = 5
+        [2.0, 0.25, 4.0, 0.5],  # enters at x = 2 (y = 0.25), ends inside
+    ])  # fmt: skip
+    # Segments starting inside keep their start: straight up, and to (30, 20), leaving the
+    # area at y = 1, where x = 3 + 27 / 20.
+    inside = clip_segments(3.0, 0.0, np.array([3.0, 30.0]), np.array([-5.0, 20.0]), area)
+    np.testing.assert_allclose(inside, [[3.0, 0.0, 3.0, -1.0], [3.0, 0.0, 4.35, 1.0]])
+    # Wholly outside, even running parallel to an edge: nothing is drawn.
+    outside = clip_segments(0.0, 5.0, np.array([10.0, 0.0]), np.array([5.0, -5.0]), area)
+    assert outside.shape == (0, 4)

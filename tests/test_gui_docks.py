@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 
 from gui import icons
 from gui.canvas import scene as floor_scene
-from gui.docks.inspector import InspectorDock, parse_property_value
+from gui.docks.inspector import PENDING, InspectorDock, parse_property_value
 from gui.docks.palette import EQUIPMENT_MIME_TYPE, PaletteDock
 from gui.docks.violations import ViolationsDock, ViolationTableModel
 from gui.undo import UndoStack
@@ -24,6 +24,7 @@ from layout.generator import ClusterRequest, generate
 from layout.items import Item
 from layout.project import Project, Waiver
 from physics.engine import Results, Violation
+from physics.solution import solve
 
 COLOSSUS = "colossus-hgx-h100-lc"
 DGX_H100 = "dgx-h100-air-4"
@@ -243,6 +244,7 @@ def test_inspector_shows_feeds_cooling_and_links_of_a_generated_design(qtbot, ge
     dock = InspectorDock()
     qtbot.addWidget(dock)
     dock.set_context(project, UndoStack(project))
+    dock.set_solved(solve(project))
     rack = "R00001"
     dock.show_items([rack])
     figures = dock.figures()
@@ -270,6 +272,53 @@ def test_inspector_shows_feeds_cooling_and_links_of_a_generated_design(qtbot, ge
     fed = [c for c, f in project.power.feeds.items() if feed.a in (f.a, f.b)]
     assert figures["Feeds"].startswith(f"{len(fed):,}: ")
     assert "Load fed" in figures
+
+
+def test_figures_of_the_solution_wait_for_it_and_never_derive_the_fabric(qtbot, generated,
+                                                                        monkeypatch):  # fmt: skip
+    import sys
+
+    import physics.fabric
+
+    derive = physics.fabric.derive
+    calls: list[int] = []
+
+    def counted(project):
+        calls.append(1)
+        return derive(project)
+
+    def count_derivations() -> None:
+        # The real function, counted wherever a module holds it by name.
+        for module in list(sys.modules.values()):
+            if getattr(module, "derive", None) is derive:
+                monkeypatch.setattr(module, "derive", counted)
+
+    project = generated
+    dock = InspectorDock()
+    qtbot.addWidget(dock)
+    dock.set_context(project, UndoStack(project))
+    leaf = next(iter(project.fabric.assignments))
+    feed = project.power.feeds[project.fabric.assignments[leaf][0]]
+    solution = solve(project)
+    count_derivations()
+    # Before the first solution: the solution's figures wait ("…"), the rest is shown.
+    dock.show_items([leaf])
+    figures = dock.figures()
+    assert figures["Links"] == PENDING
+    assert figures["Role"].startswith("tier leaf")
+    dock.show_items([feed.a])
+    assert dock.figures()["Feeds"] == PENDING
+    assert dock.figures()["Load fed"] == PENDING
+    # The solution lands: the shown item's figures fill in.
+    dock.set_solved(solution)
+    fed = [c for c, f in project.power.feeds.items() if feed.a in (f.a, f.b)]
+    assert dock.figures()["Feeds"].startswith(f"{len(fed):,}: ")
+    assert dock.figures()["Load fed"] != PENDING
+    dock.show_items([leaf])
+    served = project.fabric.assignments[leaf]
+    nics = sum(project.type_of(r).gpus for r in served) * project.fabric.nics_per_gpu
+    assert dock.figures()["gpu-leaf"].startswith(f"{nics:,} links with {len(served)} racks")
+    assert calls == []
 
 
 def test_inspector_lists_the_items_violations(inspector):

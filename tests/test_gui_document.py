@@ -13,7 +13,6 @@ import pytest
 import physics
 from gui.autosave import autosave_dir, find_autosaves
 from gui.canvas.scene import FloorScene
-from gui.canvas.solver_overlays import Solved
 from gui.docks.palette import PaletteDock
 from gui.document import Document
 from gui.main_window import MainWindow
@@ -22,6 +21,7 @@ from layout.commands import MoveItems
 from layout.floor import Floor
 from layout.generator import ClusterRequest, generate
 from layout.project import Project
+from physics.solution import Solution
 
 SAMPLE = Path(__file__).parent / "data" / "overlap_and_column.dclayout"
 BROKEN = '{"format": "coherence.dclayout", "version": 1, "items": ['
@@ -189,7 +189,7 @@ def test_checks_arrive_as_solver_outputs_then_results(qtbot, document, sample):
     kinds = [kind for kind, _ in heard]
     assert kinds == ["solved", "started", "solved", "checked"]
     assert heard[0][1] is None  # another project: the old outputs are gone at once
-    assert isinstance(heard[2][1], Solved)
+    assert isinstance(heard[2][1], Solution)
     results = heard[3][1]
     assert isinstance(results, physics.Results)
     assert document.results is results

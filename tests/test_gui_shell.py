@@ -26,6 +26,7 @@ from layout import dclayout
 from layout.commands import MoveItems, ReplaceSection
 from layout.generator import ClusterRequest, generate
 from layout.project import PowerPlan
+from physics.solution import Solution
 
 SAMPLE = Path(__file__).parent / "data" / "overlap_and_column.dclayout"
 Buttons = QMessageBox.StandardButton
@@ -241,7 +242,11 @@ def test_checker_delivers_results_for_a_snapshot(qtbot, sample):
     checker = BackgroundChecker(project, delay_ms=10)
     with qtbot.waitSignal(checker.results_ready, timeout=10000) as blocker:
         checker.request()
-    results = blocker.args[0]
+    # The check and every solver's output, as the GUI's one solve.
+    solution = blocker.args[0]
+    assert isinstance(solution, Solution)
+    assert solution.project is not project  # a snapshot
+    results = solution.results
     assert sorted(v.items for v in results.violations) == [("R1", "R2"), ("R3",)]
     assert results.metrics["gpus"] == project.gpu_count()
     checker.shutdown()

@@ -243,3 +243,19 @@ def test_report_command_bad_output_is_one_line_exit_2(
     assert result.stderr.count("\n") == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_report_reads_the_one_solve(project):
+    from physics.solution import Solution, solve
+
+    gathered = report_module.gather(project)
+    assert isinstance(gathered, Solution)
+    fresh = solve(project)
+    assert gathered.results.metrics == fresh.results.metrics
+    assert gathered.cabling.bom() == fresh.cabling.bom()
+    assert gathered.power.table() == fresh.power.table()
+    assert gathered.cooling.table() == fresh.cooling.table()
+    assert gathered.thermal.worst_inlet_c == fresh.thermal.worst_inlet_c
+    # Given results are the report's results; nothing is checked again.
+    results = check(project)
+    assert report_module.gather(project, results).results is results

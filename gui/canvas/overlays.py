@@ -6,7 +6,7 @@ overlays through :class:`OverlaySet` (``scene.set_overlay(name, item_or_None)``,
 ``scene.set_overlay_visible(name, visible)``, ``scene.overlay_names()``). An
 overlay is any ``QGraphicsItem``; one derived from :class:`Overlay` is also
 told when the selection or the project changes and when new solver outputs
-arrive (``set_solved``, a :class:`gui.canvas.solver_overlays.Solved` or None), so it
+arrive (``set_solved``, a :class:`physics.solution.Solution` or None), so it
 can rebuild what it draws, and may offer a legend for the Layers dock. An
 overlay sits above the equipment unless its class sets ``z_value`` (the heat
 map lies under the racks). Overlays are transparent to the mouse and never
@@ -18,12 +18,17 @@ image, rebuilt on those hooks, never per paint (pyqtgraph's way).
 :class:`LinksOverlay` ("links"): with exactly one GPU or network rack
 selected, a line from its centre to every rack it has fabric links with,
 coloured by tier, with a dot on each peer (links along a row lie on one
-line) and, when zoomed in, labelled with the routed cable length and medium
-once the background check has routed the cables (``set_solved``), else with
-the Manhattan length (the cable runs along aisles, not diagonally); labels
-that would cover one another are skipped, longest links first. The fabric is derived with
-``physics.fabric.derive`` once per selection change and cached per model
-version, so clicking from rack to rack re-derives nothing.
+line) and, when zoomed in, labelled with the routed cable length and medium,
+else with the Manhattan length (the cable runs along aisles, not
+diagonally); labels that would cover one another are skipped, longest links
+first. The links and cables are those of the latest solution
+(``set_solved``; :func:`physics.figures.rack_links`, read from look-ups the
+background check built), drawn to where the racks stand now: a click never
+derives the fabric. Until the first solution arrives no links are drawn.
+Lines are cut to the area being painted (:func:`clip_segments`) before they
+are stroked, with flat caps: Qt strokes an antialiased line over its whole
+length, and wide round caps take its slow path, so a core rack's hundreds of
+hall-long lines, zoomed in, would take a second or more to paint.
 """
 
 from __future__ import annotations
@@ -31,12 +36,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from layout.errors import CoherenceError
-from physics.fabric import LINK_TIERS, DerivedFabric, derive
+from physics.figures import rack_links
+from physics.solution import Solution
 
 if TYPE_CHECKING:
     from gui.canvas.scene import FloorScene
@@ -72,8 +77,8 @@ class Overlay(QGraphicsItem):
     def project_changed(self) -> None:
         """Items were added, removed, moved or changed, or another project is shown."""
 
-    def set_solved(self, solved: Any) -> None:
-        """The latest solver outputs (:class:`gui.canvas.solver_overlays.Solved`), or None."""
+    def set_solved(self, solved: Solution | None) -> None:
+        """The latest solver outputs (:class:`physics.solution.Solution`), or None."""
 
     def legend(self) -> Any:
         """What the colours mean (a :class:`gui.canvas.solver_overlays.Legend`), or None."""
@@ -88,7 +93,7 @@ class OverlaySet:
         self._items: dict[str, QGraphicsItem] = {}
         self._visible: dict[str, bool] = {}
         self._order: list[str] = []
-        self._solved: Any = None
+        self._solved: Solution | None = None
 
     def names(self) -> list[str]:
         return [n for n in self._order if n in self._items]
@@ -137,7 +142,7 @@ class OverlaySet:
             if isinstance(item, Overlay):
                 item.project_changed()
 
-    def set_solved(self, solved: Any) -> None:
+    def set_solved(self, solved: Solution | None) -> None:
         """New solver outputs for every overlay (None: none yet, e.g. another project)."""
         self._solved = solved
         for item in self._items.values():
@@ -145,10 +150,30 @@ class OverlaySet:
                 item.set_solved(solved)
 
 
-def _pen(colour: QColor, width_px: float = 2.0) -> QPen:
+def clip_segments(x0: float, y0: float, x1: np.ndarray, y1: np.ndarray, area: QRectF
+                  ) -> np.ndarray:  # fmt: skip
+    """The parts inside ``area`` of the segments from (x0, y0) to each (x1, y1), as rows of
+    (xa, ya, xb, yb); segments wholly outside are left out (Liang–Barsky)."""
+    dx, dy = x1 - x0, y1 - y0
+    enter, leave = np.zeros(len(dx)), np.ones(len(dx))
+    for p, q in ((-dx, x0 - area.left()), (dx, area.right() - x0),
+                 (-dy, y0 - area.top()), (dy, area.bottom() - y0)):  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = q / p
+        enter = np.where(p < 0, np.maximum(enter, r), enter)
+        leave = np.where(p > 0, np.minimum(leave, r), leave)
+        # Parallel to this edge and outside it: nothing of the segment is inside.
+        leave = np.where((p == 0) & (q < 0), -1.0, leave)
+    keep = enter <= leave
+    enter, leave, dx, dy = enter[keep], leave[keep], dx[keep], dy[keep]
+    return np.column_stack((x0 + enter * dx, y0 + enter * dy, x0 + leave * dx, y0 + leave * dy))
+
+
+def _pen(colour: QColor, width_px: float = 2.0,
+         cap: Qt.PenCapStyle = Qt.PenCapStyle.RoundCap) -> QPen:  # fmt: skip
     pen = QPen(colour, width_px)
     pen.setCosmetic(True)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setCapStyle(cap)
     return pen
 
 
@@ -158,16 +183,19 @@ class LinksOverlay(Overlay):
     def __init__(self, scene: FloorScene) -> None:
         super().__init__()
         self._scene = scene
-        self._fabric_key: tuple[int, int, int, int] | None = None
-        self._fabric: DerivedFabric | None = None
         self._source: str | None = None
-        self._solved: Any = None
-        self._paths: list[tuple[QPainterPath, QPen, QPen, list[QPointF]]] = []
+        self.solved: Solution | None = None
+        """The latest solution, whose links and cables are drawn."""
+        self._origin = (0.0, 0.0)
+        # Per tier: line pen, dot pen, the peers' centres as arrays and as points.
+        self._lines: list[tuple[QPen, QPen, np.ndarray, np.ndarray, list[QPointF]]] = []
         self._labels: list[tuple[QPointF, str, float]] = []
         self._bounds = QRectF()
         self._font = QFont()
         self._font.setPixelSize(LINK_LABEL_FONT_PX)
         self._label_pen = QPen(QColor("#1d1f23"))
+        # option.exposedRect is then the area being painted, which the lines are cut to.
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
     # -- what is shown ---------------------------------------------------------------------
     @property
@@ -176,7 +204,7 @@ class LinksOverlay(Overlay):
         return self._source
 
     def line_count(self) -> int:
-        return sum(len(ends) for _, _, _, ends in self._paths)
+        return sum(len(ends) for *_, ends in self._lines)
 
     def labels(self) -> list[tuple[QPointF, str]]:
         """Each line's midpoint and its length label."""
@@ -190,25 +218,10 @@ class LinksOverlay(Overlay):
         if self._source is not None:
             self._rebuild()
 
-    def set_solved(self, solved: Any) -> None:
-        self._solved = solved
+    def set_solved(self, solved: Solution | None) -> None:
+        self.solved = solved
         if self._source is not None:
             self._rebuild()
-
-    def _routed(self, source: str) -> dict[str, tuple[float, str | None]]:
-        """Other rack → (routed length, medium) of the source's longest cable to it, from the
-        latest routing (empty when there is none or it does not know the rack)."""
-        solved = self._solved
-        cabling = getattr(solved, "cabling", None)
-        if cabling is None or source not in solved.project.items:
-            return {}
-        from physics.cabling import rack_cables
-
-        found: dict[str, tuple[float, str | None]] = {}
-        for cable in rack_cables(cabling, solved.project.items.row(source))["cables"]:
-            # Longest first: the first seen per rack is its longest.
-            found.setdefault(cable["to"], (cable["length_m"], cable["medium"]))
-        return found
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemVisibleHasChanged and value:
@@ -216,67 +229,62 @@ class LinksOverlay(Overlay):
         return super().itemChange(change, value)
 
     # -- building ----------------------------------------------------------------------------
-    def _derived(self) -> DerivedFabric | None:
-        project = self._scene.project
-        key = (id(project), project.items.version, id(project.fabric), id(project.catalog))
-        if key != self._fabric_key:
-            self._fabric_key = key
-            try:
-                self._fabric = derive(project)
-            except CoherenceError:
-                self._fabric = None
-        return self._fabric
-
     def _rebuild(self) -> None:
         self.prepareGeometryChange()
-        self._paths, self._labels, self._bounds = [], [], QRectF()
+        self._lines, self._labels, self._bounds = [], [], QRectF()
         project = self._scene.project
         source = self._source
-        if not self.isVisible() or source is None or source not in project.items:
+        solved = self.solved
+        if not self.isVisible() or source is None or source not in project.items \
+                or solved is None:  # fmt: skip
             self.update()
             return
         row = project.items.row(source)
         if project.catalog[project.items.type_ids[row]].kind not in ("gpu_rack", "network_rack"):
             self.update()
             return
-        fabric = self._derived()
-        if fabric is None:
+        links = rack_links(solved, source)
+        if links is None:
             self.update()
             return
-        x, y = project.items.x, project.items.y
-        x0, y0 = float(x[row]), float(y[row])
-        ids = project.items.ids
-        routed = self._routed(source)
-        seen: set[int] = set()
-        for tier in LINK_TIERS:
-            bundles = fabric.links.get(tier)
-            if bundles is None:
-                continue
-            peers = np.concatenate((bundles.b[bundles.a == row], bundles.a[bundles.b == row]))
-            peers = [p for p in np.unique(peers).tolist() if p != row and p not in seen]
+        items = project.items
+        x0, y0 = float(items.x[row]), float(items.y[row])
+        self._origin = (x0, y0)
+        # Other rack → its longest cable from the source (cables come longest first).
+        routed: dict[str, tuple[float, str | None]] = {}
+        for cable in links.cables:
+            routed.setdefault(cable.to, (cable.length_m, cable.medium))
+        seen: set[str] = {source}
+        for tier in links.tiers:
+            # Drawn where they stand now; racks removed since the solution are left out.
+            peers = [p for p in tier.peers if p not in seen and p in items]
             if not peers:
                 continue
             seen.update(peers)
-            path = QPainterPath()
+            rows = items.rows(peers)
+            xs, ys = items.x[rows], items.y[rows]
             ends = []
-            for peer in peers:
-                x1, y1 = float(x[peer]), float(y[peer])
-                path.moveTo(x0, y0)
-                path.lineTo(x1, y1)
+            for peer, x1, y1 in zip(peers, xs.tolist(), ys.tolist(), strict=True):
                 ends.append(QPointF(x1, y1))
                 middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
-                cable = routed.get(ids[peer])
-                if cable is not None:
-                    length, medium = cable
+                longest = routed.get(peer)
+                if longest is not None:
+                    length, medium = longest
                     text = f"{length:.1f} m {medium}" if medium else f"{length:.1f} m (no medium)"
                 else:
                     length = abs(x1 - x0) + abs(y1 - y0)
                     text = f"{length:.1f} m"
                 self._labels.append((middle, text, length))
-            colour = LINK_COLOURS.get(tier, QColor("#555555"))
+            colour = LINK_COLOURS.get(tier.tier, QColor("#555555"))
             dot = _pen(colour, LINK_DOT_PX)
-            self._paths.append((path, _pen(colour), dot, ends))
-            self._bounds = self._bounds.united(path.boundingRect())
+            # Flat ends: Qt strokes wide antialiased lines with round caps some twenty
+            # times slower, and the ends lie under the rack's centre and a dot anyway.
+            line = _pen(colour, cap=Qt.PenCapStyle.FlatCap)
+            self._lines.append((line, dot, xs, ys, ends))
+            self._bounds = self._bounds.united(QRectF(
+                QPointF(min(x0, float(xs.min())), min(y0, float(ys.min()))),
+                QPointF(max(x0, float(xs.max())), max(y0, float(ys.max()))),
+            ))  # fmt: skip
         self._labels.sort(key=lambda label: -label[2])
         # Room for labels and dots, which are drawn in screen pixels.
         self._bounds = self._bounds.adjusted(-2.0, -2.0, 2.0, 2.0)
@@ -288,13 +296,17 @@ class LinksOverlay(Overlay):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        # A few pixels beyond the exposed area, so that round caps at its edge are whole.
+        margin = LINK_DOT_PX / max(lod, 1e-9)
+        area = option.exposedRect.adjusted(-margin, -margin, margin, margin)
+        x0, y0 = self._origin
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for path, pen, dot, ends in self._paths:
+        for pen, dot, xs, ys, ends in self._lines:
             painter.setPen(pen)
-            painter.drawPath(path)
+            painter.drawLines([QLineF(*s) for s in clip_segments(x0, y0, xs, ys, area).tolist()])
             painter.setPen(dot)
             painter.drawPoints(ends)
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if lod < LINK_LABEL_MIN_PX_PER_M or len(self._labels) > LINK_LABEL_MAX:
             return
         painter.save()

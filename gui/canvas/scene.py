@@ -673,7 +673,7 @@ class FloorScene(QGraphicsScene):
         return self._overlays.is_visible(name)
 
     def set_solved(self, solved: object) -> None:
-        """The latest solver outputs (``gui.canvas.solver_overlays.Solved``) for every overlay."""
+        """The latest solver outputs (:class:`physics.solution.Solution`) for every overlay."""
         self._overlays.set_solved(solved)
 
     # -- context menu -------------------------------------------------------------------------

@@ -1,17 +1,9 @@
 """The solvers on the canvas: tray fill, power utilisation and the thermal heat map.
 
-Owns computing the solver outputs the GUI draws (off the UI thread) and the
-three overlays that draw them:
+Owns the three overlays that draw the solver outputs of the latest
+:class:`physics.solution.Solution` (which the background check computes off
+the UI thread, :mod:`gui.checker`):
 
-- :class:`SolverCheck` is the background checker's check function. On the
-  worker thread it checks the snapshot with one incremental
-  :class:`physics.Checker` and then, on the same snapshot and reusing what
-  the check just computed (the checker's memory: routing, power loads and
-  the factorised thermal plant), collects the cabling route, the per-unit
-  power loads and the thermal map into a :class:`Solved`. Both come back
-  together as a :class:`Checked`. Extra cost per check at 100k GPUs: about
-  10 ms (mostly the thermal field's back-substitution), against ~300 ms to
-  compute them afresh.
 - :class:`TrayFillOverlay` (``"tray fill"``): every tray segment drawn as
   wide as the tray, coloured by its fullest point against the fill limit
   (green below half the limit, amber up to it, red above), one
@@ -26,7 +18,7 @@ three overlays that draw them:
   scaled to the grid's extent, under the equipment so racks stay readable
   and the aisles show the air.
 
-Overlays keep the latest :class:`Solved` they were given
+Overlays keep the latest :class:`~physics.solution.Solution` they were given
 (:meth:`~gui.canvas.overlays.Overlay.set_solved`) and redraw from it when it
 changes, never per paint; between an edit and the next results they show
 the previous results on the current geometry (the tray fill by segment id,
@@ -37,7 +29,7 @@ dock (:class:`LegendView`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,9 +49,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QStyleOptionGraphicsItem, QWidget
 
-import physics
 from gui.canvas.overlays import Z_OVERLAY, Overlay
-from layout.project import Project
+from physics.solution import Solution
 
 if TYPE_CHECKING:
     from gui.canvas.scene import FloorScene
@@ -97,87 +88,6 @@ HEAT_STOPS = ((0.0, "#2b59c3"), (0.35, "#3bb3c3"), (0.6, "#7cc36a"), (0.75, "#f7
               (0.9, "#f08c00"), (1.0, "#d6221c"))  # fmt: skip
 """Colour ramp of the heat map from the supply temperature (0) to the allowable limit (1);
 the recommended limit falls near the yellow."""
-
-
-# -- solver outputs, off the UI thread -------------------------------------------------------
-@dataclass(frozen=True)
-class Solved:
-    """Solver outputs of one checked snapshot (any may be None: no fabric, no CRAH, …)."""
-
-    project: Project
-    """The snapshot they were computed on (rows index its items)."""
-    cabling: Any = None
-    """:class:`physics.cabling.CablingResult`."""
-    power: Any = None
-    """:class:`physics.power.PowerLoads`."""
-    thermal: Any = None
-    """:class:`physics.thermal.ThermalMap`."""
-    problems: dict[str, str] = field(default_factory=dict)
-    """Solver name → one-line error, for those that raised."""
-
-    def row(self, item_id: str) -> int | None:
-        """The snapshot row of ``item_id`` (None when it was not in the snapshot)."""
-        items = self.project.items
-        return items.row(item_id) if item_id in items else None
-
-
-@dataclass(frozen=True)
-class Checked:
-    """What the background checker delivers: the check's results and the solver outputs."""
-
-    results: physics.Results
-    solved: Solved
-
-
-def solve_for_gui(project: Project, memory: dict[str, Any] | None = None) -> Solved:
-    """Cabling, power loads and the thermal map of ``project``.
-
-    With ``memory`` (a :class:`physics.Checker`'s, right after it checked this same
-    project) the solvers reuse what the check computed instead of starting over.
-    """
-    from physics import cabling, power, thermal
-    from physics.engine import CheckContext
-
-    context = CheckContext(project, memory)
-    found: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    # The rules' own memoised views when there (they reuse the check's work), else the
-    # public functions, which start over.
-    power_loads = getattr(power, "_loads", None)
-    thermal_map = getattr(thermal, "_context_map", None)
-    steps = {
-        "cabling": lambda: cabling.routed(context),
-        "power": (lambda: power_loads(context)) if power_loads is not None
-        else (lambda: power.power_loads(project)),
-        "thermal": (lambda: thermal_map(context)) if thermal_map is not None
-        else (lambda: thermal.thermal_map(project)),
-    }
-    for name, step in steps.items():
-        try:
-            found[name] = step()
-        except Exception as err:  # a solver's bug must not take the canvas down
-            problems[name] = f"{type(err).__name__}: {err}".splitlines()[0]
-    return Solved(project, problems=problems, **found)
-
-
-class SolverCheck:
-    """The background checker's check function: check a snapshot, then solve for the overlays.
-
-    Runs on the checker's single worker thread; one :class:`physics.Checker`
-    per open project (:meth:`reset` when another one is opened).
-    """
-
-    def __init__(self) -> None:
-        self.engine = physics.Checker()
-
-    def reset(self) -> None:
-        self.engine = physics.Checker()
-
-    def __call__(self, snapshot: Project) -> Checked:
-        engine = self.engine
-        results = engine.check(snapshot)
-        memory = getattr(engine, "_memory", None)
-        return Checked(results, solve_for_gui(snapshot, memory))
 
 
 # -- colours and legends ------------------------------------------------------------------------
@@ -324,13 +234,13 @@ class _SolverOverlay(Overlay):
     def __init__(self, scene: FloorScene) -> None:
         super().__init__()
         self._scene = scene
-        self.solved: Solved | None = None
+        self.solved: Solution | None = None
         self._bounds = QRectF()
         self._stale = True
         # option.exposedRect is then the area being painted: labels outside it are skipped.
         self.setFlag(Overlay.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
 
-    def set_solved(self, solved: Solved | None) -> None:
+    def set_solved(self, solved: Solution | None) -> None:
         self.solved = solved
         self._rebuild_if_shown()
 
@@ -546,12 +456,13 @@ class HeatMapOverlay(_SolverOverlay):
         self._target = QRectF()
 
     def _rebuild(self) -> None:
-        thermal = self.solved.thermal if self.solved is not None else None
-        if thermal is None:
+        solved = self.solved
+        thermal = solved.thermal if solved is not None else None
+        if solved is None or thermal is None:
             self.image, self.range_c = QImage(), None
             self._target, self._bounds = QRectF(), QRectF()
             return
-        rules = self.solved.project.rules
+        rules = solved.project.rules
         low = float(thermal.supply_c)
         high = max(float(rules["inlet_allowable_c"]), low + 1.0)
         self.range_c = (low, high)
@@ -659,14 +570,10 @@ __all__ = [
     "POWER_LOAD",
     "SOLVER_OVERLAYS",
     "TRAY_FILL",
-    "Checked",
     "HeatMapOverlay",
     "Legend",
     "LegendView",
     "PowerOverlay",
-    "Solved",
-    "SolverCheck",
     "TrayFillOverlay",
     "install",
-    "solve_for_gui",
 ]

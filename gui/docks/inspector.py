@@ -5,12 +5,17 @@ rotation and free-form properties (each edit one command on the undo stack),
 and the read-only figures a planner checks while editing: design load, heat to
 air and to liquid, GPUs, switches and fabric role, A/B feeds, CDU and CRAH,
 fabric links per tier with the racks at their other ends, and the check's
-violations naming the item. From the solver outputs the background check
-delivers (:meth:`InspectorDock.set_solved`): a rack's longest routed cable
-(length, medium, the rack at its other end) and its media mix, the
-utilisation of the units on its A and B feeds (and of a power unit itself),
-and its estimated inlet temperature from the thermal screening map; they are
-updated when new outputs arrive.
+violations naming the item. From the latest solution the background check
+delivers (:meth:`InspectorDock.set_solved`, a :class:`physics.solution.Solution`):
+a rack's links per tier and its longest routed cable (length, medium, the
+rack at its other end) and media mix, the utilisation of the units on its A
+and B feeds (and of a power unit itself), its estimated inlet temperature
+from the thermal screening map, and what a unit feeds, supplies or serves
+with the load it feeds. Those figures come from :mod:`physics.figures`, whose
+look-ups the background check built: showing an item only formats them (no
+fabric derivation, no scan of every feed on the UI thread). They are of the
+latest solution until the next one lands, then refreshed; before the first,
+they read "…".
 
 Validation happens twice: here, before any command is built (text where a
 number belongs, NaN, infinity, beyond ±100 km, left of or above a floor that
@@ -71,14 +76,18 @@ from layout.commands import (
 from layout.facility import air_heat_kw, design_load_kw, liquid_heat_kw
 from layout.items import PropertyValue, natural_key
 from layout.kinds import kind_info
-from physics.fabric import LINK_TIERS, derive, installed_switches
+from physics import figures as item_figures
+from physics.fabric import installed_switches
 from physics.placement import MovingSet, PlacementIndex, refusal
+from physics.solution import Solution
 
 MAX_COORDINATE_M = 100_000.0
 """Positions beyond ±100 km are refused (as the project loader does)."""
 OTHER_RACKS_SHOWN = 4
 """Rack ids written out per link tier before "…"."""
 MIXED = "(mixed)"
+PENDING = "…"
+"""Shown for a figure of the solution before the first solution has arrived."""
 
 ERROR_STYLE = "color: #c62828; font-weight: bold;"
 INVALID_FIELD_STYLE = "QLineEdit { border: 1px solid #c62828; background: #fdecea; }"
@@ -181,11 +190,9 @@ class InspectorDock(QDockWidget):
         self.project: Any = None
         self.undo_stack: Any = None
         self.results: Any = None
-        self.solved: Any = None
-        """The latest ``gui.canvas.solver_overlays.Solved`` (routing, power loads, thermal map)."""
-        self._solved_index: dict[str, Any] | None = None
+        self.solved: Solution | None = None
+        """The latest solution (fabric, routing, loads, thermal map, look-ups), or None."""
         self._ids: list[str] = []
-        self._fabric_cache: tuple[tuple[int, int], Any] | None = None
         self._violations_by_item: dict[str, list[Any]] | None = None
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -333,10 +340,8 @@ class InspectorDock(QDockWidget):
         self.project = project
         self.undo_stack = undo_stack
         self._ids = []
-        self._fabric_cache = None
         self.results = None
         self.solved = None
-        self._solved_index = None
         self._violations_by_item = None
         if project is not None:
             self._follow(project)
@@ -359,55 +364,26 @@ class InspectorDock(QDockWidget):
         self._violations_by_item = None
         self._show_checks()
 
-    def set_solved(self, solved: Any) -> None:
-        """The latest solver outputs (or None): refresh the derived figures of the item shown."""
+    def set_solved(self, solved: Solution | None) -> None:
+        """The latest solution (or None): refresh the derived figures of the item shown."""
         self.solved = solved
-        self._solved_index = None
         project = self.project
         if len(self._ids) != 1 or project is None or self._ids[0] not in project.items:
             return
         item_id = self._ids[0]
         t = project.type_of(item_id)
+        self._show_figures([project.items.type_ids[project.items.row(item_id)]])
         self._show_supply(item_id, t)
         self._show_fabric(item_id, t)
 
-    def _index(self) -> dict[str, Any]:
-        """Per unit id its power row, per rack id its inlet, from the latest outputs."""
-        if self._solved_index is None:
-            index: dict[str, Any] = {"power": {}, "inlet": {}}
-            solved = self.solved
-            power = getattr(solved, "power", None)
-            if power is not None:
-                util = power.utilisation.tolist()
-                index["power"] = {unit: k for k, unit in enumerate(power.ids)}
-                index["util"] = util
-            thermal = getattr(solved, "thermal", None)
-            if thermal is not None:
-                index["inlet"] = dict(zip(thermal.rack_ids, thermal.inlet_c.tolist(), strict=True))
-            self._solved_index = index
-        return self._solved_index
-
     def _utilisation_text(self, unit_id: str) -> str | None:
         """A power unit's worst-case utilisation as text ("64% of rating at worst …"), or None."""
-        power = getattr(self.solved, "power", None)
-        k = self._index()["power"].get(unit_id)
-        if power is None or k is None or power.capacity_kw[k] <= 0:
+        load = item_figures.utilisation(self.solved, unit_id) if self.solved is not None else None
+        if load is None:
             return None
-        util = float(power.utilisation[k])
-        limit = float(power.limit)
-        over = " — over the limit" if util > limit + 1e-9 else ""
-        return (f"{util:.0%} of rating at worst ({power.worst_case[k]}; "
-                f"limit {limit:.0%}){over}")  # fmt: skip
-
-    def _cables(self, item_id: str) -> dict[str, Any] | None:
-        """:func:`physics.cabling.rack_cables` of the rack in the latest routing, if any."""
-        solved = self.solved
-        cabling = getattr(solved, "cabling", None)
-        if cabling is None or item_id not in solved.project.items:
-            return None
-        from physics.cabling import rack_cables
-
-        return rack_cables(cabling, solved.project.items.row(item_id))
+        over = " — over the limit" if load.over else ""
+        return (f"{load.fraction:.0%} of rating at worst ({load.worst_case}; "
+                f"limit {load.limit:.0%}){over}")  # fmt: skip
 
     @property
     def shown_ids(self) -> list[str]:
@@ -680,15 +656,15 @@ class InspectorDock(QDockWidget):
         if t.energy_kwh is not None:
             self._add_figure(form, "Energy", f"{t.energy_kwh:,.0f} kWh")
         item_id = self._ids[0]
-        fed = [c for c, f in project.power.feeds.items() if item_id in (f.a, f.b)]
-        if not fed:
-            return
-        load = 0.0
-        for consumer in fed:
-            if consumer in project.items:
-                load += design_load_kw(project.type_of(consumer), project.catalog)
-        share = f" ({load / derated:.0%} of continuous)" if derated > 0 else ""
         tip = "Design load of the units fed directly; with 2N each side carries it all"
+        solved = self.solved
+        if solved is None:
+            self._add_figure(form, "Load fed", PENDING, tip)
+            return
+        if not item_figures.feeds(solved, item_id):
+            return
+        load = item_figures.load_fed_kw(solved, item_id)
+        share = f" ({load / derated:.0%} of continuous)" if derated > 0 else ""
         self._add_figure(form, "Load fed", f"{format_kw(load)}{share}", tip)
 
     def _unit_text(self, unit_id: str | None) -> str:
@@ -718,16 +694,20 @@ class InspectorDock(QDockWidget):
         upstream = project.power.upstream.get(item_id)
         if upstream:
             self._add_figure(form, "Fed from", _ids_text(upstream), ", ".join(upstream))
+        solved = self.solved
         if t.kind == "power":
             load = self._utilisation_text(item_id)
             if load is not None:
                 self._add_figure(form, "Utilisation", load)
-            fed = [c for c, f in project.power.feeds.items() if item_id in (f.a, f.b)]
-            below = [u for u, ups in project.power.upstream.items() if item_id in ups]
-            if fed:
-                self._add_figure(form, "Feeds", f"{len(fed):,}: {_ids_text(fed)}")
-            if below:
-                self._add_figure(form, "Supplies", f"{len(below):,}: {_ids_text(below)}")
+            if solved is None:
+                self._add_figure(form, "Feeds", PENDING)
+            else:
+                fed = item_figures.feeds(solved, item_id)
+                below = item_figures.supplies(solved, item_id)
+                if fed:
+                    self._add_figure(form, "Feeds", f"{len(fed):,}: {_ids_text(fed)}")
+                if below:
+                    self._add_figure(form, "Supplies", f"{len(below):,}: {_ids_text(below)}")
         if t.kind in ("gpu_rack", "network_rack"):
             in_rack = getattr(t, "in_rack_cdu", None) is not None
             cdu = project.cooling.cdu.get(item_id)
@@ -737,7 +717,7 @@ class InspectorDock(QDockWidget):
             elif liquid or cdu is not None:
                 self._add_figure(form, "CDU", self._unit_text(cdu))
             self._add_figure(form, "CRAH", self._unit_text(project.cooling.crah.get(item_id)))
-            inlet = self._index()["inlet"].get(item_id) if self.solved is not None else None
+            inlet = item_figures.inlet_c(solved, item_id) if solved is not None else None
             if inlet is not None and math.isfinite(inlet):
                 rules = project.rules
                 mark = ""
@@ -745,24 +725,18 @@ class InspectorDock(QDockWidget):
                     mark = " — above the allowable limit"
                 elif inlet > rules["inlet_recommended_c"]:
                     mark = " — above the recommended limit"
-                label = self._add_figure(form, "Inlet (est.)", f"{inlet:.1f} °C{mark}",
+                shown = self._add_figure(form, "Inlet (est.)", f"{inlet:.1f} °C{mark}",
                                          "Thermal screening model (plan view, not CFD)")
                 if mark:
-                    label.setStyleSheet("color: #c62828;")
+                    shown.setStyleSheet("color: #c62828;")
         if t.kind == "cooling":
-            served = [r for r, u in (*project.cooling.cdu.items(), *project.cooling.crah.items())
-                      if u == item_id]  # fmt: skip
-            if served or t.role in ("cdu", "crah"):
+            served = item_figures.serves(solved, item_id) if solved is not None else None
+            if served is None:
+                self._add_figure(form, "Serves", PENDING)
+            elif served or t.role in ("cdu", "crah"):
                 self._add_figure(form, "Serves", f"{len(served):,} racks: {_ids_text(served)}"
                                  if served else "no racks")  # fmt: skip
         self.supply_box.setVisible(form.rowCount() > 0)
-
-    def _fabric(self) -> Any:
-        """The derived fabric, cached until the items or the fabric spec change."""
-        key = (self.project.items.version, id(self.project.fabric))
-        if self._fabric_cache is None or self._fabric_cache[0] != key:
-            self._fabric_cache = (key, derive(self.project))
-        return self._fabric_cache[1]
 
     def _show_fabric(self, item_id: str, t: Any) -> None:
         """The rack's role and its links per tier, with the racks at the other ends."""
@@ -779,50 +753,39 @@ class InspectorDock(QDockWidget):
                 if key in props:
                     role.append(f"{key} {props[key]}")
             self._add_figure(form, "Role", ", ".join(role))
-        fabric = self._fabric()
-        if fabric is None:
-            self._add_figure(form, "Links", "no fabric spec (switch type, NIC speed)")
-            self.fabric_box.setVisible(True)
+        self.fabric_box.setVisible(True)
+        solved = self.solved
+        if solved is not None and solved.fabric is None:
+            problem = solved.problems.get("fabric")
+            self._add_figure(form, "Links", f"not derived: {problem}" if problem
+                             else "no fabric spec (switch type, NIC speed)")  # fmt: skip
             return
-        ids = project.items.ids
-        xy = project.items.xy
-        longest = 0.0
-        any_links = False
-        for tier in LINK_TIERS:
-            bundle = fabric.links.get(tier)
-            if bundle is None or len(bundle.a) == 0:
-                continue
-            mine_a = bundle.a == row
-            mine_b = bundle.b == row
-            if not (mine_a.any() or mine_b.any()):
-                continue
-            others = np.concatenate([bundle.b[mine_a], bundle.a[mine_b]])
-            count = int(bundle.count[mine_a].sum() + bundle.count[mine_b].sum())
-            other_ids = [ids[r] for r in np.unique(others)]
-            racks = "rack" if len(other_ids) == 1 else "racks"
-            text = f"{count:,} links with {len(other_ids):,} {racks}: {_ids_text(other_ids)}"
-            self._add_figure(form, tier, text, ", ".join(sorted(other_ids, key=natural_key)))
-            distance = np.abs(xy[others] - xy[row]).sum(axis=1)
-            longest = max(longest, float(distance.max()))
-            any_links = True
-        cables = self._cables(item_id) if any_links else None
-        if not any_links:
-            unassigned = t.kind == "gpu_rack" and item_id in fabric.unassigned
+        links = item_figures.rack_links(solved, item_id) if solved is not None else None
+        if links is None:
+            # No solution yet, or the rack is newer than the latest one.
+            self._add_figure(form, "Links", PENDING)
+            return
+        for tier in links.tiers:
+            peers = tier.peers
+            racks = "rack" if len(peers) == 1 else "racks"
+            text = f"{tier.links:,} links with {len(peers):,} {racks}: {_ids_text(peers)}"
+            self._add_figure(form, tier.tier, text, ", ".join(sorted(peers, key=natural_key)))
+        top = links.longest_cable
+        if not links.tiers:
+            unassigned = t.kind == "gpu_rack" and links.unassigned
             text = "none: not assigned to a leaf rack" if unassigned else "none"
             self._add_figure(form, "Links", text)
-        elif cables is not None and cables["longest"] is not None:
-            top = cables["longest"]
-            medium = top["medium"] or "no medium reaches"
-            where = "" if top["on_trays"] else " (no tray path: Manhattan estimate)"
+        elif top is not None:
+            medium = top.medium or "no medium reaches"
+            where = "" if top.on_trays else " (no tray path: Manhattan estimate)"
             self._add_figure(form, "Longest cable",
-                             f"{top['length_m']:.1f} m {medium} to {top['to']}{where}",
+                             f"{top.length_m:.1f} m {medium} to {top.to}{where}",
                              "Routed over the trays, slack and service loops included")  # fmt: skip
-            mix = ", ".join(f"{medium} × {n:,}" for medium, n in cables["media"].items())
+            mix = ", ".join(f"{medium} × {n:,}" for medium, n in links.media.items())
             self._add_figure(form, "Media", mix, "Links by cable medium")
         else:
             tip = "Manhattan distance between rack centres, before tray routing"
-            self._add_figure(form, "Longest link", f"≈ {longest:.1f} m", tip)
-        self.fabric_box.setVisible(True)
+            self._add_figure(form, "Longest link", f"≈ {links.longest_m:.1f} m", tip)
 
     def _show_properties(self) -> None:
         """Free-form properties: those of one item, or those every shown item has."""
