@@ -1,4 +1,5 @@
-# Coherence: `make run` opens the app, `make test` runs the tests and the linter.
+# Coherence: `make run` opens the app, `make test` runs the tests, the type checker
+# (mypy over layout/, physics/ and report/) and the linter.
 # The virtual environment .venv is created and filled on first use, and again
 # whenever pyproject.toml changes.
 
@@ -6,14 +7,18 @@ PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean distclean venv
+.PHONY: run test typecheck lint bench clean distclean venv
 
 run: $(STAMP)
 	$(VENV)/bin/python main.py
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest
+	$(VENV)/bin/mypy
 	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -259,9 +259,11 @@ def _all_intervals(
     pseg, plo, phi, pload = net.piece_intervals(edge_load)
     parts = [(seg1, lo1, hi1, load), (seg2, lo2, hi2, load), (pseg, plo, phi, pload)]
     if only is not None:
-        parts = [tuple(column[keep] for column in part)
-                 for part in parts for keep in [np.isin(part[0], only)]]  # fmt: skip
-    return tuple(np.concatenate([part[k] for part in parts]) for k in range(4))  # type: ignore[return-value]
+        kept = [np.isin(part[0], only) for part in parts]
+        parts = [(s[keep], a[keep], b[keep], w[keep])
+                 for (s, a, b, w), keep in zip(parts, kept, strict=True)]  # fmt: skip
+    segment, start, end, weight = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    return segment, start, end, weight
 
 
 def _full(project: Project, fabric: DerivedFabric, net: TrayNetwork, table: MediaTable) -> _State:
@@ -380,9 +382,15 @@ def routed(context: CheckContext) -> CablingResult | None:
     while the structure is unchanged, and the previous routing is updated
     for the racks moved since.
     """
-    cached = getattr(context, "_cabling", None)
-    if cached is not None:
-        return cached[0]
+    return _routing(context)[0]
+
+
+def _routing(context: CheckContext) -> tuple[CablingResult | None, _State | None]:
+    """The routed links and the state the next check updates, once per check."""
+    return context.once("cabling.routing", lambda: _route_once(context))
+
+
+def _route_once(context: CheckContext) -> tuple[CablingResult | None, _State | None]:
     from physics.fabric import fabric_of
 
     project = context.project
@@ -403,8 +411,7 @@ def routed(context: CheckContext) -> CablingResult | None:
             state = _full(project, fabric, net, table)
         result = _result(project, state)
     context.remember("cabling.state", state)
-    context._cabling = (result, state)  # type: ignore[attr-defined]
-    return result
+    return result, state
 
 
 def worst_link_latency_ns(context: CheckContext) -> dict[str, float] | None:
@@ -433,14 +440,14 @@ def _links(count: int) -> str:
 
 @rule("cabling.reach", "error", "Every link has an allowed medium that reaches its length.")
 def reach(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    result = routed(context)
-    if result is None:
+    result, state = _routing(context)
+    if result is None or state is None:
         return
     medium, count = result.flat("medium"), result.flat("count")
     bad = np.flatnonzero(medium < 0)
     if len(bad) == 0:
         return
-    table = _state(context).table
+    table = state.table
     speed = result.speed_gbps
     longest = table.longest_reach(speed)
     if longest == 0.0:
@@ -487,10 +494,10 @@ def no_tray_path(context: CheckContext, rule: RuleProvider) -> Iterator[Violatio
 
 @rule("cabling.tray_fill", "error", "Cables fill each tray segment at most to the fill limit.")
 def tray_fill(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    result = routed(context)
-    if result is None:
+    result, state = _routing(context)
+    if result is None or state is None:
         return
-    net = _state(context).net
+    net = state.net
     over = np.flatnonzero(result.fill > result.fill_limit + 1e-12)
     for k in over:
         middle = (net.seg_a[k] + net.seg_b[k]) / 2
@@ -500,11 +507,6 @@ def tray_fill(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
             (result.segment_ids[k],),
             (float(middle[0]), float(middle[1])),
         )
-
-
-def _state(context: CheckContext) -> _State:
-    routed(context)
-    return context._cabling[1]  # type: ignore[attr-defined]
 
 
 @metric("cabling")

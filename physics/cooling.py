@@ -125,13 +125,13 @@ def build_model(project: Project) -> CoolingModel:
     unit_of_row[unit_rows] = np.arange(len(unit_rows))
     rack_of_row = np.full(n, -1, dtype=np.intp)
     rack_of_row[rack_rows] = np.arange(len(rack_rows))
-    types: list[CoolingUnitType] = [catalog[items.type_ids[r]] for r in unit_rows]
-    in_rack = {}
+    types: list[CoolingUnitType] = [catalog[items.type_ids[r]] for r in unit_rows.tolist()]
+    in_rack: dict[str, float] = {}
     for t in set(items.type_ids):
         rt = catalog[t]
         cdu = rt.in_rack_cdu if isinstance(rt, GpuRackType) else None
         in_rack[t] = cdu.capacity_kw(water) if cdu is not None else 0.0
-    in_rack_kw = np.array([in_rack[items.type_ids[r]] for r in rack_rows], dtype=float)
+    in_rack_kw = np.array([in_rack[items.type_ids[r]] for r in rack_rows.tolist()], dtype=float)
     ids = items.ids
     row_of = {item_id: r for r, item_id in enumerate(ids)}
     problems: list[tuple[str, str, tuple[str, ...], int]] = []
@@ -161,7 +161,7 @@ def build_model(project: Project) -> CoolingModel:
         cdu=assigned["cdu"],
         crah=assigned["crah"],
         unit_rows=unit_rows,
-        unit_ids=[ids[r] for r in unit_rows],
+        unit_ids=[ids[r] for r in unit_rows.tolist()],
         roles=roles,
         capacity_kw=np.array([t.capacity_at(water) for t in types], dtype=float),
         draw_kw=np.array([t.kw for t in types], dtype=float),
@@ -279,11 +279,11 @@ def compute_loads(project: Project, model: CoolingModel) -> CoolingLoads:
     rejectors = model.of_role(*REJECTION_ROLES)
     # Heat-rejection units share their loop in proportion to capacity; without
     # towers or dry coolers the chillers carry everything.
-    for units, heat in ((chillers, r["air_loop_kw"] if len(rejectors) else r["total_kw"]),
-                        (rejectors, r["total_kw"])):  # fmt: skip
-        if len(units):
-            caps = model.capacity_kw[units]
-            unit_load[units] = heat * caps / max(float(caps.sum()), 1e-9)
+    for sharing, heat in ((chillers, r["air_loop_kw"] if len(rejectors) else r["total_kw"]),
+                          (rejectors, r["total_kw"])):  # fmt: skip
+        if len(sharing):
+            caps = model.capacity_kw[sharing]
+            unit_load[sharing] = heat * caps / max(float(caps.sum()), 1e-9)
     ids = project.items.ids
     cdu_names = [
         model.unit_ids[c] if c >= 0 else ("in-rack" if cap > 0 else "")
@@ -319,11 +319,9 @@ def model_of(context: CheckContext) -> CoolingModel:
 
 
 def _loads(context: CheckContext) -> CoolingLoads:
-    cached = getattr(context, "_cooling_loads", None)
-    if cached is None:
-        cached = compute_loads(context.project, model_of(context))
-        context._cooling_loads = cached  # type: ignore[attr-defined]
-    return cached
+    return context.once(
+        "cooling.loads", lambda: compute_loads(context.project, model_of(context))
+    )
 
 
 def loads_of(context: CheckContext) -> CoolingLoads:
@@ -381,7 +379,8 @@ def cdu_loop(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     carried = context.carried(rule.id)
     if carried is not None:
         yield from carried
-        redo = np.isin(racks, context.moved_rows) | np.isin(units, context.moved_rows)
+        moved = context.rows_to_recheck
+        redo = np.isin(racks, moved) | np.isin(units, moved)
         racks, units = racks[redo], units[redo]
     if len(racks) == 0:
         return
@@ -445,7 +444,7 @@ def air_limit(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
         limit = context.project.rules["air_limit_kw"]
         delta_t = context.project.rules["air_delta_t_k"]
         ids = context.project.items.ids
-        found = []
+        found: list[tuple[str, tuple[str, ...], int]] = []
         for k in np.flatnonzero(model.air_kw > limit + 1e-9):
             row = int(model.rack_rows[k])
             flow = float(airflow_m3s(model.air_kw[k], delta_t))

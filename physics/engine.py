@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import shapely
@@ -32,6 +32,8 @@ from layout.project import Project, Waiver
 
 if TYPE_CHECKING:
     from physics.solution import Solution
+
+T = TypeVar("T")
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -123,14 +125,16 @@ def metric(name: str) -> Callable[[MetricFunction], MetricFunction]:
 class CheckContext:
     """The project being checked plus derived data that several rules share.
 
-    ``memo`` keeps results that depend only on the project's structure (which
-    items exist, their types and properties, the sections), not on positions,
-    across the checks of one :class:`Checker`.
+    ``once`` shares a solver's output between the rules and metrics of one
+    check; ``memo`` keeps results that depend only on the project's structure
+    (which items exist, their types and properties, the sections), not on
+    positions, across the checks of one :class:`Checker`.
     """
 
     def __init__(self, project: Project, memory: dict[str, Any] | None = None) -> None:
         self.project = project
         self._memory = memory if memory is not None else {}
+        self._this_check: dict[str, Any] = {}
         self._structure: tuple[Any, ...] | None = None
         self.found: list[Violation] = []
         """Every violation the rules found (before waivers), once the rules have run."""
@@ -147,6 +151,13 @@ class CheckContext:
                 p.catalog, p.fabric, p.power, p.cooling, p.trays, p.rules, p.floor,
             )  # fmt: skip
         return self._structure
+
+    def once(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()``, run at most once in this check (its value may be None)."""
+        if name not in self._this_check:
+            self._this_check[name] = compute()
+        value: T = self._this_check[name]
+        return value
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, reused from an earlier check while the structure is unchanged."""

@@ -96,6 +96,8 @@ class DerivedFabric:
     plane_of: np.ndarray
     """The plane of each network rack, by item row (0 for everything else)."""
     planes: int
+    link_speed_gbps: float
+    """The speed of one fabric link: the NIC speed split over the planes."""
 
     @property
     def max_hops(self) -> int:
@@ -129,7 +131,8 @@ def derive(project: Project) -> DerivedFabric | None:
     switch = project.catalog.get(spec.switch_type)
     if switch is None or switch.kind != "switch":
         return None
-    radix = switch.radix(spec.nic_speed_gbps / spec.planes)
+    link_speed_gbps = spec.nic_speed_gbps / spec.planes
+    radix = switch.radix(link_speed_gbps)
     items = project.items
     n = len(items)
     kinds = project.kinds()
@@ -188,10 +191,10 @@ def derive(project: Project) -> DerivedFabric | None:
                                 plane_cores, switches_in[plane_cores] * radix)
             )  # fmt: skip
         links["spine-core"] = _concat(parts)
-    unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served.all(axis=0))]
+    unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served.all(axis=0)).tolist()]
     return DerivedFabric(
         radix, tiers, leaf_down, leaf_up, spine_down, spine_up, gpu_ports, rows_by_tier,
-        switches_in, links, unassigned, plane_of, planes,
+        switches_in, links, unassigned, plane_of, planes, link_speed_gbps,
     )  # fmt: skip
 
 
@@ -204,7 +207,7 @@ def _network_racks(
     switches_in = np.zeros(n, np.int64)
     pods = np.zeros(n, np.int64)
     plane_of = np.zeros(n, np.int64)
-    for row in np.flatnonzero(kinds == "network_rack"):
+    for row in np.flatnonzero(kinds == "network_rack").tolist():
         props = project.items.properties_at(row)
         tier = props.get("tier")
         if tier in switch_rows:
@@ -312,11 +315,7 @@ class _FabricView:
 
 
 def _view(context: CheckContext) -> _FabricView:
-    cached = getattr(context, "_fabric_view", None)
-    if cached is None:
-        cached = _FabricView(context)
-        context._fabric_view = cached  # type: ignore[attr-defined]
-    return cached
+    return context.once("fabric.view", lambda: _FabricView(context))
 
 
 def fabric_of(context: CheckContext) -> DerivedFabric | None:
@@ -418,8 +417,7 @@ def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     project = context.project
     spec = project.fabric
     if fabric.radix < 2:
-        speed = spec.nic_speed_gbps / spec.planes
-        yield rule.violation(f"{spec.switch_type} has no {speed:g}G ports")
+        yield rule.violation(f"{spec.switch_type} has no {fabric.link_speed_gbps:g}G ports")
         return
     ids = project.items.ids
     for rows in fabric.switch_rows.values():

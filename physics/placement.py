@@ -353,11 +353,9 @@ class MovingSet:
 # -- rules -----------------------------------------------------------------------------------
 def _outline_with_slack(context: CheckContext) -> shapely.Geometry:
     """The floor outline with slack, made once per check."""
-    cached = getattr(context, "_outline_with_slack", None)
-    if cached is None:
-        cached = outline_with_slack(context.project.floor.outline)
-        context._outline_with_slack = cached  # type: ignore[attr-defined]
-    return cached
+    return context.once(
+        "placement.outline", lambda: outline_with_slack(context.project.floor.outline)
+    )
 
 
 def _rows_to_check(context: CheckContext, rule_id: str) -> np.ndarray:

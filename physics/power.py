@@ -140,7 +140,7 @@ def build_model(project: Project) -> PowerModel:
     unit_rows = np.flatnonzero(kinds == "power")
     unit_of_row = np.full(n, -1, dtype=np.intp)
     unit_of_row[unit_rows] = np.arange(len(unit_rows))
-    types = [catalog[items.type_ids[r]] for r in unit_rows]
+    types = [catalog[items.type_ids[r]] for r in unit_rows.tolist()]
     ids = items.ids
     row_of = {item_id: r for r, item_id in enumerate(ids)}
     problems: list[tuple[str, str, tuple[str, ...], int, str]] = []
@@ -195,7 +195,7 @@ def build_model(project: Project) -> PowerModel:
         feed_a=feed_a,
         feed_b=feed_b,
         unit_rows=unit_rows,
-        unit_ids=[ids[r] for r in unit_rows],
+        unit_ids=[ids[r] for r in unit_rows.tolist()],
         roles=np.array([t.role for t in types], dtype=object),
         capacity_kw=np.array([t.capacity_kw for t in types], dtype=float),
         efficiency=np.array([t.efficiency for t in types], dtype=float),
@@ -456,7 +456,7 @@ def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
         loads = _loads(context)
         limit = loads.limit_kw
         over = np.flatnonzero((loads.worst_kw > limit + 1e-9) & (model.roles != "battery"))
-        found = []
+        found: list[tuple[str, tuple[str, ...], int, str]] = []
         for k in over:
             case = loads.worst_case[k]
             when = "" if case == "normal" else f" with {case}"
@@ -594,7 +594,7 @@ def whip(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     carried = context.carried(rule.id)
     if carried is not None:
         yield from carried
-        moved = context.moved_rows
+        moved = context.rows_to_recheck
         redo = np.isin(consumers, moved) | np.isin(units, moved)
         consumers, units = consumers[redo], units[redo]
     if len(consumers) == 0:

@@ -354,9 +354,10 @@ def _plant_key(project: Project, model: CoolingModel) -> tuple[Any, ...]:
 
 
 def _context_map(context: CheckContext) -> ThermalMap | None:
-    cached = getattr(context, "_thermal_map", False)
-    if cached is not False:
-        return cached
+    return context.once("thermal.map", lambda: _map(context))
+
+
+def _map(context: CheckContext) -> ThermalMap | None:
     project = context.project
     result = None
     model = cooling_model_of(context)
@@ -371,7 +372,6 @@ def _context_map(context: CheckContext) -> ThermalMap | None:
         context.remember("thermal.plant", (key, plant, lu))
         if lu is not None:
             result = solve(project, model, context.sizes, plant, lu)
-    context._thermal_map = result  # type: ignore[attr-defined]
     return result
 
 

@@ -367,7 +367,7 @@ class _Builder:
             self.para("This project has no fabric spec yet (no switch type or NIC speed).")
             return
         spec = p.fabric
-        switch = p.catalog.get(spec.switch_type)
+        switch = p.catalog.get(spec.switch_type or "")
         switch_name = getattr(switch, "name", "") or spec.switch_type
         rules = p.rules
         latency = m.get("worst_latency_ns") or 0.0
@@ -377,7 +377,7 @@ class _Builder:
             ("Coherent", "yes" if coherent else "no"),
             ("Topology", "rail-optimized fat tree"),
             ("Switch", f"{switch_name}"),
-            ("Radix at link speed", f"{f.radix} ports × {spec.nic_speed_gbps / spec.planes:g}G"),
+            ("Radix at link speed", f"{f.radix} ports × {f.link_speed_gbps:g}G"),
             ("NIC speed", f"{spec.nic_speed_gbps:g} Gb/s × {spec.nics_per_gpu} per GPU"),
             ("Planes", f"{f.planes}"),
             ("Rails", f"{spec.rails}" if spec.rails else "–"),
@@ -975,7 +975,8 @@ def plan_picture(
     buffer = QByteArray()
     device = QBuffer(buffer)
     device.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(device, "PNG")
+    # PySide6 takes the format as text at run time although its stubs say bytes.
+    image.save(device, "PNG")  # type: ignore[call-overload]
     device.close()
     return bytes(buffer.data()), geometry.width_px, geometry.height_px, scale
 
@@ -1113,7 +1114,7 @@ def _check_writable(path: Path) -> None:
 
 def write_pdf(report: Report, path: Path) -> int:
     """Lay out the report's HTML in A4 pages and write them as a PDF; returns the page count."""
-    from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
+    from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
     from PySide6.QtGui import (
         QColor,
         QFont,
@@ -1168,7 +1169,8 @@ def write_pdf(report: Report, path: Path) -> int:
                 header = QRectF(left, MARGIN_MM * mm, CONTENT_W_PX, HEADER_MM * mm * 0.6)
                 painter.drawText(header, Qt.AlignmentFlag.AlignLeft, report.title)
                 painter.drawText(header, Qt.AlignmentFlag.AlignRight, "Coherence layout report")
-                painter.drawLine(left, header.bottom(), left + CONTENT_W_PX, header.bottom())
+                painter.drawLine(QPointF(left, header.bottom()),
+                                 QPointF(left + CONTENT_W_PX, header.bottom()))  # fmt: skip
             footer = QRectF(left, top + CONTENT_H_PX + FOOTER_MM * mm * 0.4, CONTENT_W_PX, 14)
             painter.drawText(footer, Qt.AlignmentFlag.AlignLeft, report.created)
             painter.drawText(footer, Qt.AlignmentFlag.AlignRight, f"Page {page + 1} of {pages}")
