@@ -68,6 +68,7 @@ from scipy.ndimage import uniform_filter
 from scipy.sparse import coo_matrix, diags
 from scipy.sparse.linalg import splu
 
+from layout.geometry import front_direction, quarter_turns
 from layout.project import Project
 from physics.cooling import CP_AIR, RHO_AIR, CoolingModel, airflow_m3s, build_model
 from physics.cooling import model_of as cooling_model_of
@@ -137,8 +138,7 @@ def make_grid(project: Project) -> Grid:
 def _faces(rows: np.ndarray, project: Project, depth: np.ndarray) -> tuple[np.ndarray, ...]:
     """Inlet and exhaust sample points of items (front faces -y at rotation 0)."""
     items = project.items
-    theta = np.radians(items.rotation[rows])
-    fx, fy = np.sin(theta), -np.cos(theta)
+    fx, fy = front_direction(items.rotation[rows])
     reach = depth / 2 + SAMPLE_OFFSET_M
     x, y = items.x[rows], items.y[rows]
     return x + fx * reach, y + fy * reach, x - fx * reach, y - fy * reach
@@ -186,7 +186,7 @@ def make_plant(
         row = model.unit_rows[k]
         flow = model.unit_airflow_m3s[k]
         x, y = items.x[row], items.y[row]
-        turned = round(float(items.rotation[row]) / 90.0) % 2 == 1
+        turned = bool(quarter_turns(items.rotation[row]) % 2 == 1)
         half_w, half_d = (d[row], w[row]) if turned else (w[row], d[row])
         ix0 = int(np.floor((x - half_w / 2 - grid.x0) / grid.cell_m))
         ix1 = int(np.floor((x + half_w / 2 - grid.x0) / grid.cell_m))

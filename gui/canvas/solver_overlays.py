@@ -50,6 +50,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QStyleOptionGraphicsItem, QWidget
 
 from gui.canvas.overlays import Z_OVERLAY, Overlay
+from layout.geometry import axis_aligned_rects
 from physics.solution import Solution
 
 if TYPE_CHECKING:
@@ -385,14 +386,11 @@ class PowerOverlay(_SolverOverlay):
             return
         rows = items.rows(ids)
         width, depth = project.sizes()
-        turns = np.mod(items.rotation[rows], 180.0)
         # Nearly every unit stands square: one addRect each; others as polygons.
-        square = np.isclose(turns, 0.0) | np.isclose(turns, 90.0) | np.isclose(turns, 180.0)
-        sideways = np.isclose(turns, 90.0)
-        span_x = np.where(sideways, depth[rows], width[rows])
-        span_y = np.where(sideways, width[rows], depth[rows])
-        rects = np.column_stack((items.x[rows] - span_x / 2, items.y[rows] - span_y / 2,
-                                 span_x, span_y)).tolist()  # fmt: skip
+        square, rects_array, _ = axis_aligned_rects(
+            items.x[rows], items.y[rows], width[rows], depth[rows], items.rotation[rows]
+        )
+        rects = rects_array.tolist()
         footprints = project.footprints()
         util = np.array([by_id[i] for i in ids])
         bucket = bucket_of(util / limit)
