@@ -27,7 +27,7 @@ loads on the trays are updated by difference (exact integers).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -438,6 +438,27 @@ def _links(count: int) -> str:
     return f"{count:,} link" + ("s" if count != 1 else "")
 
 
+def _per_bundle(
+    context: CheckContext,
+    rule: RuleProvider,
+    result: CablingResult,
+    bundles: np.ndarray,
+    message: Callable[[str, str, str, float], str],
+) -> Iterator[Violation]:
+    """A violation for each of the link ``bundles`` (flat indices), placed between its racks;
+    ``message(rack_a, rack_b, links, length_m)`` says what is wrong with it."""
+    a, b = result.flat("a"), result.flat("b")
+    count, length = result.flat("count"), result.flat("length_m")
+    ids = result.ids
+    for k in bundles:
+        first, second = ids[a[k]], ids[b[k]]
+        yield rule.violation(
+            message(first, second, _links(int(count[k])), float(length[k])),
+            (first, second),
+            _middle(context, int(a[k]), int(b[k])),
+        )
+
+
 @rule("cabling.reach", "error", "Every link has an allowed medium that reaches its length.")
 def reach(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     result, state = _routing(context)
@@ -455,15 +476,10 @@ def reach(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
             f"no allowed medium runs at {speed:g}G: {_links(int(count[bad].sum()))} have no medium"
         )
         return
-    a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
-    ids = result.ids
-    for k in bad:
-        yield rule.violation(
-            f"{_links(int(count[k]))} {ids[a[k]]}–{ids[b[k]]} of {length[k]:.1f} m: no allowed "
-            f"{speed:g}G medium reaches that far (longest reach {longest:g} m)",
-            (ids[a[k]], ids[b[k]]),
-            _middle(context, int(a[k]), int(b[k])),
-        )
+    yield from _per_bundle(context, rule, result, bad, lambda a, b, links, length_m: (
+        f"{links} {a}–{b} of {length_m:.1f} m: no allowed {speed:g}G medium reaches that far "
+        f"(longest reach {longest:g} m)"
+    ))  # fmt: skip
 
 
 @rule("cabling.no_tray_path", "warning", "Every link has a path along the cable trays.")
@@ -481,15 +497,10 @@ def no_tray_path(context: CheckContext, rule: RuleProvider) -> Iterator[Violatio
             "estimated as Manhattan runs at tray height"
         )
         return
-    a, b, length = result.flat("a"), result.flat("b"), result.flat("length_m")
-    ids = result.ids
-    for k in off:
-        yield rule.violation(
-            f"no tray connects {ids[a[k]]} and {ids[b[k]]}: {_links(int(count[k]))} estimated "
-            f"as a {length[k]:.1f} m Manhattan run at tray height",
-            (ids[a[k]], ids[b[k]]),
-            _middle(context, int(a[k]), int(b[k])),
-        )
+    yield from _per_bundle(context, rule, result, off, lambda a, b, links, length_m: (
+        f"no tray connects {a} and {b}: {links} estimated as a {length_m:.1f} m Manhattan run "
+        "at tray height"
+    ))  # fmt: skip
 
 
 @rule("cabling.tray_fill", "error", "Cables fill each tray segment at most to the fill limit.")

@@ -43,7 +43,17 @@ from scipy.spatial import cKDTree
 from layout.catalog import CoolingUnitType, GpuRackType
 from layout.facility import liquid_heat_kw
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
+from physics.engine import (
+    CheckContext,
+    RuleProvider,
+    Violation,
+    emit,
+    metric,
+    position_of,
+    rule,
+    utilisation,
+    worst_first,
+)
 from physics.power import consumer_loads, unpowered_rows
 from physics.whatif import (
     CoolingLoss,
@@ -220,21 +230,17 @@ class CoolingLoads:
 
     @property
     def utilisation(self) -> np.ndarray:
-        return np.divide(self.unit_load_kw, self.capacity_kw, out=np.zeros(len(self.unit_ids)),
-                         where=self.capacity_kw > 0)  # fmt: skip
+        return utilisation(self.unit_load_kw, self.capacity_kw)
 
     def table(self, top: int | None = None) -> list[dict[str, Any]]:
         """Every unit (or the ``top`` worst), worst utilisation first, for reports."""
         u = self.utilisation
-        order = np.lexsort((np.arange(len(u)), -u))
-        if top is not None:
-            order = order[:top]
         return [
             {"unit": self.unit_ids[k], "role": str(self.roles[k]),
              "load_kw": round(float(self.unit_load_kw[k]), 1),
              "capacity_kw": round(float(self.capacity_kw[k]), 1),
              "utilisation": round(float(u[k]), 4)}
-            for k in order
+            for k in worst_first(u, top)
         ]  # fmt: skip
 
 

@@ -303,6 +303,18 @@ class Results:
         return self.count("warning")
 
 
+def utilisation(load_kw: np.ndarray, capacity_kw: np.ndarray) -> np.ndarray:
+    """Load over capacity per unit; 0 for a unit without capacity."""
+    out = np.zeros(len(load_kw))
+    return np.divide(load_kw, capacity_kw, out=out, where=capacity_kw > 0)
+
+
+def worst_first(utilisations: np.ndarray, top: int | None = None) -> list[int]:
+    """Indices of the units by falling utilisation (ties in their order), the ``top`` first."""
+    order = np.lexsort((np.arange(len(utilisations)), -utilisations))
+    return order[:top].tolist() if top is not None else order.tolist()
+
+
 def position_of(context: CheckContext, row: int) -> tuple[float, float]:
     """Centre of the item at ``row`` (the item columns read once per check)."""
     xy = context.__dict__.get("_item_xy")

@@ -51,7 +51,17 @@ from scipy.sparse import csr_matrix
 from layout.catalog import CoolingUnitType, GpuRackType, NetworkRackType
 from layout.facility import design_load_kw
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, emit, metric, position_of, rule
+from physics.engine import (
+    CheckContext,
+    RuleProvider,
+    Violation,
+    emit,
+    metric,
+    position_of,
+    rule,
+    utilisation,
+    worst_first,
+)
 from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
@@ -297,15 +307,11 @@ class PowerLoads:
 
     @property
     def utilisation(self) -> np.ndarray:
-        return np.divide(self.worst_kw, self.capacity_kw, out=np.zeros(len(self.ids)),
-                         where=self.capacity_kw > 0)  # fmt: skip
+        return utilisation(self.worst_kw, self.capacity_kw)
 
     def table(self, top: int | None = None) -> list[dict[str, Any]]:
         """Every unit (or the ``top`` worst) as a row, worst utilisation first, for reports."""
         u = self.utilisation
-        order = np.lexsort((np.arange(len(u)), -u))
-        if top is not None:
-            order = order[:top]
         return [
             {
                 "unit": self.ids[k],
@@ -317,7 +323,7 @@ class PowerLoads:
                 "limit_kw": round(float(self.capacity_kw[k] * self.limit), 1),
                 "utilisation": round(float(u[k]), 4),
             }
-            for k in order
+            for k in worst_first(u, top)
         ]
 
 
