@@ -60,7 +60,7 @@ from PySide6.QtWidgets import (
 )
 
 import physics
-from gui.autosave import INTERVAL_S, AutosaveEntry, Autosaver
+from gui.autosave import INTERVAL_S, Autosaver
 from gui.canvas.editor import Editor
 from gui.canvas.scene import FloorScene
 from gui.canvas.solver_overlays import TRAY_FILL, LegendView
@@ -642,14 +642,6 @@ class MainWindow(QMainWindow):
 
     def quit(self) -> None:
         QApplication.closeAllWindows()
-
-    def autosave_now(self) -> Path | None:
-        """Autosave now (as the timer does); the file written, if there was anything to save."""
-        return self.autosaver.autosave()
-
-    def adopt_autosave(self, entry: AutosaveEntry) -> None:
-        """This window shows a recovered autosave: keep it until the next save or close."""
-        self.autosaver.adopt(entry.path)
 
     # -- Tools ------------------------------------------------------------------------------
     def run_check(self) -> None:

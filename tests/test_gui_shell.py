@@ -188,21 +188,21 @@ def test_autosave_writes_after_an_edit_and_recovery_restores_it(qtbot, window, s
 
 def test_clean_save_and_close_delete_the_autosave(window, sample):
     window.undo_stack.push_command(MoveItems(["R5"], [22.0], [9.0]))
-    written = window.autosave_now()
+    written = window.document.autosave_now()
     assert written is not None
     assert written.is_file()
     assert window.save_to(sample)
     assert not written.exists()
 
     window.undo_stack.push_command(MoveItems(["R5"], [21.4], [9.0]))
-    assert window.autosave_now() is not None
+    assert window.document.autosave_now() is not None
     assert window.close()  # Discard
     assert find_autosaves(autosave_dir()) == []
 
 
 def test_recovery_dialog_discard_deletes_the_autosaves(qtbot, window):
     window.undo_stack.push_command(MoveItems(["R5"], [22.0], [9.0]))
-    window.autosave_now()
+    window.document.autosave_now()
     entries = find_autosaves(autosave_dir())
     dialog = RecoveryDialog(entries)
     qtbot.addWidget(dialog)
