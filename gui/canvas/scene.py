@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 import shiboken6
-from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -562,6 +562,13 @@ class FloorScene(QGraphicsScene):
         project.item_changed.connect(self._on_items_changed)
         project.settings_changed.connect(self._on_settings_changed)
         self._overlays.project_changed()
+        # Build the hit-test index once control is back in the event loop, so that the
+        # first click does not pay for it; from then on it follows the model's edits.
+        QTimer.singleShot(0, self, self._warm_placement_index)
+
+    def _warm_placement_index(self) -> None:
+        if self._project is not None:
+            self.placement_index()
 
     def detach(self) -> None:
         """Stop following the project (call before the scene is thrown away)."""
