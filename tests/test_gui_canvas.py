@@ -611,3 +611,38 @@ def test_link_lines_are_cut_to_the_painted_area():
     # Wholly outside, even running parallel to an edge: nothing is drawn.
     outside = clip_segments(0.0, 5.0, np.array([10.0, 0.0]), np.array([5.0, -5.0]), area)
     assert outside.shape == (0, 4)
+
+
+def test_a_click_in_the_overview_repaints_only_the_racks_whose_marks_change(canvas, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+
+    view, scene = canvas.view, canvas.scene
+    view.show_area(QRectF(-40, -30, 100, 72))  # about 8 px per metre: the overview draws
+    assert scene.overview_shown
+    scene.select_ids(["R1"])
+    qtbot.wait(50)
+    painted: list = []
+
+    class Painted(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region())
+            return False
+
+    spy = Painted()
+    view.viewport().installEventFilter(spy)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=canvas.at(8.1, 3.6))
+    qtbot.waitUntil(lambda: bool(painted))
+    qtbot.wait(50)
+    view.viewport().removeEventFilter(spy)
+    assert scene.selected_ids() == ["R2"]
+    region = painted[0]
+    for others in painted[1:]:
+        region = region.united(others)
+    for item_id in ("R1", "R2"):  # the old mark goes, the new one comes
+        rect = view.mapFromScene(scene.equipment_item(item_id).sceneBoundingRect()).boundingRect()
+        assert region.contains(rect)
+    # Not the whole view: only around the two racks.
+    viewport_area = view.viewport().width() * view.viewport().height()
+    assert sum(r.width() * r.height() for r in region) < viewport_area / 20
+    assert not region.contains(canvas.at(12.05, 3.6))  # R3, unchanged

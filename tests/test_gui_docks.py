@@ -9,6 +9,8 @@ liquid and 17 kW to air.
 
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
@@ -709,3 +711,11 @@ def test_100k_violations_load_sort_and_filter(qtbot):
     dock.sort_by(ViolationTableModel.MESSAGE, Qt.SortOrder.DescendingOrder)
     first = dock.proxy.index(0, ViolationTableModel.MESSAGE).data()
     assert first == "rack R099999 breaks rule 25"  # 99,999 mod 37 = 25
+
+
+@given(st.text(alphabet="ACLRSab-_ 0123456789٣", max_size=12))
+def test_the_inspectors_quick_natural_order_is_the_natural_order(item_id):
+    from gui.docks.inspector import _natural_key
+    from layout.items import natural_key
+
+    assert _natural_key(item_id) == natural_key(item_id)

@@ -170,8 +170,25 @@ def _metres(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".") if not math.isnan(value) else "?"
 
 
-def _ids_text(ids: Sequence[str], limit: int = OTHER_RACKS_SHOWN) -> str:
-    ids = sorted(ids, key=natural_key)
+_PREFIX_AND_NUMBER = re.compile(r"([^\d]*)(\d+)")
+
+
+def _natural_key(item_id: str) -> tuple[Any, ...]:
+    """:func:`layout.items.natural_key`, quicker for the usual id (letters, then digits):
+    a switch's thousands of peers are sorted on a click."""
+    match = _PREFIX_AND_NUMBER.fullmatch(item_id)
+    if match is None:
+        return natural_key(item_id)
+    return (match[1], int(match[2]), "")
+
+
+def _natural_sorted(ids: Sequence[str]) -> list[str]:
+    return sorted(ids, key=_natural_key)
+
+
+def _ids_text(ids: Sequence[str], limit: int = OTHER_RACKS_SHOWN, *, ordered: bool = False) -> str:
+    """The first ``limit`` ids in natural order, and how many more (``ordered``: already sorted)."""
+    ids = list(ids) if ordered else _natural_sorted(ids)
     text = ", ".join(ids[:limit])
     return text + (f", … (+{len(ids) - limit})" if len(ids) > limit else "")
 
@@ -198,6 +215,9 @@ class InspectorDock(QDockWidget):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(0)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._filled: dict[int, int] = {}
+        self._fabric_shown = False
+        """Rows filled so far in each figure form being refilled (see _clear_form)."""
         self._build()
         self.refresh()
 
@@ -206,6 +226,10 @@ class InspectorDock(QDockWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # A scroll bar that came and went with the length of the figures (a switch has
+        # more than a rack) changed the width of every row: a second layout and repaint
+        # of the whole dock on a click.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         body = QWidget(scroll)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -363,6 +387,7 @@ class InspectorDock(QDockWidget):
         self.results = results
         self._violations_by_item = None
         self._show_checks()
+        self._end_forms()
 
     def set_solved(self, solved: Solution | None) -> None:
         """The latest solution (or None): refresh the derived figures of the item shown."""
@@ -375,6 +400,7 @@ class InspectorDock(QDockWidget):
         self._show_figures([project.items.type_ids[project.items.row(item_id)]])
         self._show_supply(item_id, t)
         self._show_fabric(item_id, t)
+        self._end_forms()
 
     def _utilisation_text(self, unit_id: str) -> str | None:
         """A power unit's worst-case utilisation as text ("64% of rating at worst …"), or None."""
@@ -462,6 +488,12 @@ class InspectorDock(QDockWidget):
     def refresh(self) -> None:
         """Redraw every section from the model for the items shown."""
         self._refresh_timer.stop()
+        try:
+            self._refresh()
+        finally:
+            self._end_forms()
+
+    def _refresh(self) -> None:
         project = self.project
         ids = [i for i in self._ids if project is not None and i in project.items]
         self._ids = ids
@@ -469,8 +501,9 @@ class InspectorDock(QDockWidget):
         has_items = bool(ids)
         for box in (self.item_box, self.figures_box, self.properties_box, self.checks_box):
             box.setVisible(has_items)
-        self.supply_box.setVisible(has_items and len(ids) == 1)
-        self.fabric_box.setVisible(False)
+        if not (has_items and len(ids) == 1):
+            self.supply_box.setVisible(False)  # else _show_supply decides, without a flicker
+        self._fabric_shown = False  # until _show_fabric says otherwise (see _end_forms)
         if not has_items:
             self.title_label.setText("Nothing selected")
             self.subtitle_label.setText(
@@ -573,10 +606,45 @@ class InspectorDock(QDockWidget):
         combo.blockSignals(False)
 
     def _clear_form(self, form: QFormLayout) -> None:
-        while form.rowCount():
-            form.removeRow(0)
+        """Start filling ``form`` again. :meth:`_add_figure` reuses its rows in order and
+        :meth:`_end_forms` removes those left over: a click on another rack of the same kind
+        then only changes some labels' text, where removing and adding every row made
+        the whole dock lay out and repaint, twice."""
+        self._filled[id(form)] = 0
+
+    def _end_forms(self) -> None:
+        """Remove the rows the figure forms being refilled did not use this time, and show
+        the fabric section if it was filled (hiding it first and showing it again
+        repainted it on every click)."""
+        if self.fabric_box.isHidden() == self._fabric_shown:
+            self.fabric_box.setVisible(self._fabric_shown)
+        for form in (self.figures_form, self.supply_form, self.fabric_form, self.checks_form):
+            filled = self._filled.pop(id(form), None)
+            while filled is not None and form.rowCount() > filled:
+                form.removeRow(form.rowCount() - 1)
+
+    def _rows_filled(self, form: QFormLayout) -> int:
+        return self._filled.get(id(form), form.rowCount())
 
     def _add_figure(self, form: QFormLayout, label: str, value: str, tooltip: str = "") -> QLabel:
+        row = self._rows_filled(form)
+        self._filled[id(form)] = row + 1
+        if row < form.rowCount():
+            name = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+            # A row without a label (addRow with "") is only reused for another such row.
+            if (name is None) == (label == "") and isinstance(field, QLabel):
+                if name is not None and name.widget().text() != label:
+                    name.widget().setText(label)
+                if field.text() != value:
+                    field.setText(value)
+                if field.toolTip() != tooltip:
+                    field.setToolTip(tooltip)
+                if field.styleSheet():
+                    field.setStyleSheet("")
+                return field
+            while form.rowCount() > row:
+                form.removeRow(form.rowCount() - 1)
         field = QLabel(value)
         field.setWordWrap(True)
         field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -736,7 +804,7 @@ class InspectorDock(QDockWidget):
             elif served or t.role in ("cdu", "crah"):
                 self._add_figure(form, "Serves", f"{len(served):,} racks: {_ids_text(served)}"
                                  if served else "no racks")  # fmt: skip
-        self.supply_box.setVisible(form.rowCount() > 0)
+        self.supply_box.setVisible(self._rows_filled(form) > 0)
 
     def _show_fabric(self, item_id: str, t: Any) -> None:
         """The rack's role and its links per tier, with the racks at the other ends."""
@@ -753,7 +821,7 @@ class InspectorDock(QDockWidget):
                 if key in props:
                     role.append(f"{key} {props[key]}")
             self._add_figure(form, "Role", ", ".join(role))
-        self.fabric_box.setVisible(True)
+        self._fabric_shown = True
         solved = self.solved
         if solved is not None and solved.fabric is None:
             problem = solved.problems.get("fabric")
@@ -766,10 +834,10 @@ class InspectorDock(QDockWidget):
             self._add_figure(form, "Links", PENDING)
             return
         for tier in links.tiers:
-            peers = tier.peers
+            peers = _natural_sorted(tier.peers)  # once: a core switch has thousands
             racks = "rack" if len(peers) == 1 else "racks"
-            text = f"{tier.links:,} links with {len(peers):,} {racks}: {_ids_text(peers)}"
-            self._add_figure(form, tier.tier, text, ", ".join(sorted(peers, key=natural_key)))
+            text = f"{tier.links:,} links with {len(peers):,} {racks}: {_ids_text(peers, ordered=True)}"  # noqa: E501
+            self._add_figure(form, tier.tier, text, ", ".join(peers))
         top = links.longest_cable
         if not links.tiers:
             unassigned = t.kind == "gpu_rack" and links.unassigned
