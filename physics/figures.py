@@ -23,7 +23,7 @@ solution lands, the figures are those of the latest one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -89,6 +89,9 @@ class FigureIndex:
     """Per item row: its index in the thermal map's racks (-1 when it has none)."""
     links: dict[str, LinkIndex]
     """Per link tier, the bundles at each item row (empty without a fabric)."""
+    rack_links: dict[str, RackLinks | None] = field(default_factory=dict, compare=False)
+    """:func:`rack_links` answers already given for this solution (the inspector and the
+    links overlay both ask for the rack just clicked)."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,13 @@ class RackLinks:
 
 def rack_links(solution: Solution, item_id: str) -> RackLinks | None:
     """The item's links and cables; None without a fabric or when the snapshot lacks it."""
+    known = solution.figures.rack_links
+    if item_id not in known:
+        known[item_id] = _rack_links(solution, item_id)
+    return known[item_id]
+
+
+def _rack_links(solution: Solution, item_id: str) -> RackLinks | None:
     fabric, row = solution.fabric, solution.row(item_id)
     if fabric is None or row is None:
         return None

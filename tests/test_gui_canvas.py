@@ -646,3 +646,31 @@ def test_a_click_in_the_overview_repaints_only_the_racks_whose_marks_change(canv
     viewport_area = view.viewport().width() * view.viewport().height()
     assert sum(r.width() * r.height() for r in region) < viewport_area / 20
     assert not region.contains(canvas.at(12.05, 3.6))  # R3, unchanged
+
+
+def test_links_overlay_past_the_label_limit_draws_lines_without_labels(qtbot, monkeypatch):
+    from gui.canvas import overlays
+
+    project = generate(ClusterRequest(gpus=4096))
+    canvas = make_canvas(qtbot, project, QRectF(*project.floor.bounds[:2], 28.0, 19.8))
+    scene, links = canvas.scene, canvas.scene.overlay("links")
+    scene.set_solved(replace(solve(project), cabling=None))
+    leaf = next(iter(project.fabric.assignments))
+    scene.select_ids([leaf])
+    peers = links.line_count()
+    assert len(links.labels()) == peers > 3
+
+    # A switch rack with more peers than labels can be read: its lines, but no labels.
+    monkeypatch.setattr(overlays, "LINK_LABEL_MAX", peers - 1)
+    monkeypatch.setattr(overlays, "LINK_SMOOTH_MAX", peers - 1)
+    scene.select_ids([])
+    scene.select_ids([leaf])
+    assert links.line_count() == peers
+    assert links.labels() == []
+    image = QImage(560, 396, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    lx, ly = canvas.xy(leaf)
+    scene.render(painter, QRectF(image.rect()), QRectF(lx - 14.0, ly - 9.9, 28.0, 19.8))
+    painter.end()
+    assert count_colour(image, LINK_COLOURS["gpu-leaf"]) > 15

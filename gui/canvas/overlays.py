@@ -59,6 +59,8 @@ LINK_LABEL_MAX = 400
 """More lines than this are left unlabelled (a core rack links to hundreds of spines)."""
 LINK_LABEL_FONT_PX = 11
 LINK_DOT_PX = 7.0
+LINK_SMOOTH_MAX = 256
+"""Above this many links, the lines are drawn without antialiasing."""
 
 
 class Overlay(QGraphicsItem):
@@ -255,6 +257,9 @@ class LinksOverlay(Overlay):
         for cable in links.cables:
             routed.setdefault(cable.to, (cable.length_m, cable.medium))
         seen: set[str] = {source}
+        # Past the label limit no label is drawn: do not write them.
+        peers_in_all = set().union(*(tier.peers for tier in links.tiers)) - {source}
+        labelled = len(peers_in_all) <= LINK_LABEL_MAX
         for tier in links.tiers:
             # Drawn where they stand now; racks removed since the solution are left out.
             peers = [p for p in tier.peers if p not in seen and p in items]
@@ -263,9 +268,9 @@ class LinksOverlay(Overlay):
             seen.update(peers)
             rows = items.rows(peers)
             xs, ys = items.x[rows], items.y[rows]
-            ends = []
-            for peer, x1, y1 in zip(peers, xs.tolist(), ys.tolist(), strict=True):
-                ends.append(QPointF(x1, y1))
+            ends = [QPointF(x1, y1) for x1, y1 in zip(xs.tolist(), ys.tolist(), strict=True)]
+            named = zip(peers, xs.tolist(), ys.tolist(), strict=True) if labelled else ()
+            for peer, x1, y1 in named:
                 middle = QPointF((x0 + x1) / 2, (y0 + y1) / 2)
                 longest = routed.get(peer)
                 if longest is not None:
@@ -302,12 +307,16 @@ class LinksOverlay(Overlay):
         area = option.exposedRect.adjusted(-margin, -margin, margin, margin)
         x0, y0 = self._origin
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        # A core rack's ~1,000 lines all cross the view: smoothing them costs more than the
+        # press budget, and side by side at this density their steps do not show.
+        many = sum(len(xs) for _, _, xs, _, _ in self._lines) > LINK_SMOOTH_MAX
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not many)
         for pen, dot, xs, ys, ends in self._lines:
             painter.setPen(pen)
             painter.drawLines([QLineF(*s) for s in clip_segments(x0, y0, xs, ys, area).tolist()])
             painter.setPen(dot)
             painter.drawPoints(ends)
-        if lod < LINK_LABEL_MIN_PX_PER_M or len(self._labels) > LINK_LABEL_MAX:
+        if lod < LINK_LABEL_MIN_PX_PER_M or not self._labels:
             return
         painter.save()
         painter.setFont(self._font)
