@@ -55,9 +55,9 @@ if str(ROOT) not in sys.path:
 
 # DESIGN.md, "Scale and speed" (2-core development machine): (100k, 1M).
 BUDGETS: dict[str, tuple[float, float]] = {
-    "new": (3.0, 30.0),
-    "check": (2.0, 20.0),
-    "recheck": (0.050, 0.200),
+    "new": (2.0, 15.0),
+    "check": (1.0, 5.0),
+    "recheck": (0.050, 0.100),
     "save": (1.0, 10.0),
     "load": (1.0, 10.0),
     "peak_mb": (1024.0, 4096.0),
