@@ -47,6 +47,22 @@ from layout.errors import (
 )
 from layout.floor import Floor, Obstacle, UnderlayPlacement
 from layout.items import Item, natural_key
+from layout.limits import (
+    MAX_COORD_M,
+    MAX_DESCRIPTION_CHARS,
+    MAX_DRAWING_COORD,
+    MAX_FILE_BYTES,
+    MAX_ID_CHARS,
+    MAX_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_OBSTACLES,
+    MAX_PATH_CHARS,
+    MAX_REASON_CHARS,
+    MAX_ROTATION_DEG,
+    MAX_RULE_ID_CHARS,
+    MAX_TYPE_ID_CHARS,
+    MAX_VERTICES,
+)
 from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, TrayPlan, Waiver
 from layout.rules import Rules
 from layout.underlay import rebased
@@ -55,18 +71,9 @@ FORMAT = "coherence.dclayout"
 VERSION = 1
 SUFFIX = ".dclayout"
 
-MAX_FILE_BYTES = 512 * 2**20
-MAX_ITEMS = 2_000_000
-MAX_OBSTACLES = 200_000
-MAX_VERTICES = 100_000
-MAX_COORD_M = 100_000.0
-"""No hall is 100 km across; larger coordinates are a broken or hostile file."""
-
 Coordinate = Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)]
 Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 Ring = Annotated[list[Point], Field(min_length=3, max_length=MAX_VERTICES)]
-MAX_DRAWING_COORD = 1e12
-"""Drawing units can be survey millimetres far from the origin, but not more than this."""
 DrawingPoint = Annotated[
     list[Annotated[float, Field(ge=-MAX_DRAWING_COORD, le=MAX_DRAWING_COORD)]],
     Field(min_length=2, max_length=2),
@@ -89,7 +96,7 @@ _Scalar = Annotated[Any, pydantic.AfterValidator(_scalar)]
 
 
 class _ObstacleData(_Strict):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
+    id: Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
     kind: Literal["column", "wall", "keepout"]
     polygon: Ring
 
@@ -99,7 +106,7 @@ class _FloorData(_Strict):
     holes: list[Ring] = []
     obstacles: Annotated[list[_ObstacleData], Field(max_length=MAX_OBSTACLES)] = []
     tile_m: Annotated[float, Field(gt=0, le=10)] = 0.6
-    underlay: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    underlay: Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)] | None = None
     underlay_scale: Annotated[float, Field(gt=0, le=1000)] | None = None
     """Metres per drawing unit of the underlay."""
     underlay_origin: DrawingPoint | None = None
@@ -108,26 +115,26 @@ class _FloorData(_Strict):
 
 
 class _ItemData(_Strict):
-    id: Annotated[str, Field(min_length=1, max_length=64)]
-    type: Annotated[str, Field(min_length=1, max_length=80)]
+    id: Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
+    type: Annotated[str, Field(min_length=1, max_length=MAX_TYPE_ID_CHARS)]
     x: Coordinate
     y: Coordinate
-    rotation: Annotated[float, Field(ge=-360, le=360)] = 0.0
-    name: Annotated[str, Field(max_length=200)] = ""
-    properties: dict[Annotated[str, Field(min_length=1, max_length=64)], _Scalar] = {}
+    rotation: Annotated[float, Field(ge=-MAX_ROTATION_DEG, le=MAX_ROTATION_DEG)] = 0.0
+    name: Annotated[str, Field(max_length=MAX_NAME_CHARS)] = ""
+    properties: dict[Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)], _Scalar] = {}
 
 
 class _WaiverData(_Strict):
     rule: Annotated[str, Field(min_length=1)]
     items: list[str]
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS)]
 
 
 class _ProjectData(_Strict):
     format: Literal["coherence.dclayout"]
     version: int
-    name: Annotated[str, Field(max_length=200)] = "Untitled"
-    description: Annotated[str, Field(max_length=100_000)] = ""
+    name: Annotated[str, Field(max_length=MAX_NAME_CHARS)] = "Untitled"
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)] = ""
     floor: _FloorData
     catalog: list[Any] = []
     item_count: Annotated[int, Field(ge=0)]
@@ -138,7 +145,7 @@ class _ProjectData(_Strict):
     trays: TrayPlan = TrayPlan()
     rules: dict[str, float] = {}
     waivers: list[_WaiverData] = []
-    disabled_rules: list[Annotated[str, Field(min_length=1, max_length=100)]] = []
+    disabled_rules: list[Annotated[str, Field(min_length=1, max_length=MAX_RULE_ID_CHARS)]] = []
 
 
 # version -> function taking that version's data and returning the next version's.

@@ -31,6 +31,7 @@ from layout.errors import EditError
 from layout.floor import Floor
 from layout.geometry import rotated_rectangles, run_length
 from layout.items import Item, ItemStore, PropertyValue
+from layout.limits import MAX_ID_CHARS
 from layout.rules import Rules
 
 
@@ -38,7 +39,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
-ItemRef = Annotated[str, Field(min_length=1, max_length=64)]
+ItemRef = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 class FabricSpec(_Section):

@@ -76,13 +76,12 @@ from layout.commands import (
 from layout.facility import air_heat_kw, design_load_kw, liquid_heat_kw
 from layout.items import PropertyValue, natural_key
 from layout.kinds import kind_info
+from layout.limits import MAX_COORD_M
 from physics import figures as item_figures
 from physics.fabric import installed_switches
 from physics.placement import MovingSet, PlacementIndex, refusal
 from physics.solution import Solution
 
-MAX_COORDINATE_M = 100_000.0
-"""Positions beyond ±100 km are refused (as the project loader does)."""
 OTHER_RACKS_SHOWN = 4
 """Rack ids written out per link tier before "…"."""
 MIXED = "(mixed)"
@@ -150,7 +149,7 @@ def parse_coordinate(text: str, axis: str, lowest_m: float) -> float:
     """A position typed in metres; ``lowest_m`` is the least allowed (0 on floors that
     start at the origin, the floor's own minimum when it lies at negative coordinates)."""
     value = _number(text, axis)
-    if abs(value) > MAX_COORDINATE_M:
+    if abs(value) > MAX_COORD_M:
         raise InvalidValueError(f"{axis}: {value:g} m is beyond ±100 km")
     if value < lowest_m:
         raise InvalidValueError(f"{axis}: {value:g} m is off the plan ({axis} ≥ {lowest_m:g} m)")
