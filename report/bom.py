@@ -29,6 +29,7 @@ from typing import Any
 
 from layout.errors import CoherenceError, one_line
 from layout.project import Project
+from report.safe_text import csv_cell, printable
 
 BOM_COLUMNS = ("medium", "stock_length_m", "count", "cost_usd")
 BOM_HEADERS = ("Medium", "Stock length (m)", "Count", "Cost (USD)")
@@ -129,9 +130,14 @@ def _write_csv(
             writer = csv.writer(f)
             writer.writerow(headers)
             for row in rows:
-                writer.writerow([_cell(row[c]) for c in columns])
+                writer.writerow([csv_cell(_cell(row[c])) for c in columns])
     except OSError as err:
         raise ExportError(f"{one_line(str(path))}: cannot write ({err.strerror or err})") from None
+
+
+def _text_cell(value: Any) -> Any:
+    """An XLSX cell's value: text printable (XML has no control characters), numbers unchanged."""
+    return printable(value) if isinstance(value, str) else value
 
 
 _BOM_WIDTHS = (22, 17, 12, 16)
@@ -162,7 +168,11 @@ def _write_xlsx(
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append([_cell(row[c]) for c in columns])
+            ws.append([_text_cell(_cell(row[c])) for c in columns])
+            # openpyxl stores text beginning with "=" as a formula; a name is never one.
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for k, (column, width) in enumerate(zip(columns, widths, strict=True), start=1):
             letter = get_column_letter(k)
             ws.column_dimensions[letter].width = width
@@ -190,7 +200,7 @@ def _write_xlsx(
     sheet(links_sheet, LINK_COLUMNS, LINK_HEADERS, _LINK_WIDTHS, links)
     if links:
         links_sheet.auto_filter.ref = links_sheet.dimensions
-    workbook.properties.title = f"{title}: cable bill of materials"
+    workbook.properties.title = f"{printable(title)}: cable bill of materials"
     workbook.properties.creator = "Coherence"
     try:
         workbook.save(path)

@@ -36,6 +36,7 @@ from layout.geometry import front_mark_depth
 from layout.kinds import EQUIPMENT_KINDS, kind_info
 from layout.project import Project
 from report.bom import ExportError
+from report.safe_text import printable
 
 OBSTACLE_LAYERS = {
     "column": "OBSTACLES-COLUMNS",
@@ -117,10 +118,11 @@ def build_document(project: Project, transform: Transform | None = None) -> Any:
                 "xscale": float(widths[row]) / equipment.footprint.width_m,
             },
         )
+        # Attribute text is shown by CAD programs and read by scripts: no control characters.
         insert.add_auto_attribs({
-            "ID": items.ids[row],
-            "NAME": items.names[row] or items.ids[row],
-            "TYPE": type_id,
+            "ID": printable(items.ids[row]),
+            "NAME": printable(items.names[row] or items.ids[row]),
+            "TYPE": printable(type_id),
         })  # fmt: skip
 
     for segment in project.trays.segments:

@@ -46,6 +46,7 @@ from layout.catalog import GpuRackType, NetworkRackType
 from layout.errors import CoherenceError, one_line
 from layout.project import Project
 from report.bom import ExportError
+from report.safe_text import csv_cell
 
 RACK_HEADERS = (
     "name", "site", "status", "role", "width", "u_height", "facility_id", "description",
@@ -207,6 +208,8 @@ def _write(path: Path, headers: tuple[str, ...], rows: list[list[Any]]) -> None:
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(headers)
-            writer.writerows(rows)
+            # Names and ids come from the project: a spreadsheet opening the file must
+            # not run one as a formula.
+            writer.writerows([csv_cell(value) for value in row] for row in rows)
     except OSError as err:
         raise ExportError(f"{one_line(str(path))}: cannot write ({err.strerror or err})") from None

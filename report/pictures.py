@@ -42,6 +42,7 @@ from layout.geometry import axis_aligned_rects
 from layout.kinds import EQUIPMENT_KINDS, UNKNOWN_COLOUR, kind_info
 from layout.project import Project
 from report.bom import ExportError
+from report.safe_text import printable
 
 OUTSIDE_COLOUR = "#c9cdd3"
 FLOOR_COLOUR = "#f5f3ee"
@@ -150,6 +151,7 @@ def render_png(
     overlays: Sequence[str] = (), extent: str = "all",
 ) -> PlanGeometry:  # fmt: skip
     """Draw the plan to a PNG file; returns where the plan lies in the picture."""
+    from PySide6.QtCore import QBuffer, QIODevice
     from PySide6.QtGui import QImage, QPainter
 
     _check_overlays(overlays)
@@ -167,9 +169,15 @@ def render_png(
     finally:
         painter.end()
     path = Path(path)
+    problem = _why(path)
+    if problem:
+        raise ExportError(f"{one_line(str(path))}: cannot write the PNG ({problem})")
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     # PySide6 takes the format as text at run time although its stubs say bytes.
-    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
-        raise ExportError(f"{one_line(str(path))}: cannot write the PNG ({_why(path)})")
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+        raise ExportError(f"{one_line(str(path))}: cannot encode the PNG")
+    _write_file(path, bytes(buffer.data().data()), "PNG")
     return geometry
 
 
@@ -178,7 +186,7 @@ def render_svg(
     overlays: Sequence[str] = (), extent: str = "all",
 ) -> PlanGeometry:  # fmt: skip
     """Draw the plan to an SVG file (same picture as :func:`render_png`, as vectors)."""
-    from PySide6.QtCore import QRect, QSize
+    from PySide6.QtCore import QBuffer, QIODevice, QRect, QSize
     from PySide6.QtGui import QPainter
     from PySide6.QtSvg import QSvgGenerator
 
@@ -187,14 +195,18 @@ def render_svg(
     geometry = plan_geometry(project, px_per_m, extent)
     path = Path(path)
     problem = _why(path)
-    if problem != "unknown reason":
+    if problem:
         raise ExportError(f"{one_line(str(path))}: cannot write the SVG ({problem})")
+    # Drawn in memory and written here, so that a failing write (a full disk) is
+    # reported with the system's reason rather than lost inside Qt.
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(str(path))
+    generator.setOutputDevice(buffer)
     generator.setSize(QSize(geometry.width_px, geometry.height_px))
     generator.setResolution(96)  # CSS pixels: browsers show the picture at its pixel size
     generator.setViewBox(QRect(0, 0, geometry.width_px, geometry.height_px))
-    generator.setTitle(project.name)
+    generator.setTitle(printable(project.name))
     generator.setDescription("Floor plan exported by Coherence")
     painter = QPainter()
     if not painter.begin(generator):
@@ -203,12 +215,12 @@ def render_svg(
         paint_plan(painter, project, geometry, overlays)
     finally:
         painter.end()
-    if not path.exists():
-        raise ExportError(f"{one_line(str(path))}: cannot write the SVG")
+    _write_file(path, bytes(buffer.data().data()), "SVG")
     return geometry
 
 
 def _why(path: Path) -> str:
+    """Why ``path`` cannot be written, as far as it shows before writing ("" if it may be)."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         return f"no folder {parent}"
@@ -216,7 +228,17 @@ def _why(path: Path) -> str:
         return "it is a folder"
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         return "permission denied"
-    return "unknown reason"
+    return ""
+
+
+def _write_file(path: Path, data: bytes, what: str) -> None:
+    """Write a finished picture; a failure names the system's reason (no space left on device)."""
+    try:
+        with path.open("wb") as f:
+            f.write(data)
+    except OSError as err:
+        reason = (err.strerror or str(err)).lower()
+        raise ExportError(f"{one_line(str(path))}: cannot write the {what} ({reason})") from None
 
 
 def _check_overlays(overlays: Sequence[str]) -> None:
@@ -519,8 +541,10 @@ def _paint_title(painter: Any, project: Project, g: PlanGeometry) -> None:
     )
     rect = QRectF(g.left, 6, g.width_px - 2 * g.left, TITLE_PX - 8)
     flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-    metrics_width = painter.fontMetrics().horizontalAdvance(project.name)
-    painter.drawText(rect, flags, project.name)
+    # The name reaches the SVG as text: XML has no control characters.
+    name = printable(project.name)
+    metrics_width = painter.fontMetrics().horizontalAdvance(name)
+    painter.drawText(rect, flags, name)
     painter.setFont(_font(12))
     painter.setPen(QColor("#4a4f57"))
     painter.drawText(rect.adjusted(metrics_width + 16, 0, 0, 0), flags, subtitle)

@@ -52,6 +52,7 @@ from layout.kinds import kind_info
 from layout.project import Project
 from report import tables as t
 from report.bom import ExportError
+from report.safe_text import printable, printable_markup
 from report.tables import Table, esc, key_values
 
 if TYPE_CHECKING:
@@ -178,7 +179,9 @@ class Report:
         """A whole HTML document; ``browser`` inlines the figures and adds screen styles."""
         style = CSS + (BROWSER_CSS if browser else "")
         body = self.html(ReportFigure.data_uri) if browser else self.body
-        return (
+        # Names from the project are escaped as HTML where they are put in; control
+        # characters (and text UTF-8 cannot encode) are escaped here, once for all.
+        return printable_markup(
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta name="generator" content="Coherence"><title>{esc(self.title)}</title>'
@@ -1147,7 +1150,7 @@ def write_pdf(report: Report, path: Path) -> int:
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
     writer.setResolution(PDF_DPI)
-    writer.setTitle(f"{report.title}: layout report")
+    writer.setTitle(f"{printable(report.title)}: layout report")
     writer.setCreator("Coherence")
     painter = QPainter()
     if not painter.begin(writer):
@@ -1167,7 +1170,7 @@ def write_pdf(report: Report, path: Path) -> int:
             painter.setPen(grey)
             if page:
                 header = QRectF(left, MARGIN_MM * mm, CONTENT_W_PX, HEADER_MM * mm * 0.6)
-                painter.drawText(header, Qt.AlignmentFlag.AlignLeft, report.title)
+                painter.drawText(header, Qt.AlignmentFlag.AlignLeft, printable(report.title))
                 painter.drawText(header, Qt.AlignmentFlag.AlignRight, "Coherence layout report")
                 painter.drawLine(QPointF(left, header.bottom()),
                                  QPointF(left + CONTENT_W_PX, header.bottom()))  # fmt: skip
