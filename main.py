@@ -27,7 +27,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from report.safe_text import printable
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 EXAMPLES_DIR = Path(__file__).resolve().parent / "assets" / "examples"
@@ -49,11 +51,35 @@ REQUEST_OPTIONS = {
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
 
+USAGE_MESSAGE_CHARS = 160
+"""A usage error's own text is shortened to this (a pasted value can be any length)."""
+
+
+class CommandLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and a hint to ``--help``.
+
+    argparse's own error prints the whole usage first (11 lines for ``new``),
+    which hides the one line that says what is wrong.
+    """
+
+    command: str | None = None
+    """The sub-command being parsed, for errors the top-level parser reports."""
+
+    def error(self, message: str) -> NoReturn:
+        name = self.prog.split(" ", 1)[1] if " " in self.prog else self.command
+        prog = f"coherence {name}" if name else "coherence"
+        text = printable(message)
+        if len(text) > USAGE_MESSAGE_CHARS:
+            text = text[: USAGE_MESSAGE_CHARS - 1] + "…"
+        hint = f"python main.py {name} --help" if name else "python main.py --help"
+        self.exit(EXIT_UNREADABLE, f"{prog}: error: {text}; see '{hint}'\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with ``command`` (the sub-command about to run), the
     options of the others that read the catalog (``new``'s plant types) are left out,
     so that ``check --help`` and ``check`` start without loading it."""
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="coherence",
         description=(
             "Lay out and check AI-training data centers: cable reach, fabric coherence, "
@@ -166,6 +192,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="List every registered rule, and every design parameter with its default "
         "and source (a project overrides them in its rules).",
     )
+    parser.command = command
     return parser
 
 
@@ -310,7 +337,7 @@ def _floor(args: argparse.Namespace) -> Any:
             args.floor, layers=_dxf_layers(args.dxf_layer), scale=args.dxf_scale,
             wall_thickness_m=args.wall_thickness, underlay=underlay,
         )  # fmt: skip
-        print(f"read {args.floor}: {imported.summary()}")
+        print(printable(f"read {args.floor}: {imported.summary()}"))
         return imported.floor
     if suffix in (".dclayout", ".json", ".bak"):
         return dclayout.load(args.floor).floor
@@ -368,7 +395,7 @@ def run_new(args: argparse.Namespace) -> int:
     results = check(project)
     m = results.metrics
     x0, y0, x1, y1 = project.floor.bounds
-    print(f"wrote {args.output}: {project.name}")
+    print(printable(f"wrote {args.output}: {project.name}"))
     print(
         f"  {m['gpus']:,} GPUs in {m['racks']:,} racks, {m['network_racks']:,} network racks; "
         f"hall {x1 - x0:.1f} x {y1 - y0:.1f} m"
@@ -512,7 +539,7 @@ def run_export(args: argparse.Namespace) -> int:
         )  # fmt: skip
         for exporter, out in jobs:
             for line in exporter.write(project, out, options).lines:
-                print(line)
+                print(printable(line))
     except CoherenceError as err:
         print(f"coherence export: error: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -542,7 +569,7 @@ def run_report(args: argparse.Namespace) -> int:
     except CoherenceError as err:
         print(f"coherence report: error: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
-    print(f"wrote {args.output} in {time.perf_counter() - started:.1f} s")
+    print(printable(f"wrote {args.output} in {time.perf_counter() - started:.1f} s"))
     return EXIT_OK
 
 
