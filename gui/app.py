@@ -26,6 +26,7 @@ from layout import dclayout
 from layout.errors import CoherenceError
 from layout.floor import Floor
 from layout.project import Project
+from report.safe_text import literal_markup
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "assets" / "examples" / "colossus-100k.dclayout"
 
@@ -73,8 +74,10 @@ def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTyp
         QMessageBox.critical(
             parent,
             "Unexpected error — Coherence",
-            f"Something went wrong: {one_line(error)}\n\nYour project is still open; "
-            "save it under a new name if in doubt.",
+            literal_markup(
+                f"Something went wrong: {one_line(error)}\n\nYour project is still open; "
+                "save it under a new name if in doubt."
+            ),
         )
     finally:
         _reporting = False
@@ -90,7 +93,7 @@ def recover(entries: list[AutosaveEntry], parent: QWidget | None = None) -> list
         try:
             project = dclayout.load(entry.path)
         except CoherenceError as err:
-            QMessageBox.critical(parent, "Cannot recover", str(err))
+            QMessageBox.critical(parent, "Cannot recover", literal_markup(str(err)))
             continue
         window = MainWindow(project, entry.original, unsaved=True)
         window.document.adopt_autosave(entry)
@@ -125,7 +128,7 @@ def start(file: Path | None) -> list[MainWindow]:
         window.show()
     _windows.extend(windows)
     if error is not None:
-        QMessageBox.critical(windows[-1], "Cannot open layout", error)
+        QMessageBox.critical(windows[-1], "Cannot open layout", literal_markup(error))
     return windows
 
 

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from layout import dclayout
 from layout.errors import CoherenceError
 from layout.project import Project
+from report.safe_text import literal_markup
 
 INTERVAL_S = 60.0
 """Seconds between autosaves while there are unsaved changes."""
@@ -252,7 +253,7 @@ class RecoveryDialog(QDialog):
             row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             row.setCheckState(Qt.CheckState.Checked)
             original = str(entry.original) if entry.original is not None else "never saved"
-            row.setToolTip(f"Original: {original}\nAutosave: {entry.path}")
+            row.setToolTip(literal_markup(f"Original: {original}\nAutosave: {entry.path}"))
             self.list.addItem(row)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(self)

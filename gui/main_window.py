@@ -91,6 +91,7 @@ from report.exporters import (
     exporter_for,
     suffixes_of,
 )
+from report.safe_text import literal_markup
 
 FILE_FILTER = "Coherence layouts (*.dclayout);;All files (*)"
 DXF_FILTER = "DXF drawings (*.dxf);;All files (*)"
@@ -225,6 +226,8 @@ class MainWindow(QMainWindow):
         self.power_label = QLabel(self)
         self.check_label = QLabel(self)
         self.checked_label = QLabel(self)
+        for label in (self.gpu_label, self.power_label, self.check_label, self.checked_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addWidget(self.cursor_label, 1)
         for label in (self.gpu_label, self.power_label, self.check_label, self.checked_label):
             label.setContentsMargins(8, 0, 8, 0)
@@ -441,7 +444,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Unsaved changes — Coherence",
-            f"{self.document.name} has unsaved changes. Save them?",
+            literal_markup(f"{self.document.name} has unsaved changes. Save them?"),
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
@@ -483,7 +486,7 @@ class MainWindow(QMainWindow):
             return False
         error = self.document.open_file(path)
         if error is not None:
-            QMessageBox.critical(self, "Cannot open layout", error)
+            QMessageBox.critical(self, "Cannot open layout", literal_markup(error))
             return False
         self.recent.add(path)
         return True
@@ -494,7 +497,7 @@ class MainWindow(QMainWindow):
         for k, path in enumerate(paths):
             label = f"&{k + 1} {path.name}" if k < 9 else f"1&0 {path.name}"
             action = self.recent_menu.addAction(label)
-            action.setToolTip(str(path))
+            action.setToolTip(literal_markup(str(path)))
             action.setStatusTip(str(path))
             action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
         if not paths:
@@ -511,7 +514,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(
                 self,
                 "Open Recent",
-                f"{path} no longer exists; it was removed from the recent files.",
+                literal_markup(f"{path} no longer exists; it was removed from the recent files."),
             )
             return False
         return self.open_file(path)
@@ -536,7 +539,7 @@ class MainWindow(QMainWindow):
     def _saved(self, error: str | None) -> bool:
         """After a save: the message box when it failed, else the recent files and a word."""
         if error is not None:
-            QMessageBox.critical(self, "Cannot save layout", error)
+            QMessageBox.critical(self, "Cannot save layout", literal_markup(error))
             return False
         path = self.document.path
         assert path is not None
@@ -573,7 +576,7 @@ class MainWindow(QMainWindow):
                 return None
             except (CoherenceError, OSError, ValueError) as err:
                 message = str(err).splitlines()[0] if str(err) else type(err).__name__
-                QMessageBox.warning(self, title, message)
+                QMessageBox.warning(self, title, literal_markup(message))
                 return None
 
     def _picture_overlays(self) -> tuple[str, ...]:
@@ -595,7 +598,9 @@ class MainWindow(QMainWindow):
             try:
                 found = read_floor(path)
             except CoherenceError as err:
-                QMessageBox.warning(self, "Cannot import floor plan", str(err).splitlines()[0])
+                QMessageBox.warning(
+                    self, "Cannot import floor plan", literal_markup(str(err).splitlines()[0])
+                )
                 return False
             command = CommandGroup([ReplaceSection("floor", found.floor)],
                                    f"Import floor plan {path.name}")  # fmt: skip
@@ -627,7 +632,7 @@ class MainWindow(QMainWindow):
             suffix = path.suffix or "a name without a suffix"
             use = " or ".join(exporter.suffixes if exporter is not None else suffixes_of())
             message = f"{path.name}: cannot export as {suffix} (use {use or 'a folder'})"
-            QMessageBox.warning(self, "Export", message)
+            QMessageBox.warning(self, "Export", literal_markup(message))
             return None
         options = ExportOptions(
             overlays=self._picture_overlays(), results=self.results,
@@ -651,7 +656,7 @@ class MainWindow(QMainWindow):
     def _push(self, command: Any, failure_title: str) -> bool:
         error = self.undo_stack.try_push(command)
         if error is not None:
-            QMessageBox.warning(self, failure_title, error)
+            QMessageBox.warning(self, failure_title, literal_markup(error))
             return False
         return True
 
@@ -661,7 +666,7 @@ class MainWindow(QMainWindow):
             try:
                 power, cooling = auto_assign_plant(self.project)
             except CoherenceError as err:
-                QMessageBox.warning(self, "Auto-assign", str(err))
+                QMessageBox.warning(self, "Auto-assign", literal_markup(str(err)))
                 return False
             command = CommandGroup(
                 [ReplaceSection("power", power), ReplaceSection("cooling", cooling)],
@@ -679,7 +684,7 @@ class MainWindow(QMainWindow):
             try:
                 spec = auto_assign_fabric(self.project)
             except CoherenceError as err:
-                QMessageBox.warning(self, "Regenerate fabric", str(err))
+                QMessageBox.warning(self, "Regenerate fabric", literal_markup(str(err)))
                 return False
             command = CommandGroup([ReplaceSection("fabric", spec)], "Regenerate fabric")
             done = self._push(command, "Regenerate fabric")
@@ -704,7 +709,7 @@ class MainWindow(QMainWindow):
             try:
                 report = fail(self.project, ids)
             except CoherenceError as err:
-                QMessageBox.warning(self, "What-if", str(err))
+                QMessageBox.warning(self, "What-if", literal_markup(str(err)))
                 return None
         dialog = WhatIfDialog(report, self.project, self)
         self.what_if_dialog = dialog
@@ -733,7 +738,7 @@ class MainWindow(QMainWindow):
 
     def _on_check_failed(self, message: str) -> None:
         self.checked_label.setText("check failed")
-        self.checked_label.setToolTip(message)
+        self.checked_label.setToolTip(literal_markup(message))
         self.show_status(f"The check failed: {message}")
 
     def _show_check_summary(self, results: physics.Results) -> None:

@@ -13,6 +13,10 @@ reader:
   silently dropped.
 - :func:`printable_markup`: the same for a whole generated document (HTML),
   where the line breaks and tabs of the markup itself are kept.
+- :func:`literal_markup`: text for a widget that guesses whether text is
+  markup (Qt's message boxes and tool tips guess from a ``<``): text that
+  could pass for markup is given as markup with the text escaped, so
+  ``<img src=...>`` in a name shows as written; other text is unchanged.
 - :func:`spreadsheet_text` and :func:`is_formula_like`: a CSV cell that a
   spreadsheet program would run as a formula (OWASP's "CSV injection":
   text beginning with ``=``, ``+``, ``-``, ``@``, tab or carriage return)
@@ -24,6 +28,7 @@ Never imports Qt.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -51,6 +56,15 @@ def printable_markup(document: str) -> str:
     return _UNSAFE_IN_MARKUP.sub(_escaped, document)
 
 
+def literal_markup(text: str) -> str:
+    """``text`` for a widget that guesses its format, shown literally with its line breaks."""
+    text = printable_markup(text)
+    if "<" not in text and "&" not in text:
+        return text  # nothing a widget could take for a tag or an entity
+    escaped = html.escape(text, quote=False)
+    return f'<p style="white-space: pre-wrap">{escaped}</p>'
+
+
 def is_formula_like(text: str) -> bool:
     """Whether a spreadsheet program would read ``text`` in a cell as a formula."""
     return text.startswith(FORMULA_STARTS)
@@ -71,6 +85,7 @@ __all__ = [
     "FORMULA_STARTS",
     "csv_cell",
     "is_formula_like",
+    "literal_markup",
     "printable",
     "printable_markup",
     "spreadsheet_text",

@@ -79,6 +79,7 @@ from layout.project import Project
 from layout.underlay import UnderlayError, describe, read_linework, resolve
 from physics.engine import Violation
 from physics.placement import PlacementIndex
+from report.safe_text import literal_markup
 
 # -- look ------------------------------------------------------------------------------
 OUTSIDE_COLOUR = QColor("#c9cdd3")
@@ -234,7 +235,7 @@ class EquipmentItem(QGraphicsItem):
 
     def _update_tooltip(self) -> None:
         title = f"{self._name} ({self.item_id})" if self._name else self.item_id
-        self.setToolTip(f"{title}\n{self._style.type_name}")
+        self.setToolTip(literal_markup(f"{title}\n{self._style.type_name}"))
 
     # -- QGraphicsItem -------------------------------------------------------------
     def boundingRect(self) -> QRectF:

@@ -16,6 +16,7 @@ changes the project.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from layout.catalog import GpuRackType, NetworkRackType
 from layout.errors import CoherenceError
 from layout.project import Project
+from report.safe_text import printable
 
 U_PX = 16
 """Height of one rack unit on screen."""
@@ -200,11 +202,17 @@ class ElevationDialog(QDialog):
         item = project.items.get(item_id)
         t = project.type_of(item_id)
         title = f"{item.name} ({item_id})" if item.name else item_id
-        self.setWindowTitle(f"Elevation — {title}")
+        self.setWindowTitle(f"Elevation — {printable(title)}")
         layout = QVBoxLayout(self)
-        heading = QLabel(f"<b>{title}</b> — {t.name}<br>{self.elevation.summary}")
-        heading.setWordWrap(True)
-        layout.addWidget(heading)
+        # Rich text for the bold title; the names in it come from the file and are
+        # escaped, so a name like "<img src=...>" shows as written.
+        shown, kind, summary = (
+            html.escape(printable(text)) for text in (title, t.name, self.elevation.summary)
+        )
+        self.heading = QLabel(f"<b>{shown}</b> — {kind}<br>{summary}")
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
         self.view = ElevationView(self.elevation)
         scroll = QScrollArea(self)
         scroll.setWidget(self.view)

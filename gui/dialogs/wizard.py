@@ -118,6 +118,7 @@ def _error_label(parent: QWidget) -> QLabel:
     label.setStyleSheet(_ERROR_STYLE)
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.hide()
     return label
 
