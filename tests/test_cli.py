@@ -105,3 +105,55 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "absent.dclayout: no such file" in result.stderr
+
+
+# -- usage errors and printed names ---------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("new", "-o", "x.dclayout", "--gpus", "8", "--bogus"), "unrecognized arguments: --bogus"),
+        (("new", "--gpus", "8"), "the following arguments are required: -o/--output"),
+        (("new", "-o", "x.dclayout", "--gpus", "abc"), "argument --gpus: "),
+        (("new", "-o", "x.dclayout", "--gpus", "8", "--tiers", "9"), "argument --tiers: "),
+    ],
+)
+def test_new_usage_errors_are_one_line_with_a_hint(args: tuple[str, ...], says: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("coherence new: error: ")
+    assert says in lines[0]
+    assert lines[0].endswith("; see 'python main.py new --help'")
+    assert "usage:" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_usage_errors_of_the_other_commands_name_them() -> None:
+    wrong = run("check", str(SAMPLE), "--jsn")
+    assert wrong.stderr == (
+        "coherence check: error: unrecognized arguments: --jsn; see 'python main.py check --help'\n"
+    )
+    top = run("--frobnicate")
+    assert top.returncode == 2
+    assert top.stderr == (
+        "coherence: error: unrecognized arguments: --frobnicate; see 'python main.py --help'\n"
+    )
+    long = run("check", str(SAMPLE), "--" + "x" * 5000 + "\x1b[2J")
+    assert len(long.stderr.splitlines()) == 1
+    assert len(long.stderr) < 300
+    assert "\x1b" not in long.stderr
+
+
+def test_printed_names_and_paths_carry_no_control_characters(tmp_path: Path) -> None:
+    project = tmp_path / "p.dclayout"
+    new = run("new", "-o", str(project), "--gpus", "64", "--name", "red\x1b[31m\x07")
+    assert new.returncode == 0, new.stderr
+    assert "wrote " in new.stdout
+    assert "red\\u001b[31m\\u0007" in new.stdout
+    exported = run("export", str(project), "-o", str(tmp_path / "a\x1b[2Jb.csv"))
+    assert exported.returncode == 0, exported.stderr
+    assert "a\\u001b[2Jb.csv" in exported.stdout
+    for output in (new.stdout, exported.stdout):
+        assert "\x1b" not in output
+        assert "\x07" not in output
