@@ -35,7 +35,7 @@ FORMULAS = [
     "\t=1+1",
     "\r=1+1",
 ]
-CONTROL = "bell\x07 esc\x1b[31m red\x1b[0m nul\x00 del\x7f csi\x9b line\u2028 rtl\u202e"
+CONTROL = "bell\x07 esc\x1b[31m red\x1b[0m nul\x00 del\x7f csi\x9b line\u2028 rtl\u202e lone\ud800"
 MARKUP = "<b>x</b><img src=file:///etc/passwd>"
 ESCAPE = "\x1b"
 
