@@ -285,3 +285,18 @@ def test_canvas_tooltip_shows_the_name_literally(qtbot) -> None:
     scene = FloorScene(gui_project())
     tooltip = scene.equipment_item("R1").toolTip()
     assert shown_as(tooltip, Qt.mightBeRichText(tooltip)).startswith(f"{MARKUP} (R1)\n")
+
+
+def test_violation_tooltip_shows_the_message_literally(qtbot) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import Qt as QtGui
+
+    from gui.docks.violations import ViolationTableModel
+    from physics.engine import Violation
+
+    model = ViolationTableModel()
+    message = f"{MARKUP} overlaps R2"
+    model.set_violations([Violation("placement.overlap", "error", message, ("R1", "R2"))], [])
+    tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    shown = shown_as(tip, QtGui.mightBeRichText(tip))
+    assert shown.startswith(f"placement.overlap (error): {message}\n")

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from gui.icons import SEVERITY_COLOURS, WAIVED_COLOUR, severity_icon
 from layout.items import natural_key
+from report.safe_text import literal_markup
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warnings", "info": "Info"}
@@ -241,7 +242,7 @@ class ViolationTableModel(QAbstractTableModel):
                 tip += "\nItems: " + _items_text(v.items)
             if reason is not None:
                 tip += f"\nWaived: {reason}"
-            return tip
+            return literal_markup(tip)  # names and reasons come from the file
         if role == VIOLATION_ROLE:
             return v
         if role == WAIVED_ROLE:
