@@ -29,7 +29,7 @@ from typing import Any
 
 from layout.errors import CoherenceError, one_line
 from layout.project import Project
-from report.safe_text import csv_cell, printable
+from report.safe_text import csv_cell, is_formula_like, printable
 
 BOM_COLUMNS = ("medium", "stock_length_m", "count", "cost_usd")
 BOM_HEADERS = ("Medium", "Stock length (m)", "Count", "Cost (USD)")
@@ -170,9 +170,12 @@ def _write_xlsx(
         for row in rows:
             ws.append([_text_cell(_cell(row[c])) for c in columns])
             # openpyxl stores text beginning with "=" as a formula; a name is never one.
+            # The quote prefix keeps formula-like text as text when the cell is edited.
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
+                    if is_formula_like(cell.value):
+                        cell.quotePrefix = True
         for k, (column, width) in enumerate(zip(columns, widths, strict=True), start=1):
             letter = get_column_letter(k)
             ws.column_dimensions[letter].width = width

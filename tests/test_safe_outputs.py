@@ -139,6 +139,8 @@ def test_xlsx_bom_names_are_strings_not_formulas(hostile, tmp_path: Path) -> Non
         cell = cells[item_id]
         assert cell.data_type == "s", (original, cell.data_type)
         assert cell.value == printable(original)
+        # Tab and CR are escaped (the cell begins with a backslash); the rest keep a prefix.
+        assert cell.quotePrefix == original.startswith(("=", "+", "-", "@"))
     links = header.index("Links") + 1
     assert all(sheet.cell(r, links).data_type == "n" for r in range(2, sheet.max_row + 1))
     assert no_control_characters(workbook.properties.title)
