@@ -81,6 +81,7 @@ from physics import figures as item_figures
 from physics.fabric import installed_switches
 from physics.placement import MovingSet, PlacementIndex, refusal
 from physics.solution import Solution
+from report.safe_text import literal_markup
 
 OTHER_RACKS_SHOWN = 4
 """Rack ids written out per link tier before "…"."""
@@ -629,6 +630,7 @@ class InspectorDock(QDockWidget):
         return self._filled.get(id(form), form.rowCount())
 
     def _add_figure(self, form: QFormLayout, label: str, value: str, tooltip: str = "") -> QLabel:
+        tooltip = literal_markup(tooltip)  # ids and catalog sources come from files
         row = self._rows_filled(form)
         self._filled[id(form)] = row + 1
         if row < form.rowCount():
