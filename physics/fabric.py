@@ -45,7 +45,7 @@ from scipy.sparse.csgraph import connected_components
 
 from layout.catalog import NetworkRackType
 from layout.errors import CoherenceError
-from layout.fabric_plan import max_endpoints, split_ports
+from layout.fabric_plan import MAX_RADIX, max_endpoints, split_ports
 from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
 from physics.whatif import FabricLoss, effect
@@ -359,7 +359,7 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         if ports
     ))  # fmt: skip
     ratio = tuple(project.fabric.oversubscription[: fabric.tiers - 1])
-    largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if fabric.radix >= 2 else 0
+    largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if _plannable(fabric) else 0
     return {
         "servers": servers,
         "planes": fabric.planes,
@@ -371,6 +371,11 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         "largest_fabric_gpus": largest // max(1, project.fabric.nics_per_gpu),
         "coherent": not any(v.rule in COHERENCE_RULES for v in context.found),
     }
+
+
+def _plannable(fabric: DerivedFabric) -> bool:
+    """The switch's radix is one a fat tree is planned for (the radix rule reports others)."""
+    return 2 <= fabric.radix <= MAX_RADIX
 
 
 def _shown_ids(ids: list[str], limit: int = 5) -> str:
@@ -419,6 +424,11 @@ def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     if fabric.radix < 2:
         yield rule.violation(f"{spec.switch_type} has no {fabric.link_speed_gbps:g}G ports")
         return
+    if fabric.radix > MAX_RADIX:
+        yield rule.violation(
+            f"{spec.switch_type} has {fabric.radix:,} {fabric.link_speed_gbps:g}G ports, more "
+            f"than the {MAX_RADIX:,} a fabric is planned for"
+        )
     ids = project.items.ids
     for rows in fabric.switch_rows.values():
         for row in rows:
@@ -445,7 +455,7 @@ def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
 @rule("fabric.capacity", "error", "The GPUs fit the largest fabric of this switch and tier count.")
 def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
-    if fabric is None or fabric.radix < 2:
+    if fabric is None or not _plannable(fabric):
         return
     ratio = tuple(context.project.fabric.oversubscription[: fabric.tiers - 1])
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio)

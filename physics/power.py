@@ -581,7 +581,7 @@ def _whip_pairs(context: CheckContext) -> tuple[np.ndarray, np.ndarray]:
         whip = np.isin(model.roles, list(WHIP_ROLES))
         c, u = [], []
         for side in (model.feed_a, model.feed_b):
-            ok = (side >= 0) & whip[np.maximum(side, 0)]
+            ok = _on_live(side, whip)
             c.append(model.consumer_rows[ok])
             u.append(model.unit_rows[side[ok]])
         pairs = np.unique(np.column_stack([np.concatenate(c), np.concatenate(u)]), axis=0)
