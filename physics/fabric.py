@@ -52,6 +52,11 @@ from physics.whatif import FabricLoss, effect
 
 TIERS = ("leaf", "spine", "core")
 LINK_TIERS = ("gpu-leaf", "leaf-spine", "spine-core")
+COUNT_CEILING = 2**31 - 1
+"""A ``switches`` or ``plane`` property above this reads as this (a count so far past any
+rack's that the rules report it all the same), so that arrays of counts never overflow."""
+POD_CEILING = 999_999
+"""Pod numbers above this read as this: pods are grouped by plane × 1,000,000 + pod."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,17 @@ def installed_switches(project: Project, row: int) -> int:
     t = project.catalog[project.items.type_ids[row]]
     if not isinstance(t, NetworkRackType):
         return 0
-    value = project.items.item_at(row).properties.get("switches")
+    value = switches_property(project.items.properties_at(row))
+    return t.switches if value is None else value
+
+
+def switches_property(properties: Mapping[str, object]) -> int | None:
+    """A network rack's ``switches`` property (up to :data:`COUNT_CEILING`); None if not
+    a whole number ≥ 0."""
+    value = properties.get("switches")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return t.switches
+        return min(value, COUNT_CEILING)
+    return None
 
 
 def derive(project: Project) -> DerivedFabric | None:
@@ -213,14 +225,17 @@ def _network_racks(
         if tier in switch_rows:
             switch_rows[str(tier)].append(int(row))
             switches_in[row] = installed_switches(project, int(row))
-            pods[row] = _whole(props.get("pod", 0))
-            plane_of[row] = _whole(props.get("plane", 0))
+            pods[row] = _whole(props.get("pod", 0), POD_CEILING)
+            plane_of[row] = _whole(props.get("plane", 0), COUNT_CEILING)
     rows = {t: np.asarray(r, dtype=np.intp) for t, r in switch_rows.items()}
     return rows, switches_in, pods, plane_of
 
 
-def _whole(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+def _whole(value: object, ceiling: int) -> int:
+    """A whole number ≥ 0 up to ``ceiling`` (larger ones read as it); anything else 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return min(value, ceiling)
+    return 0
 
 
 def _spread_uplinks(

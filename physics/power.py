@@ -62,6 +62,7 @@ from physics.engine import (
     utilisation,
     worst_first,
 )
+from physics.fabric import switches_property
 from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
@@ -89,8 +90,8 @@ def consumer_loads(project: Project) -> np.ndarray:
     loads = np.fromiter((per_type[t] for t in items.type_ids), float, len(items))
     for row in network_rack_rows(project):
         t = catalog[items.type_ids[row]]
-        installed = items.properties_at(row).get("switches")
-        if isinstance(installed, int) and not isinstance(installed, bool) and installed >= 0:
+        installed = switches_property(items.properties_at(row))
+        if installed is not None:
             switch = catalog[t.switch]
             loads[row] = installed * (switch.max_kw or switch.kw) + t.other_kw
     return loads
