@@ -148,8 +148,12 @@ TYPE_EXTREMES: dict[str, list[dict[str, Any]]] = {
         {"extra_nics_per_server": 64, "nic_speed_gbps": 5e-324},
     ],
     "switch": [
-        {"ports": [{"speed_gbps": 400.0, "count": 100_000}, {"speed_gbps": 800.0,
-                                                             "count": 100_000}]},
+        {
+            "ports": [
+                {"speed_gbps": 400.0, "count": 100_000},
+                {"speed_gbps": 800.0, "count": 100_000},
+            ]
+        },
         {"ports": [{"speed_gbps": 1.0, "count": 1}]},
         {"kw": 1e300, "max_kw": 1e300, "u": 100_000},
     ],
@@ -262,15 +266,29 @@ EDITS = st.one_of(
         lambda kf: extreme_type(*kf)
     ),
     st.sampled_from(MEDIA).map(extreme_medium),
-    st.sampled_from([
-        {"switch_type": None}, {"switch_type": "no-such-switch"},
-        {"switch_type": "colossus-hgx-h100-lc"}, {"nic_speed_gbps": 1e300},
-        {"nic_speed_gbps": 5e-324}, {"planes": 8, "rails": 64, "nics_per_gpu": 16},
-        {"oversubscription": [64.0, 64.0]}, {"tiers": 3}, {"tiers": 1},
-    ]).map(fabric_spec),
+    st.sampled_from(
+        [
+            {"switch_type": None},
+            {"switch_type": "no-such-switch"},
+            {"switch_type": "colossus-hgx-h100-lc"},
+            {"nic_speed_gbps": 1e300},
+            {"nic_speed_gbps": 5e-324},
+            {"planes": 8, "rails": 64, "nics_per_gpu": 16},
+            {"oversubscription": [64.0, 64.0]},
+            {"tiers": 3},
+            {"tiers": 1},
+        ]
+    ).map(fabric_spec),
     st.builds(crossed_references, picks, st.booleans()),
-    st.sampled_from(["\x1b[2J\x1b[31mred", "a\nb\rc\x00\x07", "\u202eevil", "=cmd|' /C calc'!A0",
-                     "x" * MAX_NAME_CHARS]).map(control_names),
+    st.sampled_from(
+        [
+            "\x1b[2J\x1b[31mred",
+            "a\nb\rc\x00\x07",
+            "\u202eevil",
+            "=cmd|' /C calc'!A0",
+            "x" * MAX_NAME_CHARS,
+        ]
+    ).map(control_names),
     st.sampled_from([-1.0, 1.0]).map(odd_trays),
 )
 
