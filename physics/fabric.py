@@ -36,7 +36,7 @@ fabric coherent; disabling a rule leaves its property unchecked).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from layout.catalog import NetworkRackType
 from layout.errors import CoherenceError
 from layout.fabric_plan import MAX_RADIX, max_endpoints, split_ports
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
+from physics.engine import CheckContext, RuleProvider, Severity, Violation, metric, rule
 from physics.whatif import FabricLoss, effect
 
 TIERS = ("leaf", "spine", "core")
@@ -103,6 +103,8 @@ class DerivedFabric:
     planes: int
     link_speed_gbps: float
     """The speed of one fabric link: the NIC speed split over the planes."""
+    dangling: list[tuple[str, tuple[str, ...], Severity]] = field(default_factory=list)
+    """Assignments naming what is not there: (message, items named, severity)."""
 
     @property
     def max_hops(self) -> int:
@@ -160,21 +162,7 @@ def derive(project: Project) -> DerivedFabric | None:
     is_gpu_rack = kinds == "gpu_rack"
     gpu_ports[~is_gpu_rack] = 0
     planes = spec.planes
-    served = np.zeros((planes, n), bool)
-    a: list[int] = []
-    b: list[int] = []
-    for leaf_id, racks in sorted(spec.assignments.items()):
-        if leaf_id not in items:
-            continue
-        leaf_row = items.row(leaf_id)
-        plane = int(plane_of[leaf_row])
-        if plane >= planes:
-            continue
-        rows = [items.row(r) for r in racks if r in items]
-        rows = [r for r in rows if is_gpu_rack[r] and not served[plane, r]]
-        served[plane, rows] = True
-        a.extend(rows)
-        b.extend([leaf_row] * len(rows))
+    a, b, served, dangling = _gpu_links(project, kinds, plane_of)
     a_arr, b_arr = np.asarray(a, np.intp), np.asarray(b, np.intp)
     links = {"gpu-leaf": LinkBundles(a_arr, b_arr, gpu_ports[a_arr])}
     leaves, spines, cores = rows_by_tier["leaf"], rows_by_tier["spine"], rows_by_tier["core"]
@@ -206,8 +194,46 @@ def derive(project: Project) -> DerivedFabric | None:
     unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served.all(axis=0)).tolist()]
     return DerivedFabric(
         radix, tiers, leaf_down, leaf_up, spine_down, spine_up, gpu_ports, rows_by_tier,
-        switches_in, links, unassigned, plane_of, planes, link_speed_gbps,
+        switches_in, links, unassigned, plane_of, planes, link_speed_gbps, dangling,
     )  # fmt: skip
+
+
+def _gpu_links(
+    project: Project, kinds: np.ndarray, plane_of: np.ndarray
+) -> tuple[list[int], list[int], np.ndarray, list[tuple[str, tuple[str, ...], Severity]]]:
+    """GPU rack rows and their leaf rows from the assignments, which racks each plane
+    serves, and the assignments that name what is not there."""
+    items, planes = project.items, project.fabric.planes
+    is_gpu_rack = kinds == "gpu_rack"
+    served = np.zeros((planes, len(items)), bool)
+    a: list[int] = []
+    b: list[int] = []
+    dangling: list[tuple[str, tuple[str, ...], Severity]] = []
+    for leaf_id, racks in sorted(project.fabric.assignments.items()):
+        present = [r for r in dict.fromkeys(racks) if r in items]
+        missing = [r for r in dict.fromkeys(racks) if r not in items]
+        if leaf_id not in items or kinds[items.row(leaf_id)] != "network_rack":
+            what = "which is not in the project" if leaf_id not in items else "not a network rack"
+            dangling.append((
+                f"leaf rack {leaf_id!r} of {_shown_ids(present or missing)}: {what}",
+                tuple(present), "warning" if present else "info",
+            ))  # fmt: skip
+            continue
+        if missing:
+            dangling.append((
+                f"leaf rack {leaf_id} serves {_shown_ids(missing)}, not in the project",
+                (leaf_id,), "info",
+            ))  # fmt: skip
+        leaf_row = items.row(leaf_id)
+        plane = int(plane_of[leaf_row])
+        if plane >= planes:
+            continue
+        rows = [items.row(r) for r in present]
+        rows = [r for r in rows if is_gpu_rack[r] and not served[plane, r]]
+        served[plane, rows] = True
+        a.extend(rows)
+        b.extend([leaf_row] * len(rows))
+    return a, b, served, dangling
 
 
 def _network_racks(
@@ -415,6 +441,9 @@ def connected(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
             fabric.unassigned,
             _position(context, fabric.unassigned[0]),
         )
+    for message, named, severity in fabric.dangling:
+        where = _position(context, named[0]) if named else None
+        yield rule.violation(message, named, where, severity)
     assigned = set(fabric.unassigned)
     # Which racks are cut off depends on the links alone, not on positions.
     rows = context.memo("fabric.cut_off", lambda: cut_off_rows(fabric, len(ids)))

@@ -325,8 +325,8 @@ def test_odd_but_loadable_projects_check_and_solve(project):
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(projects)
-def test_odd_but_loadable_projects_report_and_export(project, tmp_path_factory, qapp):
+@given(project=projects)
+def test_odd_but_loadable_projects_report_and_export(tmp_path_factory, qapp, project):
     from report.exporters import EXPORTERS, ExportOptions
     from report.report import write_report
 
@@ -385,3 +385,51 @@ def test_non_finite_figures_are_null_and_flagged():
 def test_finite_documents_have_no_non_finite_key():
     project = dclayout.from_data(copy.deepcopy(BASES["small"]))
     assert "non_finite" not in results_to_json("small.dclayout", check(project))
+
+
+def test_assignments_to_removed_racks_name_the_leaf_and_the_racks():
+    def drop(ids: set[str]) -> Callable[[Data], None]:
+        def edit(data: Data) -> None:
+            _set_items(data, [i for i in data["items"] if i["id"] not in ids])
+
+        return edit
+
+    found = check(odd_project("generated", [drop({"R00002"})])).violations
+    assert any(
+        v.rule == "fabric.connected" and v.items == ("L00001",) and "R00002" in v.message
+        for v in found
+    )
+    found = check(odd_project("generated", [drop({"L00001"})])).violations
+    assert any(
+        v.rule == "fabric.connected"
+        and v.items == ("R00001", "R00002", "R00003", "R00004")
+        and "L00001" in v.message
+        for v in found
+    )
+
+
+def test_a_waiver_naming_a_removed_item_is_reported():
+    project = odd_project("generated", [crossed_references([0, 1, 2], waiver=True)])
+    results = check(project)
+    dead = [v for v in results.violations if "waiver names GONE6" in v.message]
+    assert [(v.rule, v.severity) for v in dead] == [("power.feeds", "info")]
+
+
+def test_the_background_check_of_an_odd_project_delivers_a_solution(qtbot):
+    from gui.checker import BackgroundChecker
+    from physics.solution import Solution
+
+    edits = [remove_kind("power"), remove_some([3, 7]), crossed_references([1, 5, 9], True)]
+    edits += [odd_properties([0, 1, 2], {"length_m": HUGE, "switches": HUGE})]
+    edits += [extreme_type("switch", TYPE_EXTREMES["switch"][0]), extreme_medium(MEDIA[0])]
+    project = odd_project("generated", edits)
+    assert project is not None
+    checker = BackgroundChecker(project, delay_ms=10)
+    failures: list[str] = []
+    checker.failed.connect(failures.append)
+    with qtbot.waitSignal(checker.results_ready, timeout=20_000) as blocker:
+        checker.request()
+    assert isinstance(blocker.args[0], Solution)
+    assert blocker.args[0].results.violations
+    assert failures == []
+    checker.shutdown()
