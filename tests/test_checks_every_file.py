@@ -18,6 +18,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -433,3 +435,40 @@ def test_the_background_check_of_an_odd_project_delivers_a_solution(qtbot):
     assert blocker.args[0].results.violations
     assert failures == []
     checker.shutdown()
+
+
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, str(root / "main.py"), *args],
+        capture_output=True, text=True, cwd=root, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def _reject_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_check_json_of_non_finite_figures_is_strict_json(tmp_path):
+    data = copy.deepcopy(BASES["generated"])
+    extreme_type("power", TYPE_EXTREMES["power"][0])(data)
+    path = tmp_path / "odd.dclayout"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    run = _main("check", str(path), "--json")
+    assert run.returncode in (0, 1), run.stderr
+    document = json.loads(run.stdout, parse_constant=_reject_constant)
+    assert "summary.pue" in document["non_finite"]
+    assert document["summary"]["pue"] is None
+
+
+def test_check_shows_control_characters_in_names_escaped(tmp_path):
+    data = copy.deepcopy(BASES["small"])
+    data["name"] = data["items"][0]["name"] = "\x1b[2J"
+    data["power"] = {"feeds": {"R1": {"a": "B\x1b[2J\x9b"}}}
+    path = tmp_path / "odd\x1b[31m.dclayout"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    run = _main("check", str(path))
+    assert run.returncode == 1, run.stderr
+    assert "\x1b" not in run.stdout
+    assert "\x9b" not in run.stdout
+    assert "odd\\x1b[31m.dclayout" in run.stdout
