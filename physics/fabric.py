@@ -577,13 +577,16 @@ def what_if(
     project: Project,
     failed: Iterable[str] = (),
     failed_links: Iterable[tuple[str, str]] = (),
+    *,
+    derived: DerivedFabric | None = None,
 ) -> FabricLoss:
     """Fail network racks (or single links between two racks): GPUs cut off, bisection lost.
 
     ``bisection_lost`` is the largest share of links lost at any switch tier
     (leaf-spine or spine-core): the fabric's cross-section shrinks by at least that.
+    ``derived`` is the project's fabric when the caller has derived it already.
     """
-    fabric = derive(project)
+    fabric = derived if derived is not None else derive(project)
     if fabric is None:
         raise CoherenceError("the project has no fabric spec")
     failed = list(failed)
@@ -632,9 +635,10 @@ def what_if(
 @effect("fabric")
 def _fabric_effect(project: Project, failed: list[str]) -> FabricLoss | None:
     racks = [i for i in failed if isinstance(project.type_of(i), NetworkRackType)]
-    if not racks or project.fabric.switch_type is None:
+    if not racks:
         return None
-    return what_if(project, racks)
+    fabric = derive(project)  # None without a spec, or with a switch type not in the catalog
+    return None if fabric is None else what_if(project, racks, derived=fabric)
 
 
 def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from layout.errors import ProjectFileError
 from layout.generator import ClusterRequest, generate
 from layout.limits import MAX_COORD_M, MAX_NAME_CHARS
 from layout.rules import PARAMETERS
-from physics import check
+from physics import check, figures, whatif
 from physics.solution import solve
 from report.check_json import results_to_json
 
@@ -324,6 +324,19 @@ def test_odd_but_loadable_projects_check_and_solve(project):
     _strict_json(results_to_json("odd.dclayout", results))
     solution = solve(project)
     assert solution.results.rules_run == results.rules_run
+    assert solution.problems == {}
+    for item_id in project.items.ids[:12]:
+        figures.utilisation(solution, item_id)
+        figures.feeds(solution, item_id)
+        figures.load_fed_kw(solution, item_id)
+        figures.supplies(solution, item_id)
+        figures.serves(solution, item_id)
+        figures.inlet_c(solution, item_id)
+        figures.rack_links(solution, item_id)
+    kinds = project.kinds()
+    for kind in sorted(set(kinds)):
+        first = project.items.ids[list(kinds).index(kind)]
+        results_to_json("odd.dclayout", results, whatif.fail(project, [first]))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
