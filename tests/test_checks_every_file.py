@@ -253,6 +253,32 @@ def odd_trays(corner: float) -> Callable[[Data], None]:
     return edit
 
 
+def odd_floor(tile_m: float, underlay: str | None, rotation: float) -> Callable[[Data], None]:
+    """A tile at its bounds, an underlay that is not there, items turned off the quarters,
+    every rule disabled but one and rules that do not exist waived and disabled."""
+
+    def edit(data: Data) -> None:
+        data["floor"]["tile_m"] = tile_m
+        if underlay is not None:
+            data["floor"]["underlay"] = underlay
+        for item in data["items"]:
+            item["rotation"] = rotation
+        data["disabled_rules"] = ["no.such.rule"]
+        data["waivers"] = [{"rule": "no.such.rule", "items": [], "reason": "test"}]
+
+    return edit
+
+
+def all_but_one_rule(keep: int) -> Callable[[Data], None]:
+    def edit(data: Data) -> None:
+        from physics.engine import registered_rules
+
+        ids = [r.id for r in registered_rules()]
+        data["disabled_rules"] = [r for k, r in enumerate(ids) if k != keep % len(ids)]
+
+    return edit
+
+
 picks = st.lists(st.integers(0, 10_000), min_size=1, max_size=4)
 corners = st.tuples(st.sampled_from([-1.0, 1.0]), st.sampled_from([-1.0, 1.0]))
 EDITS = st.one_of(
@@ -292,6 +318,13 @@ EDITS = st.one_of(
         ]
     ).map(control_names),
     st.sampled_from([-1.0, 1.0]).map(odd_trays),
+    st.builds(
+        odd_floor,
+        st.sampled_from([1e-9, 0.6, 10.0]),
+        st.sampled_from([None, "no-such-file.png", "no-such.dxf", "../../etc/passwd"]),
+        st.sampled_from([0.0, 45.0, 359.999, -360.0, 1e-7]),
+    ),
+    st.integers(0, 100).map(all_but_one_rule),
 )
 
 
