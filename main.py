@@ -421,18 +421,26 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 
 def _print_check(file: str, results: Any) -> None:
+    import re
+
+    # Names come from the file: control characters (a raw ESC would drive the terminal)
+    # are shown escaped, as Python writes them.
+    def shown(text: str) -> str:
+        return re.sub(r"[\x00-\x1f\x7f-\x9f]", lambda c: repr(c[0])[1:-1], text)
+
     m = results.metrics
     print(
-        f"{file}: {m['gpus']:,} GPUs in {m['racks']:,} racks, {m['network_racks']:,} network "
-        f"racks, {m['power_units']:,} power and {m['cooling_units']:,} cooling units"
+        f"{shown(file)}: {m['gpus']:,} GPUs in {m['racks']:,} racks, "
+        f"{m['network_racks']:,} network racks, {m['power_units']:,} power and "
+        f"{m['cooling_units']:,} cooling units"
     )
     if results.violations:
         rows = [
             (
                 v.severity,
-                v.rule,
-                ", ".join(v.items[:3]) + (" …" if len(v.items) > 3 else ""),
-                v.message,
+                shown(v.rule),
+                shown(", ".join(v.items[:3]) + (" …" if len(v.items) > 3 else "")),
+                shown(v.message),
             )
             for v in results.violations
         ]
@@ -475,7 +483,7 @@ def run_check(args: argparse.Namespace) -> int:
         from report.check_json import results_to_json
 
         document = results_to_json(str(args.file), results, what_if)
-        json.dump(document, sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(document, sys.stdout, indent=1, ensure_ascii=False, allow_nan=False)
         print()
     else:
         _print_check(str(args.file), results)

@@ -48,7 +48,8 @@ def run_length(properties: Mapping[str, object] | None) -> float | None:
     length = properties.get("length_m")
     if isinstance(length, (int, float)) and not isinstance(length, bool):
         low, high = RUN_LENGTH_LIMITS_M
-        return min(max(float(length), low), high)
+        # Clamped before converting: an integer too large for a float is just long.
+        return float(min(max(length, low), high))
     return None
 
 

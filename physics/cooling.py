@@ -187,6 +187,13 @@ def build_model(project: Project) -> CoolingModel:
     )
 
 
+def _flagged(unit: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Per rack: it names a unit (``unit`` ≥ 0) whose flag is set."""
+    if len(flags) == 0:
+        return np.zeros(len(unit), dtype=bool)
+    return (unit >= 0) & flags[np.maximum(unit, 0)]
+
+
 def crah_of_racks(project: Project, model: CoolingModel, failed: np.ndarray | None = None
                   ) -> np.ndarray:  # fmt: skip
     """Per rack: the CRAH taking its air heat (assigned, else nearest live one; -1: none)."""
@@ -196,7 +203,7 @@ def crah_of_racks(project: Project, model: CoolingModel, failed: np.ndarray | No
         crahs = crahs[~failed[crahs]]
     chosen = model.crah.copy()
     if failed is not None:
-        dead = (chosen >= 0) & failed[np.maximum(chosen, 0)]
+        dead = _flagged(chosen, failed)
         chosen[dead] = -1
     missing = np.flatnonzero((chosen < 0) & (model.air_kw > 0))
     if len(missing) and len(crahs):
@@ -542,7 +549,7 @@ def what_if(project: Project, failed: Iterable[str]) -> CoolingLoss:
     lost_liquid = (
         (model.liquid_kw > 0)
         & ~rack_down
-        & ((in_row & dead[np.maximum(model.cdu, 0)]) | (~in_row & (model.in_rack_kw <= 0)))
+        & (_flagged(model.cdu, dead) | (~in_row & (model.in_rack_kw <= 0)))
     )
     before = crah_of_racks(project, model)
     after = crah_of_racks(project, model, dead)

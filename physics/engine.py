@@ -349,6 +349,22 @@ def emit(
         yield rule.violation(message, items, position, severity)
 
 
+def _dead_waivers(project: Project, rule_id: str) -> list[Violation]:
+    """Waivers of ``rule_id`` that name items no longer in the project: they can never
+    match, which the planner is told (naming the items still there)."""
+    found = []
+    for w in project.waivers:
+        if w.rule != rule_id:
+            continue
+        missing = [i for i in w.items if i not in project.items]
+        if missing:
+            present = tuple(i for i in w.items if i in project.items)
+            shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+            message = f"a waiver names {shown}, not in the project; it waives nothing"
+            found.append(Violation(rule_id, "info", message, present, None))
+    return found
+
+
 @cache
 def load_providers() -> None:
     """Import every module of the ``physics`` package, so its rules, metrics and what-if
@@ -436,6 +452,7 @@ def check_context(
             continue
         by_rule[rule_id] = list(RULES[rule_id].run(context))
         found.extend(by_rule[rule_id])
+        found.extend(_dead_waivers(project, rule_id))
         run.append(rule_id)
     if keep:
         context._memory["found"] = by_rule

@@ -36,7 +36,7 @@ fabric coherent; disabling a rule leaves its property unchecked).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,13 +45,18 @@ from scipy.sparse.csgraph import connected_components
 
 from layout.catalog import NetworkRackType
 from layout.errors import CoherenceError
-from layout.fabric_plan import max_endpoints, split_ports
+from layout.fabric_plan import MAX_RADIX, max_endpoints, split_ports
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
+from physics.engine import CheckContext, RuleProvider, Severity, Violation, metric, rule
 from physics.whatif import FabricLoss, effect
 
 TIERS = ("leaf", "spine", "core")
 LINK_TIERS = ("gpu-leaf", "leaf-spine", "spine-core")
+COUNT_CEILING = 2**31 - 1
+"""A ``switches`` or ``plane`` property above this reads as this (a count so far past any
+rack's that the rules report it all the same), so that arrays of counts never overflow."""
+POD_CEILING = 999_999
+"""Pod numbers above this read as this: pods are grouped by plane × 1,000,000 + pod."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class DerivedFabric:
     planes: int
     link_speed_gbps: float
     """The speed of one fabric link: the NIC speed split over the planes."""
+    dangling: list[tuple[str, tuple[str, ...], Severity]] = field(default_factory=list)
+    """Assignments naming what is not there: (message, items named, severity)."""
 
     @property
     def max_hops(self) -> int:
@@ -117,10 +124,17 @@ def installed_switches(project: Project, row: int) -> int:
     t = project.catalog[project.items.type_ids[row]]
     if not isinstance(t, NetworkRackType):
         return 0
-    value = project.items.item_at(row).properties.get("switches")
+    value = switches_property(project.items.properties_at(row))
+    return t.switches if value is None else value
+
+
+def switches_property(properties: Mapping[str, object]) -> int | None:
+    """A network rack's ``switches`` property (up to :data:`COUNT_CEILING`); None if not
+    a whole number ≥ 0."""
+    value = properties.get("switches")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return t.switches
+        return min(value, COUNT_CEILING)
+    return None
 
 
 def derive(project: Project) -> DerivedFabric | None:
@@ -148,21 +162,7 @@ def derive(project: Project) -> DerivedFabric | None:
     is_gpu_rack = kinds == "gpu_rack"
     gpu_ports[~is_gpu_rack] = 0
     planes = spec.planes
-    served = np.zeros((planes, n), bool)
-    a: list[int] = []
-    b: list[int] = []
-    for leaf_id, racks in sorted(spec.assignments.items()):
-        if leaf_id not in items:
-            continue
-        leaf_row = items.row(leaf_id)
-        plane = int(plane_of[leaf_row])
-        if plane >= planes:
-            continue
-        rows = [items.row(r) for r in racks if r in items]
-        rows = [r for r in rows if is_gpu_rack[r] and not served[plane, r]]
-        served[plane, rows] = True
-        a.extend(rows)
-        b.extend([leaf_row] * len(rows))
+    a, b, served, dangling = _gpu_links(project, kinds, plane_of)
     a_arr, b_arr = np.asarray(a, np.intp), np.asarray(b, np.intp)
     links = {"gpu-leaf": LinkBundles(a_arr, b_arr, gpu_ports[a_arr])}
     leaves, spines, cores = rows_by_tier["leaf"], rows_by_tier["spine"], rows_by_tier["core"]
@@ -194,8 +194,46 @@ def derive(project: Project) -> DerivedFabric | None:
     unassigned = [items.ids[r] for r in np.flatnonzero(is_gpu_rack & ~served.all(axis=0)).tolist()]
     return DerivedFabric(
         radix, tiers, leaf_down, leaf_up, spine_down, spine_up, gpu_ports, rows_by_tier,
-        switches_in, links, unassigned, plane_of, planes, link_speed_gbps,
+        switches_in, links, unassigned, plane_of, planes, link_speed_gbps, dangling,
     )  # fmt: skip
+
+
+def _gpu_links(
+    project: Project, kinds: np.ndarray, plane_of: np.ndarray
+) -> tuple[list[int], list[int], np.ndarray, list[tuple[str, tuple[str, ...], Severity]]]:
+    """GPU rack rows and their leaf rows from the assignments, which racks each plane
+    serves, and the assignments that name what is not there."""
+    items, planes = project.items, project.fabric.planes
+    is_gpu_rack = kinds == "gpu_rack"
+    served = np.zeros((planes, len(items)), bool)
+    a: list[int] = []
+    b: list[int] = []
+    dangling: list[tuple[str, tuple[str, ...], Severity]] = []
+    for leaf_id, racks in sorted(project.fabric.assignments.items()):
+        present = [r for r in dict.fromkeys(racks) if r in items]
+        missing = [r for r in dict.fromkeys(racks) if r not in items]
+        if leaf_id not in items or kinds[items.row(leaf_id)] != "network_rack":
+            what = "which is not in the project" if leaf_id not in items else "not a network rack"
+            dangling.append((
+                f"leaf rack {leaf_id!r} of {_shown_ids(present or missing)}: {what}",
+                tuple(present), "warning" if present else "info",
+            ))  # fmt: skip
+            continue
+        if missing:
+            dangling.append((
+                f"leaf rack {leaf_id} serves {_shown_ids(missing)}, not in the project",
+                (leaf_id,), "info",
+            ))  # fmt: skip
+        leaf_row = items.row(leaf_id)
+        plane = int(plane_of[leaf_row])
+        if plane >= planes:
+            continue
+        rows = [items.row(r) for r in present]
+        rows = [r for r in rows if is_gpu_rack[r] and not served[plane, r]]
+        served[plane, rows] = True
+        a.extend(rows)
+        b.extend([leaf_row] * len(rows))
+    return a, b, served, dangling
 
 
 def _network_racks(
@@ -213,14 +251,17 @@ def _network_racks(
         if tier in switch_rows:
             switch_rows[str(tier)].append(int(row))
             switches_in[row] = installed_switches(project, int(row))
-            pods[row] = _whole(props.get("pod", 0))
-            plane_of[row] = _whole(props.get("plane", 0))
+            pods[row] = _whole(props.get("pod", 0), POD_CEILING)
+            plane_of[row] = _whole(props.get("plane", 0), COUNT_CEILING)
     rows = {t: np.asarray(r, dtype=np.intp) for t, r in switch_rows.items()}
     return rows, switches_in, pods, plane_of
 
 
-def _whole(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+def _whole(value: object, ceiling: int) -> int:
+    """A whole number ≥ 0 up to ``ceiling`` (larger ones read as it); anything else 0."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return min(value, ceiling)
+    return 0
 
 
 def _spread_uplinks(
@@ -359,7 +400,7 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         if ports
     ))  # fmt: skip
     ratio = tuple(project.fabric.oversubscription[: fabric.tiers - 1])
-    largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if fabric.radix >= 2 else 0
+    largest = max_endpoints(fabric.radix, fabric.tiers, ratio) if _plannable(fabric) else 0
     return {
         "servers": servers,
         "planes": fabric.planes,
@@ -371,6 +412,11 @@ def fabric_metrics(context: CheckContext) -> Mapping[str, Any]:
         "largest_fabric_gpus": largest // max(1, project.fabric.nics_per_gpu),
         "coherent": not any(v.rule in COHERENCE_RULES for v in context.found),
     }
+
+
+def _plannable(fabric: DerivedFabric) -> bool:
+    """The switch's radix is one a fat tree is planned for (the radix rule reports others)."""
+    return 2 <= fabric.radix <= MAX_RADIX
 
 
 def _shown_ids(ids: list[str], limit: int = 5) -> str:
@@ -395,6 +441,9 @@ def connected(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
             fabric.unassigned,
             _position(context, fabric.unassigned[0]),
         )
+    for message, named, severity in fabric.dangling:
+        where = _position(context, named[0]) if named else None
+        yield rule.violation(message, named, where, severity)
     assigned = set(fabric.unassigned)
     # Which racks are cut off depends on the links alone, not on positions.
     rows = context.memo("fabric.cut_off", lambda: cut_off_rows(fabric, len(ids)))
@@ -419,6 +468,11 @@ def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     if fabric.radix < 2:
         yield rule.violation(f"{spec.switch_type} has no {fabric.link_speed_gbps:g}G ports")
         return
+    if fabric.radix > MAX_RADIX:
+        yield rule.violation(
+            f"{spec.switch_type} has {fabric.radix:,} {fabric.link_speed_gbps:g}G ports, more "
+            f"than the {MAX_RADIX:,} a fabric is planned for"
+        )
     ids = project.items.ids
     for rows in fabric.switch_rows.values():
         for row in rows:
@@ -445,7 +499,7 @@ def radix(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
 @rule("fabric.capacity", "error", "The GPUs fit the largest fabric of this switch and tier count.")
 def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     fabric = _view(context).fabric
-    if fabric is None or fabric.radix < 2:
+    if fabric is None or not _plannable(fabric):
         return
     ratio = tuple(context.project.fabric.oversubscription[: fabric.tiers - 1])
     largest = max_endpoints(fabric.radix, fabric.tiers, ratio)
@@ -523,13 +577,16 @@ def what_if(
     project: Project,
     failed: Iterable[str] = (),
     failed_links: Iterable[tuple[str, str]] = (),
+    *,
+    derived: DerivedFabric | None = None,
 ) -> FabricLoss:
     """Fail network racks (or single links between two racks): GPUs cut off, bisection lost.
 
     ``bisection_lost`` is the largest share of links lost at any switch tier
     (leaf-spine or spine-core): the fabric's cross-section shrinks by at least that.
+    ``derived`` is the project's fabric when the caller has derived it already.
     """
-    fabric = derive(project)
+    fabric = derived if derived is not None else derive(project)
     if fabric is None:
         raise CoherenceError("the project has no fabric spec")
     failed = list(failed)
@@ -578,9 +635,10 @@ def what_if(
 @effect("fabric")
 def _fabric_effect(project: Project, failed: list[str]) -> FabricLoss | None:
     racks = [i for i in failed if isinstance(project.type_of(i), NetworkRackType)]
-    if not racks or project.fabric.switch_type is None:
+    if not racks:
         return None
-    return what_if(project, racks)
+    fabric = derive(project)  # None without a spec, or with a switch type not in the catalog
+    return None if fabric is None else what_if(project, racks, derived=fabric)
 
 
 def fail_switch_rack(project: Project, rack_id: str) -> dict[str, Any]:

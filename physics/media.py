@@ -23,6 +23,9 @@ from physics.trays import AREA_UNIT_MM2
 
 FAMILIES = ("dac", "acc", "aoc", "mmf", "smf")
 _EPS = 1e-9
+MAX_STOCK_STEPS = 2**40
+"""Most stock lengths a cut-to-length medium offers: a step tiny against the reach
+offers this many steps and no longer lengths (stock lengths are computed, never tabled)."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,16 @@ class MediaTable:
         diameter = np.array([m.diameter_mm for m in self.media], dtype=float)
         self.area_mm2 = np.pi * diameter**2 / 4
         self.area_units = np.round(self.area_mm2 / AREA_UNIT_MM2).astype(np.int64)
-        # Every (medium, stock length) pair a link can get, by medium then length.
-        offered = [_offered(m) for m in self.media]
-        self.slot_offset = np.concatenate([[0], np.cumsum([len(o) for o in offered])])[:-1]
-        self.slot_medium = np.repeat(np.arange(len(self.media)), [len(o) for o in offered])
-        self.slot_stock = np.concatenate([*offered, np.empty(0)])
+        # Every (medium, stock length) pair a link can get is a slot, numbered by medium
+        # then length: a medium's slots start at its offset.
+        counts = np.array([_stock_count(m) for m in self.media], dtype=np.int64)
+        self.slot_offset = np.concatenate([[0], np.cumsum(counts)])[:-1].astype(np.int64)
+
+    def slot_of(self, slot: int) -> tuple[MediumType, float]:
+        """The medium and stock length (m) of a slot."""
+        k = int(np.searchsorted(self.slot_offset, slot, side="right")) - 1
+        medium = self.media[k]
+        return medium, float(_stock_at(medium, np.array([slot - self.slot_offset[k]]))[0])
 
     @staticmethod
     def of(catalog: Catalog, rules: Mapping[str, float]) -> MediaTable:
@@ -101,26 +109,38 @@ def stock_lengths(medium: MediumType, length_m: np.ndarray) -> np.ndarray:
 
 
 def _stock(medium: MediumType, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stock lengths and their index among :func:`_offered` (nan and -1 past the last)."""
-    offered = _offered(medium)
+    """Stock lengths and their index among the medium's stock lengths (nan and -1 past
+    the last)."""
+    count = _stock_count(medium)
     if medium.stock_lengths_m is not None:
-        k = np.searchsorted(offered, length - _EPS, side="left")
+        lengths = np.asarray(medium.stock_lengths_m, dtype=float)
+        k = np.searchsorted(lengths, length - _EPS, side="left")
     else:
         step = float(medium.stock_step_m or 1.0)
-        k = np.maximum(np.ceil(length / step - _EPS), 1.0) - 1
-        k = np.where(np.isfinite(k), k, len(offered)).astype(np.int64)
-    beyond = k >= len(offered)
+        with np.errstate(over="ignore", invalid="ignore"):
+            k = np.maximum(np.ceil(length / step - _EPS), 1.0) - 1
+        k = np.where(np.isfinite(k), np.minimum(k, count), count).astype(np.int64)
+    beyond = k >= count
     k = np.where(beyond, -1, k)
-    return np.where(beyond, np.nan, offered[k]), k
+    return np.where(beyond, np.nan, _stock_at(medium, np.maximum(k, 0))), k
 
 
-def _offered(medium: MediumType) -> np.ndarray:
-    """Every stock length of a medium up to its reach, ascending."""
+def _stock_count(medium: MediumType) -> int:
+    """How many stock lengths a medium offers up to its reach."""
     if medium.stock_lengths_m is not None:
-        return np.asarray(medium.stock_lengths_m, dtype=float)
+        return len(medium.stock_lengths_m)
     step = float(medium.stock_step_m or 1.0)
-    steps = max(1, int(np.ceil(medium.reach_m / step - _EPS)))
-    return np.round(np.arange(1, steps + 1) * step, 6)
+    with np.errstate(over="ignore"):
+        steps = np.ceil(medium.reach_m / step - _EPS)
+    return int(min(max(1.0, steps), MAX_STOCK_STEPS))
+
+
+def _stock_at(medium: MediumType, index: np.ndarray) -> np.ndarray:
+    """The medium's stock lengths at these indices (ascending order, from 0)."""
+    if medium.stock_lengths_m is not None:
+        return np.asarray(medium.stock_lengths_m, dtype=float)[index]
+    step = float(medium.stock_step_m or 1.0)
+    return np.round((index + 1) * step, 6)
 
 
 def bill_of_materials(
@@ -132,11 +152,11 @@ def bill_of_materials(
     (slot -1) are left out.
     """
     has = slot >= 0
-    totals = np.bincount(slot[has], weights=count[has], minlength=len(table.slot_stock))
+    slots, where = np.unique(slot[has], return_inverse=True)
+    totals = np.bincount(where, weights=count[has], minlength=len(slots))
     rows = []
     for k in np.flatnonzero(totals):
-        m = table.media[int(table.slot_medium[k])]
-        stock = float(table.slot_stock[k])
+        m, stock = table.slot_of(int(slots[k]))
         n = int(totals[k])
         rows.append({
             "medium": m.id,

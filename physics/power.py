@@ -62,6 +62,7 @@ from physics.engine import (
     utilisation,
     worst_first,
 )
+from physics.fabric import switches_property
 from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
@@ -89,8 +90,8 @@ def consumer_loads(project: Project) -> np.ndarray:
     loads = np.fromiter((per_type[t] for t in items.type_ids), float, len(items))
     for row in network_rack_rows(project):
         t = catalog[items.type_ids[row]]
-        installed = items.properties_at(row).get("switches")
-        if isinstance(installed, int) and not isinstance(installed, bool) and installed >= 0:
+        installed = switches_property(items.properties_at(row))
+        if installed is not None:
             switch = catalog[t.switch]
             loads[row] = installed * (switch.max_kw or switch.kw) + t.other_kw
     return loads
@@ -581,7 +582,7 @@ def _whip_pairs(context: CheckContext) -> tuple[np.ndarray, np.ndarray]:
         whip = np.isin(model.roles, list(WHIP_ROLES))
         c, u = [], []
         for side in (model.feed_a, model.feed_b):
-            ok = (side >= 0) & whip[np.maximum(side, 0)]
+            ok = _on_live(side, whip)
             c.append(model.consumer_rows[ok])
             u.append(model.unit_rows[side[ok]])
         pairs = np.unique(np.column_stack([np.concatenate(c), np.concatenate(u)]), axis=0)

@@ -6,10 +6,15 @@ errors, the summary figures with the violation counts, the violations, the
 waived violations with their reasons, the rules that ran and how long the
 check took. A what-if, when asked for, is added under ``what_if``
 (:meth:`physics.whatif.WhatIfReport.to_json`).
+
+The document is strict JSON: a figure that is not a finite number (a ratio
+over nothing, an unbounded worst case) is written as null, and its place is
+listed under ``non_finite`` (present only then), e.g. ``summary.power.worst``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from physics.engine import Results
@@ -43,4 +48,23 @@ def results_to_json(
     }
     if what_if is not None:
         document["what_if"] = what_if.to_json()
+    non_finite: list[str] = []
+    document = _finite(document, "", non_finite)
+    if non_finite:
+        document["non_finite"] = non_finite
     return document
+
+
+def _finite(value: Any, place: str, non_finite: list[str]) -> Any:
+    """``value`` with every non-finite number replaced by None, its place noted."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        non_finite.append(place)
+        return None
+    if isinstance(value, dict):
+        joiner = "." if place else ""
+        return {k: _finite(v, f"{place}{joiner}{k}", non_finite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v, f"{place}[{k}]", non_finite) for k, v in enumerate(value)]
+    return value
