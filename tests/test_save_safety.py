@@ -603,3 +603,40 @@ def test_new_onto_a_device_exits_2_with_one_line_and_leaves_it(
 
 def test_new_onto_a_folder_exits_2_with_one_line(folder: Path) -> None:
     _assert_refused(_new(folder), "a folder, not a regular file")
+
+
+# -- exports refuse the same targets -------------------------------------------------------
+def _export(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(SAMPLE), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("suffix", [".png", ".csv", ".dxf", ".pdf"])
+def test_export_onto_a_fifo_exits_2_promptly_with_one_line(folder: Path, suffix: str) -> None:
+    fifo = folder / f"out{suffix}"
+    os.mkfifo(fifo)
+    result = _export("-o", str(fifo))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("coherence export: error: ")
+    assert "a named pipe (FIFO), not a regular file" in lines[0]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(folder) == [fifo.name]
+
+
+def test_export_onto_a_device_leaves_it(folder: Path) -> None:
+    device = folder / "out.svg"
+    _char_device(device, 1, 3)
+    result = _export("-o", str(device))
+    assert result.returncode == 2, result.stderr
+    assert "a character device" in result.stderr
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert os.listdir(folder) == ["out.svg"]
