@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -640,3 +641,32 @@ def test_export_onto_a_device_leaves_it(folder: Path) -> None:
     assert "a character device" in result.stderr
     assert stat.S_ISCHR(os.lstat(device).st_mode)
     assert os.listdir(folder) == ["out.svg"]
+
+
+# -- the GUI's save ----------------------------------------------------------------------------
+def test_the_document_refuses_to_save_onto_a_fifo_promptly(folder: Path, qtbot: Any) -> None:
+    from gui.document import Document
+
+    fifo = folder / "pipe.dclayout"
+    os.mkfifo(fifo)
+    document = Document(_version(1), check_delay_ms=10)
+    with qtbot.waitSignal(document.checked, timeout=20000):
+        pass
+
+    def blocked(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"saving onto a FIFO blocked for {TIMEOUT_S:.0f} s")
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(round(TIMEOUT_S))
+    try:
+        message = document.save(fifo)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        document.close()
+    assert message is not None
+    _one_line(message)
+    assert "a named pipe (FIFO), not a regular file" in message
+    assert document.path != fifo
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert os.listdir(folder) == ["pipe.dclayout"]
