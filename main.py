@@ -362,7 +362,7 @@ def _naming_option(err: Exception) -> str:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from layout import dclayout
+    from layout import atomic_file, dclayout
     from layout.errors import CoherenceError
     from layout.facility import FacilityChoice
     from layout.generator import ClusterRequest, generate
@@ -370,6 +370,8 @@ def run_new(args: argparse.Namespace) -> int:
     from physics.tray_sizing import size_trays
 
     try:
+        # A device, FIFO or folder at -o is refused before the layout is generated.
+        atomic_file.check_target(args.output)
         request = ClusterRequest(
             gpus=args.gpus,
             rack_type=args.rack,

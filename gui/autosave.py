@@ -3,7 +3,8 @@
 Owns the autosave folder and what is in it. While a window has unsaved
 changes, :class:`Autosaver` writes its project every :data:`INTERVAL_S`
 seconds with :func:`layout.dclayout.save` to ``<autosave dir>/<stem>-<hash>.dclayout``
-plus a JSON sidecar (``.json``) naming the original file and the time. A
+plus a JSON sidecar (``.json``) naming the original file and the time, both
+written atomically by :mod:`layout.atomic_file` (regular files only). A
 clean save or closing the window deletes both. Files left behind at start-up
 therefore mean a crash: :func:`find_autosaves` lists them and
 :class:`RecoveryDialog` offers to recover (open them, unsaved, with their
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from layout import dclayout
+from layout import atomic_file, dclayout
 from layout.errors import CoherenceError
 from layout.project import Project
 from report.safe_text import literal_markup
@@ -105,8 +106,9 @@ def write_autosave(
             f"{directory}: cannot create the autosave folder ({err.strerror})"
         ) from None
     target = directory / f"{stem}{dclayout.SUFFIX}"
-    dclayout.save(project, target)
-    _remove(target.with_name(target.name + ".bak"))
+    # An autosave needs no backup: the original file is the previous version.
+    dclayout.save(project, target, backup=False)
+    _remove(target.with_name(target.name + atomic_file.BACKUP_SUFFIX))
     entry = AutosaveEntry(target, original, time.time(), project.name)
     sidecar = {
         "format": SIDECAR_FORMAT,
@@ -114,10 +116,9 @@ def write_autosave(
         "saved_at": entry.saved_at,
         "name": project.name,
     }
-    try:
-        entry.sidecar.write_text(json.dumps(sidecar, indent=1), encoding="utf-8")
-    except OSError as err:
-        raise CoherenceError(f"{entry.sidecar}: cannot write ({err.strerror})") from None
+    atomic_file.write_atomic(
+        entry.sidecar, json.dumps(sidecar, indent=1).encode("utf-8"), backup=False
+    )
     return entry
 
 

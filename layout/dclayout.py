@@ -9,8 +9,9 @@ Owns the file format. A project file is UTF-8 JSON::
 
 It stores what the planner decided, never what can be derived. Output is
 deterministic (fixed key order, items in natural id order) so files diff well.
-Saving is atomic: a temporary file in the same folder is written, flushed to
-disk and renamed over the target, and the previous file is kept as ``.bak``.
+Saving is atomic (:mod:`layout.atomic_file`): a temporary file beside the
+target is written, flushed to disk and renamed over it, and the previous file
+is kept as ``.bak``; only regular files are written.
 
 The loader checks everything before building a project and raises a
 :class:`~layout.errors.ProjectFileError` naming the place of the first problem
@@ -21,12 +22,10 @@ refused before they can exhaust memory. Nothing here modifies a file it reads.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,6 +34,7 @@ import pydantic
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
+from layout import atomic_file
 from layout.catalog import Catalog, default_catalog, parse_type
 from layout.errors import (
     CatalogError,
@@ -486,11 +486,15 @@ def save(
     *,
     underlay_dir: str | os.PathLike[str] | None = None,
     relative_underlay: bool = False,
+    backup: bool = True,
 ) -> None:
-    """Write atomically, keeping the previous file as ``<name>.bak``.
+    """Write atomically with :func:`layout.atomic_file.write_atomic`.
 
     The text is fully produced before the disk is touched, so a project that
-    cannot be written leaves the old file as it was.
+    cannot be written leaves the old file as it was. Only a regular file is
+    written: a device, FIFO, socket or folder at ``path`` is refused, and a
+    symbolic link is followed (the file it points to is replaced). With
+    ``backup`` the previous file is kept as ``<name>.bak`` beside the real file.
 
     With ``relative_underlay`` the floor's underlay path is written relative to
     ``path``'s folder (a relative one is taken from ``underlay_dir``, the folder
@@ -506,59 +510,10 @@ def save(
             text = dumps(project)
     except ValueError as err:
         raise ProjectFileError(f"cannot save: {err}") from None
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
-    try:
-        os.fchmod(fd, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            backup = path.with_name(path.name + ".bak")
-            with contextlib.suppress(OSError):
-                os.unlink(backup)
-            if _can_link(path):
-                os.link(path, backup)
-            else:
-                _copy(path, backup)
-        os.replace(tmp_name, path)
-        _fsync_dir(directory)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise ProjectFileError(f"{path}: cannot write ({err.strerror})") from None
-
-
-def _file_mode(path: Path) -> int:
-    """The mode the saved file gets: the existing file's, else the default under umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _can_link(path: Path) -> bool:
-    return hasattr(os, "link") and path.is_file() and not path.is_symlink()
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.write_bytes(source.read_bytes())
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        atomic_file.write_atomic(path, text.encode("utf-8"), backup=backup)
+    except atomic_file.FileWriteError as err:
+        raise ProjectFileError(str(err)) from None
 
 
 __all__ = ["FORMAT", "SUFFIX", "VERSION", "dumps", "from_data", "load", "loads", "save", "to_data"]

@@ -10,7 +10,9 @@ without suffixes) and :class:`ExportOptions`, and returns :class:`Written`:
 the paths it wrote and one line per path for the command line. Writers raise
 :class:`~layout.errors.CoherenceError` (``ExportError``) with a one-line
 message when they cannot write. The modules that draw and write are imported
-when a writer runs, so reading the registry costs nothing at start-up.
+when a writer runs, so reading the registry costs nothing at start-up. An
+output file that exists and is not a regular file (a device, a FIFO, a folder)
+is refused before anything is drawn.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from layout.atomic_file import check_target
 
 if TYPE_CHECKING:
     from layout.project import Project
@@ -82,6 +86,7 @@ class Exporter:
 def _picture(project: Project, out: Path, options: ExportOptions) -> Written:
     from report.pictures import DEFAULT_PX_PER_M, render_png, render_svg
 
+    check_target(out)
     render = render_svg if out.suffix.lower() == ".svg" else render_png
     scale = DEFAULT_PX_PER_M if options.scale_px_per_m is None else options.scale_px_per_m
     g = render(project, out, scale, options.overlays, options.extent)
@@ -91,6 +96,7 @@ def _picture(project: Project, out: Path, options: ExportOptions) -> Written:
 def _dxf(project: Project, out: Path, options: ExportOptions) -> Written:
     from report.dxf_export import write_dxf
 
+    check_target(out)
     write_dxf(project, out)
     items, trays = len(project.items), len(project.trays.segments)
     return Written((out,), (f"wrote {out}: {items:,} items, {trays} trays",))
@@ -103,6 +109,7 @@ def _files(paths: Sequence[Path]) -> Written:
 def _bom(project: Project, out: Path, options: ExportOptions) -> Written:
     from report.bom import write_bom
 
+    check_target(out)
     return _files(write_bom(project, out))
 
 
@@ -115,6 +122,7 @@ def _netbox(project: Project, out: Path, options: ExportOptions) -> Written:
 def _report(project: Project, out: Path, options: ExportOptions) -> Written:
     from report.report import write_report
 
+    check_target(out)
     written = write_report(
         project, out, results=options.results, overlays=options.overlays, source=options.source
     )
