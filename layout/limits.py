@@ -57,6 +57,8 @@ MAX_DXF_ENTITIES: Final = 2_000_000
 """Entities of a drawing counted as drawn: each block reference counts the entities of its
 block (and theirs, through every level of nesting) once per reference."""
 MAX_CLIPBOARD_BYTES: Final = 64 * 2**20
+MAX_CLIPBOARD_MEMORY_BYTES: Final = 512 * 2**20
+"""Memory the clipboard's parsed JSON may take (100,000 copied items take about 150 MB)."""
 MAX_SIDECAR_BYTES: Final = 64 * 2**10
 """An autosave's JSON note (original path, time, name): a few hundred bytes."""
 
