@@ -14,11 +14,10 @@ from typing import Final
 # -- sizes of a project file -----------------------------------------------------------------
 MAX_FILE_BYTES: Final = 512 * 2**20
 """A project file larger than this is refused before it is read."""
-MAX_ITEMS: Final = 400_000
-"""Items of one project. A 1M-GPU cluster is about 30,000 items, the generator's largest
-(10M GPUs) about 330,000. Each item costs about 1.7 kB and 17 µs to load and far more to
-check, so 2M items (3.2 GB to load, over 8 GB to check) was a cap no project reaches and
-no machine survives."""
+MAX_ITEMS: Final = 200_000
+"""Items of one project. A 1M-GPU cluster is about 30,000 items, so this is room for about
+6M GPUs. Loading costs about 2.8 kB and 20 µs per item at its peak (200,000 items: 560 MB),
+and checking more; the 2M items allowed before took 3.2 GB to load and over 8 GB to check."""
 MAX_OBSTACLES: Final = 200_000
 MAX_VERTICES: Final = 100_000
 """Vertices of one outline, hole or obstacle ring."""
@@ -57,8 +56,6 @@ MAX_DXF_ENTITIES: Final = 2_000_000
 """Entities of a drawing counted as drawn: each block reference counts the entities of its
 block (and theirs, through every level of nesting) once per reference."""
 MAX_CLIPBOARD_BYTES: Final = 64 * 2**20
-MAX_CLIPBOARD_MEMORY_BYTES: Final = 512 * 2**20
-"""Memory the clipboard's parsed JSON may take (100,000 copied items take about 150 MB)."""
 MAX_SIDECAR_BYTES: Final = 64 * 2**10
 """An autosave's JSON note (original path, time, name): a few hundred bytes."""
 
@@ -69,7 +66,7 @@ nests 6 deep, a catalog or device type 5."""
 MAX_YAML_NODES: Final = 200_000
 """Nodes of one YAML document with every alias expanded (a device type has a few thousand;
 a "billion laughs" file of 500 bytes expands to 10^9)."""
-MAX_JSON_MEMORY_BYTES: Final = 1536 * 2**20
-"""Memory the parsed JSON of a project may take, estimated from its structure before
-parsing (see layout.bounded_read.json_memory_estimate): a project of MAX_ITEMS items takes
-about 700 MB; 150 MB of empty lists would take 4 GB."""
+MAX_JSON_MEMORY_BYTES: Final = 512 * 2**20
+"""Memory reading a project's JSON may take at its peak, estimated from the counts of its
+brackets and separators before parsing (layout.bounded_read.json_memory_estimate): a project
+of MAX_ITEMS items is estimated at 200 MB; 150 MB of empty lists at 4 GB."""

@@ -52,12 +52,7 @@ from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateIte
 from layout.errors import CoherenceError, shortened, shown
 from layout.items import IdAllocator, Item
 from layout.kinds import kind_info
-from layout.limits import (
-    MAX_CLIPBOARD_BYTES,
-    MAX_CLIPBOARD_MEMORY_BYTES,
-    MAX_ID_CHARS,
-    MAX_NAME_CHARS,
-)
+from layout.limits import MAX_CLIPBOARD_BYTES, MAX_ID_CHARS, MAX_NAME_CHARS
 from layout.project import Project
 from physics.placement import Conflict, MovingSet, PlacementIndex, refusal
 
@@ -154,7 +149,7 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
             f"{size_text(MAX_CLIPBOARD_BYTES)} a paste may be"
         )
     try:
-        payload = parse_json(data, memory_limit=MAX_CLIPBOARD_MEMORY_BYTES)
+        payload = parse_json(data)
     except (JsonStructureError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CoherenceError(f"clipboard: not Coherence items ({shortened(str(err))})") from None
     except ValueError:  # json's refusal of an integer of over 4,300 digits
