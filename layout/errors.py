@@ -76,11 +76,12 @@ def shortened(text: str, limit: int = MAX_SHOWN_CHARS, *, middle: bool = False) 
     return one_line(head)[: limit - 1] + "…"
 
 
-def shown_path(path: object) -> str:
-    """A path (or file name) as a message shows it: one line, shortened in the middle, and
-    in double quotes unless it is plain (letters, digits and ``./\\:+@%,=~-`` only)."""
+def shown_path(path: object, limit: int = MAX_SHOWN_PATH_CHARS) -> str:
+    """A path (or file name) as a message shows it: one line, shortened in the middle to
+    ``limit`` characters, and in double quotes unless it is plain (letters, digits and
+    ``./\\:+@%,=~-`` only)."""
     text = str(path)
-    short = shortened(text, MAX_SHOWN_PATH_CHARS, middle=True)
+    short = shortened(text, limit, middle=True)
     if short == text and _PLAIN_PATH.fullmatch(text):
         return text
     return '"' + short.replace('"', '\\"') + '"'

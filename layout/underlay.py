@@ -45,6 +45,10 @@ MAX_SEGMENTS = 200_000
 FLATTEN_M = 0.02
 
 
+_NAME_CHARS = 70
+"""A file name and its folder each take at most this much of a one-line message."""
+
+
 class UnderlayError(CoherenceError):
     """The underlay drawing cannot be shown; the floor itself is fine."""
 
@@ -111,7 +115,7 @@ def read_linework(
     from layout.dxf_import import DxfImportError, _flattened, _read
 
     path = Path(path)
-    name = shown_path(path.name)
+    name = shown_path(path.name, _NAME_CHARS)
     if placement is None:
         raise UnderlayError(
             f"underlay {name}: its placement on the plan is not stored "
@@ -122,7 +126,8 @@ def read_linework(
     try:
         os.stat(path)
     except FileNotFoundError:
-        raise UnderlayError(f"underlay {name}: no such file ({shown_path(path)})") from None
+        folder = shown_path(path.parent, _NAME_CHARS)
+        raise UnderlayError(f"underlay {name}: no such file (in {folder})") from None
     except (OSError, ValueError):
         pass  # the reader below says what is wrong
     if path.suffix.lower() != ".dxf":
