@@ -109,19 +109,23 @@ def read_bounded(
             raise error(f"{name}: is {_kind(opened.st_mode)}, not a {what}")
         chunks: list[bytes] = []
         total = 0
+        # The whole file in one read when its size is known (one buffer, no copy); one byte
+        # more, and then chunks, for a file that grows or whose size reads 0.
+        want = opened.st_size + 1 if 0 < opened.st_size <= limit else _READ_CHUNK
         while True:
-            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
+            chunk = os.read(fd, min(want, limit + 1 - total))
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
                 raise error(f"{name}: more than the {size_text(limit)} a {what} may be")
+            want = _READ_CHUNK
     except OSError as err:
         raise error(f"{name}: cannot read ({err.strerror or err})") from None
     finally:
         os.close(fd)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -229,30 +233,42 @@ def _duplicate_place(text: str, key: str) -> tuple[str, str]:
     return "a key", "one object"
 
 
+def check_json_structure(raw: bytes, memory_limit: int = MAX_JSON_MEMORY_BYTES) -> None:
+    """Refuse, before anything is parsed or decoded, JSON text that would nest deeper than
+    :data:`~layout.limits.MAX_NESTING_DEPTH` or take more than ``memory_limit`` bytes.
+
+    Raises :class:`JsonStructureError`.
+    """
+    estimate = json_memory_estimate(raw)
+    if estimate > memory_limit:
+        raise JsonStructureError(
+            f"its structure would take about {size_text(estimate)} in memory, "
+            f"more than the {size_text(memory_limit)} allowed"
+        )
+    depth = json_depth(raw)
+    if depth > MAX_NESTING_DEPTH:
+        raise JsonStructureError(
+            f"JSON nested too deeply ({depth:,} levels; at most {MAX_NESTING_DEPTH})"
+        )
+
+
 def parse_json(
-    raw: bytes | str, *, text: str | None = None, memory_limit: int = MAX_JSON_MEMORY_BYTES
+    raw: bytes | str,
+    *,
+    text: str | None = None,
+    memory_limit: int = MAX_JSON_MEMORY_BYTES,
+    structure_checked: bool = False,
 ) -> Any:
-    """``raw`` parsed as JSON, refusing before parsing what would nest deeper than
-    :data:`~layout.limits.MAX_NESTING_DEPTH` or take more than ``memory_limit``
-    bytes, and refusing a key twice in one object.
+    """``raw`` parsed as JSON, refusing what :func:`check_json_structure` refuses (unless
+    ``structure_checked`` says the caller has done so) and a key twice in one object.
 
     Raises :class:`JsonStructureError` for those, and what ``json.loads`` raises
     (``json.JSONDecodeError``, ``ValueError`` for an integer of over 4,300 digits)
     for text that is not JSON. ``raw`` as bytes must be UTF-8; ``text`` is its decoded
     text when the caller has it already.
     """
-    data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    estimate = json_memory_estimate(data)
-    if estimate > memory_limit:
-        raise JsonStructureError(
-            f"its structure would take about {size_text(estimate)} in memory, "
-            f"more than the {size_text(memory_limit)} allowed"
-        )
-    depth = json_depth(data)
-    if depth > MAX_NESTING_DEPTH:
-        raise JsonStructureError(
-            f"JSON nested too deeply ({depth:,} levels; at most {MAX_NESTING_DEPTH})"
-        )
+    if not structure_checked:
+        check_json_structure(raw.encode("utf-8") if isinstance(raw, str) else raw, memory_limit)
     if text is None:
         text = raw if isinstance(raw, str) else raw.decode("utf-8-sig")
     try:

@@ -35,7 +35,12 @@ import pydantic
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
-from layout.bounded_read import JsonStructureError, parse_json, read_bounded
+from layout.bounded_read import (
+    JsonStructureError,
+    check_json_structure,
+    parse_json,
+    read_bounded,
+)
 from layout.catalog import Catalog, default_catalog, parse_type
 from layout.errors import (
     CatalogError,
@@ -167,15 +172,20 @@ def load(path: str | os.PathLike[str], catalog: Catalog | None = None) -> Projec
 
 def loads(raw: bytes | str, catalog: Catalog | None = None) -> Project:
     """Build a project from the text of a project file."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # (no stripped copy of a large file)
         raise ProjectFileError("the file is empty")
+    try:
+        # Refused before decoding: the decoded text would be one more copy of the file.
+        check_json_structure(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    except JsonStructureError as err:
+        raise ProjectFileError(str(err)) from None
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1 if isinstance(raw, bytes) else 0
         raise ProjectFileError(f"not UTF-8 text (line {line}, byte {err.start})") from None
     try:
-        data = parse_json(raw, text=text)
+        data = parse_json(raw, text=text, structure_checked=True)
     except JsonStructureError as err:
         raise ProjectFileError(str(err)) from None
     except json.JSONDecodeError as err:
