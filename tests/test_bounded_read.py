@@ -380,3 +380,18 @@ def test_unknown_rule_key_of_10_mb_is_shortened(tmp_path: Path) -> None:
 def test_every_refusal_is_a_coherence_error() -> None:
     for error in (ProjectFileError, CatalogError, NetboxImportError, DxfImportError, UnderlayError):
         assert issubclass(error, CoherenceError)
+
+
+def test_a_binary_dxf_reads_as_its_ascii_twin(tmp_path: Path) -> None:
+    # The drawing is parsed from the bounded bytes, not by ezdxf.readfile: both forms still read.
+    ascii_path = tmp_path / "hall.dxf"
+    doc = ezdxf.new("R2010")
+    doc.modelspace().add_lwpolyline(
+        [(0, 0), (30, 0), (30, 20), (0, 20)], close=True, dxfattribs={"layer": "OUTLINE"}
+    )
+    doc.saveas(ascii_path)
+    doc.saveas(tmp_path / "hall_bin.dxf", fmt="bin")
+    assert (tmp_path / "hall_bin.dxf").read_bytes().startswith(b"AutoCAD Binary DXF")
+    ascii_floor = read_floor(ascii_path, scale=1.0).floor
+    binary_floor = read_floor(tmp_path / "hall_bin.dxf", scale=1.0).floor
+    assert ascii_floor.bounds == binary_floor.bounds == pytest.approx((0.0, 0.0, 30.0, 20.0))
