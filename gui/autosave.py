@@ -41,7 +41,9 @@ from PySide6.QtWidgets import (
 )
 
 from layout import atomic_file, dclayout
-from layout.errors import CoherenceError
+from layout.bounded_read import parse_json, read_bounded
+from layout.errors import CoherenceError, shown_key
+from layout.limits import MAX_PATH_CHARS, MAX_SIDECAR_BYTES
 from layout.project import Project
 from report.safe_text import literal_markup
 
@@ -128,15 +130,47 @@ def find_autosaves(directory: Path) -> list[AutosaveEntry]:
         return []
     found = []
     for path in directory.glob(f"*{dclayout.SUFFIX}"):
-        original, saved_at, name = None, path.stat().st_mtime, path.stem
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-            data = json.loads(path.with_suffix(SIDECAR_SUFFIX).read_text("utf-8"))
+        try:
+            original, saved_at, name = None, path.stat().st_mtime, path.stem
+        except OSError:
+            continue  # removed or unreadable since the listing
+        with contextlib.suppress(CoherenceError, ValueError, TypeError, AttributeError):
+            data = _read_sidecar(path.with_suffix(SIDECAR_SUFFIX))
             if data.get("format") == SIDECAR_FORMAT:
-                original = Path(data["original"]) if data.get("original") else None
-                saved_at = float(data.get("saved_at", saved_at))
-                name = str(data.get("name") or name)
+                stored = data.get("original")
+                original = Path(stored) if isinstance(stored, str) and _usable(stored) else None
+                saved_at = _saved_at(data.get("saved_at"), saved_at)
+                name = shown_key(data.get("name") or name)
         found.append(AutosaveEntry(path, original, saved_at, name))
     return sorted(found, key=lambda e: -e.saved_at)
+
+
+def _read_sidecar(path: Path) -> dict[str, object]:
+    """The sidecar's JSON object, read within bounds (a regular file of a few kB, no deep
+    nesting); raises CoherenceError or ValueError for anything else."""
+    raw = read_bounded(path, MAX_SIDECAR_BYTES, CoherenceError, what="autosave note")
+    data = parse_json(raw.decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    return data
+
+
+_LATEST_TIME = 253402300799.0
+"""31 December 9999, the last second ``time.localtime`` and ``strftime`` show everywhere."""
+
+
+def _saved_at(stored: object, fallback: float) -> float:
+    """The sidecar's time when it is a time that can be shown, else ``fallback``."""
+    if isinstance(stored, bool) or not isinstance(stored, (int, float)):
+        return fallback
+    if not 0.0 <= stored <= _LATEST_TIME:  # also NaN, 1e300 and 400-digit integers
+        return fallback
+    return float(stored)
+
+
+def _usable(path_text: str) -> bool:
+    """A stored original path that can name a file: no NUL, not absurdly long."""
+    return "\0" not in path_text and len(path_text) <= MAX_PATH_CHARS
 
 
 def remove_autosave(path: Path) -> None:

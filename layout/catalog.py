@@ -2,7 +2,8 @@
 
 Owns the schema of equipment types (GPU racks, switches, network racks, power
 units, cooling units, cable media), their loading from ``assets/catalog/*.yaml``
-(always ``yaml.safe_load``) and their validation. A file with a missing or
+(plain YAML data only, within bounds: :func:`layout.bounded_read.read_yaml`) and their
+validation. A file with a missing or
 wrong field is refused with a :class:`~layout.errors.CatalogError` naming the
 file, the entry and the field.
 
@@ -22,16 +23,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-import yaml
 from pydantic import ConfigDict, Field, model_validator
 
-from layout.errors import CatalogError, describe_validation_error, shown
+from layout.bounded_read import read_yaml
+from layout.errors import CatalogError, describe_validation_error, shown, shown_key, shown_path
 from layout.kinds import EQUIPMENT_KINDS
+from layout.limits import MAX_CATALOG_FILE_BYTES
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "assets" / "catalog"
 
-# Catalog files are small; anything this large is not a catalog.
-MAX_CATALOG_FILE_BYTES = 8 * 1024 * 1024
 
 TypeId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")]
 Positive = Annotated[float, Field(gt=0)]
@@ -402,30 +402,14 @@ class Catalog(Mapping[str, Any]):
 
 def load_catalog_file(path: Path) -> list[Any]:
     """Types in one catalog YAML file (``types:`` list); errors name the file and entry."""
-    name = path.name
-    try:
-        if path.stat().st_size > MAX_CATALOG_FILE_BYTES:
-            raise CatalogError(f"{name}: larger than {MAX_CATALOG_FILE_BYTES // 2**20} MB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise CatalogError(f"{name}: cannot read ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{name}: not UTF-8 text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" line {mark.line + 1}:" if mark is not None else ""
-        problem = getattr(err, "problem", None) or ""
-        if "constructor" in problem:
-            problem = "tags that build Python objects are not allowed"
-        detail = f" ({problem})" if problem else ""
-        raise CatalogError(f"{name}:{line} not valid YAML{detail}") from None
+    name = shown_path(path.name)
+    data = read_yaml(path, MAX_CATALOG_FILE_BYTES, CatalogError, what="catalog file", label=name)
     if not isinstance(data, dict) or not isinstance(data.get("types"), list):
         raise CatalogError(f"{name}: expected a mapping with a 'types' list")
     extra = set(data) - {"types", "description"}
     if extra:
-        raise CatalogError(f"{name}: unknown top-level field {sorted(extra)[0]!r}")
+        field_name = shown_key(sorted(map(str, extra))[0])
+        raise CatalogError(f"{name}: unknown top-level field {field_name!r}")
     types = []
     for index, entry in enumerate(data["types"]):
         label = entry.get("id") if isinstance(entry, dict) else None

@@ -35,6 +35,12 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 
 from layout import atomic_file
+from layout.bounded_read import (
+    JsonStructureError,
+    check_json_structure,
+    parse_json,
+    read_bounded,
+)
 from layout.catalog import Catalog, default_catalog, parse_type
 from layout.errors import (
     CatalogError,
@@ -44,6 +50,7 @@ from layout.errors import (
     describe_validation_error,
     first_duplicate,
     shown,
+    shown_path,
 )
 from layout.floor import Floor, Obstacle, UnderlayPlacement
 from layout.items import Item, natural_key
@@ -156,46 +163,35 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 def load(path: str | os.PathLike[str], catalog: Catalog | None = None) -> Project:
     """Read a project file. Raises :class:`ProjectFileError` naming the problem."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ProjectFileError(f"{path}: no such file") from None
-    except OSError as err:
-        raise ProjectFileError(f"{path}: cannot read ({err.strerror})") from None
-    if path.is_dir():
-        raise ProjectFileError(f"{path}: is a folder, not a project file")
-    if size > MAX_FILE_BYTES:
-        raise ProjectFileError(
-            f"{path}: {size / 2**20:,.0f} MB is larger than the "
-            f"{MAX_FILE_BYTES // 2**20} MB a project file may be"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ProjectFileError(f"{path}: cannot read ({err.strerror})") from None
+    raw = read_bounded(path, MAX_FILE_BYTES, ProjectFileError, what="project file")
     try:
         return loads(raw, catalog)
     except ProjectFileError as err:
-        raise ProjectFileError(f"{path.name}: {err}") from None
+        raise ProjectFileError(f"{shown_path(path.name)}: {err}") from None
 
 
 def loads(raw: bytes | str, catalog: Catalog | None = None) -> Project:
     """Build a project from the text of a project file."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # (no stripped copy of a large file)
         raise ProjectFileError("the file is empty")
+    try:
+        # Refused before decoding: the decoded text would be one more copy of the file.
+        check_json_structure(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    except JsonStructureError as err:
+        raise ProjectFileError(str(err)) from None
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1 if isinstance(raw, bytes) else 0
         raise ProjectFileError(f"not UTF-8 text (line {line}, byte {err.start})") from None
     try:
-        data = json.loads(text)
+        data = parse_json(raw, text=text, structure_checked=True)
+    except JsonStructureError as err:
+        raise ProjectFileError(str(err)) from None
     except json.JSONDecodeError as err:
         raise ProjectFileError(
             f"not valid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
         ) from None
-    except RecursionError:
-        raise ProjectFileError("JSON nested too deeply") from None
     except ValueError:
         # The only other ValueError json raises: an integer of thousands of digits.
         long_number = re.search(r"\d{4300,}", text)
@@ -260,7 +256,9 @@ def _polygon(shell: list[list[float]], holes: list[list[list[float]]], where: st
         polygon = shapely.Polygon(shell, holes)
     except (ValueError, shapely.errors.GEOSException):
         raise ProjectFileError(f"{where}: needs at least 3 distinct points") from None
-    if polygon.area <= 0:
+    if polygon.area <= 0 and (polygon.convex_hull.area <= 0 or polygon.is_valid):
+        # Points on one line; a bow-tie (zero net area, but its points span an area) is
+        # reported below by where its edges cross.
         raise ProjectFileError(f"{where}: the polygon has no area")
     if not polygon.is_valid:
         raise ProjectFileError(f"{where}: {_invalid_reason(polygon)}")

@@ -40,6 +40,7 @@ Every problem (not a DXF, no outline, sizes no hall has) raises
 from __future__ import annotations
 
 import fnmatch
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -51,12 +52,11 @@ import shapely
 from shapely.geometry import LineString, Polygon
 from shapely.ops import polygonize_full, unary_union
 
-from layout.errors import CoherenceError, one_line
+from layout.bounded_read import read_bounded
+from layout.errors import CoherenceError, shown_path
 from layout.floor import DEFAULT_TILE_M, Floor, Obstacle, ObstacleKind, UnderlayPlacement
+from layout.limits import MAX_DXF_BYTES, MAX_DXF_ENTITIES
 
-MAX_DXF_BYTES = 256 * 2**20
-"""Building drawings run to tens of MB; a larger file is not a floor plan."""
-MAX_ENTITIES = 2_000_000
 MAX_HALL_M = 10_000.0
 """No hall is 10 km across; a larger outline means wrong units."""
 MIN_HALL_M = 2.0
@@ -186,7 +186,7 @@ def read_floor(
         The file is not a readable DXF, has no outline, or sizes no hall has.
     """
     path = Path(path)
-    name = one_line(path.name)
+    name = shown_path(path.name)
     roles = _roles(layers, name)
     if scale is not None and not (math.isfinite(scale) and 0 < scale <= 1000):
         raise DxfImportError(f"{name}: scale {scale:g} m per drawing unit is outside 0..1000")
@@ -320,28 +320,92 @@ def _role(layer: str, roles: Mapping[str, tuple[str, ...]]) -> str:
 
 
 def _read(path: Path, name: str) -> Any:
-    import ezdxf
-
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise DxfImportError(f"{name}: cannot read ({err.strerror})") from None
-    if size == 0:
+    """The drawing in ``path``, read within bounds: a regular file of at most
+    :data:`~layout.limits.MAX_DXF_BYTES`, at most :data:`~layout.limits.MAX_DXF_ENTITIES`
+    entities once block references are expanded (counted before anything is expanded)."""
+    raw = read_bounded(path, MAX_DXF_BYTES, DxfImportError, what="floor plan", label=name)
+    if not raw.strip():
         raise DxfImportError(f"{name}: the file is empty")
-    if size > MAX_DXF_BYTES:
-        raise DxfImportError(f"{name}: larger than {MAX_DXF_BYTES // 2**20} MB; not a floor plan")
     try:
-        return ezdxf.readfile(path)
-    except OSError as err:
-        if err.errno is None:  # ezdxf's "is not a DXF file" is an IOError without errno
-            raise DxfImportError(f"{name}: not a readable DXF drawing (no DXF structure)") from None
-        raise DxfImportError(f"{name}: cannot read ({err.strerror or err})") from None
+        doc = _parse(raw)
+    except _NotDxfError:
+        raise DxfImportError(f"{name}: not a readable DXF drawing (no DXF structure)") from None
     except Exception as err:
         # ezdxf's parser raises many kinds on broken input (DXFStructureError, ValueError,
         # StopIteration on truncation, ...); to the user they all mean the same.
         found = re.search(r"line (\d+)", str(err))
         where = f"broken near line {found[1]}" if found else "broken or truncated"
         raise DxfImportError(f"{name}: not a readable DXF drawing ({where})") from None
+    drawn = drawn_entities(doc, MAX_DXF_ENTITIES)
+    if drawn > MAX_DXF_ENTITIES:
+        raise DxfImportError(
+            f"{name}: more than {MAX_DXF_ENTITIES:,} entities once its block references "
+            "are expanded; not a floor plan"
+        )
+    return doc
+
+
+class _NotDxfError(Exception):
+    pass
+
+
+_BINARY_SENTINEL = b"AutoCAD Binary DXF\r\n\x1a\x00"
+_HEADER_BYTES = 4 * 2**20
+"""The encoding is read from the HEADER section, near the start."""
+
+
+def _parse(raw: bytes) -> Any:
+    """A drawing from the bytes of a DXF file (what ``ezdxf.readfile`` does, from memory)."""
+    import ezdxf
+    from ezdxf.document import Drawing
+    from ezdxf.filemanagement import dxf_stream_info
+    from ezdxf.lldxf.tagger import binary_tags_loader
+    from ezdxf.lldxf.validator import is_dxf_stream
+
+    if raw.startswith(_BINARY_SENTINEL):
+        return Drawing.load(binary_tags_loader(raw, errors="surrogateescape"))
+    head = raw[:_HEADER_BYTES]
+    if len(raw) > _HEADER_BYTES:
+        head = head[: head.rfind(b"\n") + 1]
+    head_text = head.decode("utf-8", errors="ignore")
+    if not is_dxf_stream(io.StringIO(head_text)):
+        raise _NotDxfError
+    encoding = dxf_stream_info(io.StringIO(head_text)).encoding
+    try:
+        text = raw.decode(encoding, errors="surrogateescape")
+    except LookupError:
+        text = raw.decode("cp1252", errors="surrogateescape")
+    return ezdxf.read(io.StringIO(text))
+
+
+def drawn_entities(doc: Any, limit: int) -> int:
+    """Entities of the modelspace as drawn: a block reference counts once and adds its
+    block's entities (through :data:`MAX_BLOCK_DEPTH` levels, times a MINSERT's rows and
+    columns). Counts each block once per level, stopping past ``limit``, so a few kB of
+    nested references that would draw 10^12 entities are counted in milliseconds."""
+    counted: dict[tuple[str, int], int] = {}
+
+    def count(entities: Iterable[Any], depth: int) -> int:
+        total = 0
+        for entity in entities:
+            total += 1
+            if entity.dxftype() == "INSERT" and depth < MAX_BLOCK_DEPTH:
+                repeats = max(1, int(entity.dxf.get("row_count", 1))) * max(
+                    1, int(entity.dxf.get("column_count", 1))
+                )
+                total += repeats * block(str(entity.dxf.get("name", "")), depth + 1)
+            if total > limit:
+                return limit + 1
+        return total
+
+    def block(block_name: str, depth: int) -> int:
+        key = (block_name, depth)
+        if key not in counted:
+            layout = doc.blocks.get(block_name)
+            counted[key] = 0 if layout is None else count(layout, depth)
+        return counted[key]
+
+    return count(doc.modelspace(), 0)
 
 
 _PATH_TYPES = {"LINE", "ARC", "CIRCLE", "ELLIPSE", "SPLINE", "LWPOLYLINE", "POLYLINE"}
@@ -357,8 +421,10 @@ def _flattened(
     count = 0
     for entity in entities:
         count += 1
-        if count > MAX_ENTITIES:
-            raise DxfImportError(f"{name}: more than {MAX_ENTITIES:,} entities; not a floor plan")
+        if count > MAX_DXF_ENTITIES:
+            raise DxfImportError(
+                f"{name}: more than {MAX_DXF_ENTITIES:,} entities; not a floor plan"
+            )
         kind = entity.dxftype()
         layer = entity.dxf.get("layer", "0")
         if layer == "0" and depth > 0:

@@ -54,6 +54,45 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
+MAX_SHOWN_CHARS = 60
+"""A value or key from a file is shown in a message with at most this many characters."""
+MAX_SHOWN_PATH_CHARS = 100
+"""A path is shown with at most this many characters (the middle is left out)."""
+_PLAIN_PATH = re.compile(r"[\w./\\:+@%,=~-]+")
+
+
+def shortened(text: str, limit: int = MAX_SHOWN_CHARS, *, middle: bool = False) -> str:
+    """``text`` on one line in at most ``limit`` characters: cut at the end with "…", or in
+    the middle when ``middle`` (a path keeps its file name). A 10 MB key costs no more
+    than a short one: only the ends are looked at."""
+    head = text[: limit + 1]
+    if len(text) <= limit and len(one_line(head)) <= limit:
+        return one_line(text)
+    if middle:
+        tail_chars = (limit - 1) // 2
+        start = one_line(text[: limit - 1 - tail_chars])[: limit - 1 - tail_chars]
+        end = one_line(text[-tail_chars:])[-tail_chars:] if tail_chars else ""
+        return f"{start}…{end}"
+    return one_line(head)[: limit - 1] + "…"
+
+
+def shown_path(path: object, limit: int = MAX_SHOWN_PATH_CHARS) -> str:
+    """A path (or file name) as a message shows it: one line, shortened in the middle to
+    ``limit`` characters, and in double quotes unless it is plain (letters, digits and
+    ``./\\:+@%,=~-`` only)."""
+    text = str(path)
+    short = shortened(text, limit, middle=True)
+    if short == text and _PLAIN_PATH.fullmatch(text):
+        return text
+    return '"' + short.replace('"', '\\"') + '"'
+
+
+def shown_key(key: object) -> str:
+    """A key or name from a file as a message shows it: one line, at most
+    :data:`MAX_SHOWN_CHARS` characters."""
+    return shortened(str(key))
+
+
 _EXPECTED = {
     "float_type": "expected a number",
     "float_parsing": "expected a number",
@@ -78,7 +117,7 @@ _BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "
 def shown(value: Any) -> str:
     """A value from a file as a message shows it: JSON spelling, one line, at most 40 chars."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
-        text = f"a {len(str(abs(value)))}-digit number"
+        text = f"a {_digits(value):,}-digit number"
     elif isinstance(value, int) and not isinstance(value, bool):
         text = f"{value:,}"
     else:
@@ -87,6 +126,15 @@ def shown(value: Any) -> str:
         except ValueError:
             text = one_line(repr(value))
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _digits(value: int) -> int:
+    """Decimal digits of ``value`` without converting it to text (which Python refuses
+    beyond 4,300 digits and which is slow for longer)."""
+    magnitude = abs(value)
+    estimate = max(1, int(magnitude.bit_length() * 0.30102999566398))
+    # bit_length × log10(2) is the digit count or one short of it.
+    return estimate + 1 if magnitude >= 10**estimate else estimate
 
 
 def describe_validation_error(

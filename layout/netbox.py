@@ -2,8 +2,9 @@
 
 Owns reading the community's device type definitions
 (https://github.com/netbox-community/devicetype-library, ``device-types/<Vendor>/<model>.yaml``)
-into :class:`~layout.catalog.SwitchType` entries. YAML is read with
-``yaml.safe_load`` only; files are small, so anything large is refused.
+into :class:`~layout.catalog.SwitchType` entries. YAML is read as plain data only, within
+bounds (:func:`layout.bounded_read.read_yaml`: size, nesting, aliases); files are small, so
+anything large is refused.
 
 Mapping
     ``manufacturer`` → ``vendor``; ``model`` → ``name``; ``slug`` → ``id``;
@@ -40,12 +41,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import yaml
-
+from layout.bounded_read import read_yaml
 from layout.catalog import SwitchType, parse_type
-from layout.errors import CatalogError, one_line, shown
+from layout.errors import CatalogError, shown, shown_path
+from layout.limits import MAX_DEVICETYPE_BYTES
 
-MAX_DEVICETYPE_BYTES = 2 * 2**20
 MIN_FABRIC_GBPS = 100.0
 MIN_FABRIC_PORTS = 8
 WEIGHT_KG = {"kg": 1.0, "g": 0.001, "lb": 0.45359237, "oz": 0.028349523125}
@@ -132,24 +132,8 @@ def read_devicetype(path: str | Path) -> DeviceTypeImport:
     NetboxImportError
         The file cannot be read, is not YAML, or is not a device type.
     """
-    path = Path(path)
-    name = one_line(path.name)
-    try:
-        if path.stat().st_size > MAX_DEVICETYPE_BYTES:
-            raise NetboxImportError(
-                f"{name}: larger than {MAX_DEVICETYPE_BYTES // 2**20} MB; not a device type"
-            )
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise NetboxImportError(f"{name}: cannot read ({err.strerror or err})") from None
-    except UnicodeDecodeError:
-        raise NetboxImportError(f"{name}: not UTF-8 text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise NetboxImportError(f"{name}: not valid YAML{where}") from None
+    name = shown_path(Path(path).name)
+    data = read_yaml(path, MAX_DEVICETYPE_BYTES, NetboxImportError, what="device type", label=name)
     return parse_devicetype(data, name)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from layout.errors import EditError, one_line
+from layout.errors import EditError, shown, shown_key
 
 
 @dataclass(frozen=True)
@@ -186,12 +186,12 @@ class Rules(Mapping[str, float]):
         """``value`` as a float within the parameter's bounds, or an :class:`EditError`."""
         parameter = PARAMETERS.get(key)
         if parameter is None:
-            raise EditError(f"rules.{one_line(key)}: unknown rule")
+            raise EditError(f"rules.{shown_key(key)}: unknown rule")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise EditError(f"rules.{key}: expected a number, got {value!r}")
-        number = float(value)
+            raise EditError(f"rules.{key}: expected a number, got {shown(value)}")
+        number = float(value) if abs(value) < 1e308 else math.inf
         if not math.isfinite(number):
-            raise EditError(f"rules.{key}: expected a finite number, got {value!r}")
+            raise EditError(f"rules.{key}: expected a finite number, got {shown(value)}")
         if not parameter.minimum <= number <= parameter.maximum:
             raise EditError(
                 f"rules.{key}: {number:g} {parameter.unit} is outside "

@@ -16,7 +16,9 @@ Limits
     At most :data:`MAX_SEGMENTS` segments (200,000, about 6 MB) are kept; a
     larger drawing is cut there and :attr:`Linework.truncated` says so, so a
     huge drawing cannot exhaust memory or make every repaint slow. The file
-    itself is refused above ``dxf_import.MAX_DXF_BYTES``.
+    itself is read by :func:`layout.dxf_import._read`: a regular file of at most
+    :data:`~layout.limits.MAX_DXF_BYTES`, at most :data:`~layout.limits.MAX_DXF_ENTITIES`
+    entities once block references are expanded.
 
 Paths
     ``Floor.underlay`` is relative to the project file's folder, or absolute
@@ -35,12 +37,16 @@ from pathlib import Path
 
 import numpy as np
 
-from layout.errors import CoherenceError, one_line
+from layout.errors import CoherenceError, one_line, shown_path
 from layout.floor import UnderlayPlacement
 
 MAX_SEGMENTS = 200_000
 """Segments kept from one drawing (6.4 MB as float64); the rest is cut."""
 FLATTEN_M = 0.02
+
+
+_NAME_CHARS = 70
+"""A file name and its folder each take at most this much of a one-line message."""
 
 
 class UnderlayError(CoherenceError):
@@ -109,15 +115,21 @@ def read_linework(
     from layout.dxf_import import DxfImportError, _flattened, _read
 
     path = Path(path)
-    name = one_line(path.name)
+    name = shown_path(path.name, _NAME_CHARS)
     if placement is None:
         raise UnderlayError(
             f"underlay {name}: its placement on the plan is not stored "
             "(import the floor plan again to show it)"
         )
-    if not path.is_file():
-        where = one_line(str(path))
-        raise UnderlayError(f"underlay {name}: no such file ({where})")
+    # Missing, unreadable, not a regular file, too big, a NUL in the path or a name the
+    # system refuses: all refused by the bounded reader, one line each.
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        folder = shown_path(path.parent, _NAME_CHARS)
+        raise UnderlayError(f"underlay {name}: no such file (in {folder})") from None
+    except (OSError, ValueError):
+        pass  # the reader below says what is wrong
     if path.suffix.lower() != ".dxf":
         raise UnderlayError(f"underlay {name}: not a DXF drawing (only .dxf is drawn)")
     try:

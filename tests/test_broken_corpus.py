@@ -32,6 +32,8 @@ CORPUS = ROOT / "tests" / "corpus"
 VALID = ROOT / "tests" / "data" / "overlap_and_column.dclayout"
 EXPECTED: dict[str, str | list[str]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))
 FILES = sorted(p.name for p in CORPUS.glob("*.dclayout"))
+MAX_MESSAGE_CHARS = 200
+"""A message echoes values shortened, so it stays short enough to read in one line."""
 
 # Run as real subprocesses: one per kind of failure (bytes, JSON, shape,
 # semantics, size), plus the file whose loader bug shows as exit 3.
@@ -86,6 +88,7 @@ def test_load_refuses_with_one_line_naming_the_place(name: str) -> None:
     assert message
     assert message.strip() == message
     assert len(message.splitlines()) == 1, message
+    assert len(message) <= MAX_MESSAGE_CHARS, message
     assert name in message, f"the message does not name the file: {message!r}"
     _assert_names_the_place(name, message)
     # Reading changed nothing: same bytes, same mtime, no .bak or .tmp beside it.

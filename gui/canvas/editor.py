@@ -47,10 +47,12 @@ import shapely
 from PySide6.QtCore import QMimeData, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 
+from layout.bounded_read import JsonStructureError, parse_json, size_text
 from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateItems, check_property
-from layout.errors import CoherenceError
+from layout.errors import CoherenceError, shortened, shown
 from layout.items import IdAllocator, Item
 from layout.kinds import kind_info
+from layout.limits import MAX_CLIPBOARD_BYTES, MAX_ID_CHARS, MAX_NAME_CHARS
 from layout.project import Project
 from physics.placement import Conflict, MovingSet, PlacementIndex, refusal
 
@@ -69,7 +71,6 @@ NUDGE_FINE_M = 0.1
 NUDGE_COARSE_TILES = 10
 PASTE_OFFSET_TILES = 2
 MAX_CLIPBOARD_ITEMS = 100_000
-MAX_CLIPBOARD_BYTES = 64 * 1024 * 1024
 _CLIPBOARD_FORMAT = "coherence.items"
 _STATIC_CLIPBOARD_PLATFORMS = frozenset({"offscreen", "minimal"})
 """Platforms whose clipboard is a C++ static, destroyed after Python has finalised."""
@@ -143,16 +144,21 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
     Raises :class:`CoherenceError` saying what is wrong and where.
     """
     if len(data) > MAX_CLIPBOARD_BYTES:
-        raise CoherenceError("clipboard: too large to paste")
+        raise CoherenceError(
+            f"clipboard: {size_text(len(data))} is more than the "
+            f"{size_text(MAX_CLIPBOARD_BYTES)} a paste may be"
+        )
     try:
-        payload = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise CoherenceError(f"clipboard: not Coherence items ({err})") from None
+        payload = parse_json(data)
+    except (JsonStructureError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CoherenceError(f"clipboard: not Coherence items ({shortened(str(err))})") from None
+    except ValueError:  # json's refusal of an integer of over 4,300 digits
+        raise CoherenceError("clipboard: not Coherence items (a number too long to read)") from None
     if not isinstance(payload, dict) or payload.get("format") != _CLIPBOARD_FORMAT:
         raise CoherenceError("clipboard: not Coherence items")
     rows = payload.get("items")
     if not isinstance(rows, list) or len(rows) > MAX_CLIPBOARD_ITEMS:
-        raise CoherenceError("clipboard: items must be a list of at most 100,000")
+        raise CoherenceError(f"clipboard: items must be a list of at most {MAX_CLIPBOARD_ITEMS:,}")
     records = []
     for k, row in enumerate(rows):
         where = f"clipboard items[{k}]"
@@ -160,23 +166,28 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
             raise CoherenceError(f"{where}: expected an object")
         type_id = row.get("type")
         if not isinstance(type_id, str) or type_id not in project.catalog:
-            raise CoherenceError(f"{where}.type: unknown equipment type {type_id!r}")
+            raise CoherenceError(f"{where}.type: unknown equipment type {shown(type_id)}")
         numbers = {}
         for key in ("x", "y", "rotation"):
             value = row.get(key, 0.0)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                raise CoherenceError(f"{where}.{key}: expected a number")
-            numbers[key] = float(value)
+            number = _finite_number(value)
+            if number is None:
+                raise CoherenceError(f"{where}.{key}: expected a number, got {shown(value)}")
+            numbers[key] = number
         name = row.get("name", "")
         properties = row.get("properties", {})
-        if not isinstance(name, str) or len(name) > 200:
-            raise CoherenceError(f"{where}.name: expected text of at most 200 characters")
+        if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
+            raise CoherenceError(
+                f"{where}.name: expected text of at most {MAX_NAME_CHARS} characters"
+            )
         if not isinstance(properties, dict):
             raise CoherenceError(f"{where}.properties: expected an object")
+        for key in properties:
+            if len(key) > MAX_ID_CHARS:
+                raise CoherenceError(
+                    f"{where}.properties: the name {shown(key)} is longer than "
+                    f"{MAX_ID_CHARS} characters"
+                )
         clean = {str(key): check_property(str(key), value) for key, value in properties.items()}
         source = row.get("id", "")
         records.append(
@@ -189,6 +200,21 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
             }
         )
     return records
+
+
+def _finite_number(value: object) -> float | None:
+    """``value`` as a finite float, or None (text, true/false, NaN, or an integer too large
+    for a float, which ``float()`` would refuse with OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int) and not -MAX_FLOAT_INT < value < MAX_FLOAT_INT:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+MAX_FLOAT_INT = 2**1023
+"""Integers from here on have no float (float() raises OverflowError)."""
 
 
 def id_prefix(item_id: str, kind: str) -> str:

@@ -845,7 +845,7 @@ class FloorScene(QGraphicsScene):
         try:
             stat = path.stat()
             key: object = (str(path), floor.underlay_placement, stat.st_mtime_ns, stat.st_size)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a NUL in the stored path
             key = None
         current = self.overlay("underlay")
         if key is not None and isinstance(current, UnderlayOverlay) and current.key == key:
