@@ -51,8 +51,9 @@ import shapely
 from shapely.geometry import LineString, Polygon
 from shapely.ops import polygonize_full, unary_union
 
-from layout.errors import CoherenceError, one_line
+from layout.errors import CoherenceError, EditError, one_line
 from layout.floor import DEFAULT_TILE_M, Floor, Obstacle, ObstacleKind, UnderlayPlacement
+from layout.limits import MAX_COORD_M, MAX_OBSTACLES, MAX_VERTICES
 
 MAX_DXF_BYTES = 256 * 2**20
 """Building drawings run to tens of MB; a larger file is not a floor plan."""
@@ -66,6 +67,9 @@ DEFAULT_WALL_THICKNESS_M = 0.2
 MAX_BLOCK_DEPTH = 8
 FLATTEN_M = 0.02
 """Curves are flattened to within 2 cm."""
+MAX_SIMPLIFY_M = 0.1
+"""A shape with more vertices than a project may store (``limits.MAX_VERTICES`` a ring) is
+simplified, from :data:`FLATTEN_M` up to this far from the drawing, else refused."""
 
 Role = Literal["outline", "wall", "column", "keepout"]
 ROLES: tuple[Role, ...] = ("outline", "keepout", "column", "wall")
@@ -229,7 +233,8 @@ def read_floor(
             f"(units {units}; give the scale in metres per drawing unit)"
         )
     transform = Transform(scale, minx, maxy) if origin == "outline" else Transform(scale, 0.0, 0.0)
-    if origin == "drawing" and max(abs(minx), abs(maxx), abs(miny), abs(maxy)) * scale > 100_000:
+    farthest = max(abs(minx), abs(maxx), abs(miny), abs(maxy))
+    if origin == "drawing" and farthest * scale > MAX_COORD_M:
         raise DxfImportError(
             f"{name}: the outline lies more than 100 km from the drawing's origin; "
             "import it with the outline's corner as the origin"
@@ -244,7 +249,7 @@ def read_floor(
     if not isinstance(outline, Polygon) or not outline.is_valid:
         # Holes that touch each other or the outline: keep the outline alone.
         outline = _to_model(Polygon(outline_drawing.exterior), transform)
-    outline = shapely.normalize(outline)
+    outline = _storable(shapely.normalize(outline), name, "the outline")
 
     obstacles: list[Obstacle] = []
     numbers: dict[str, int] = {}
@@ -257,19 +262,55 @@ def read_floor(
                 if model.area <= 1e-6 or not model.intersects(outline):
                     continue
                 number = numbers[kind] = numbers.get(kind, 0) + 1
-                obstacles.append(
-                    Obstacle(
-                        f"{_OBSTACLE_PREFIX[kind]}{number:03d}", kind, shapely.normalize(model)
+                obstacle_id = f"{_OBSTACLE_PREFIX[kind]}{number:03d}"
+                if len(obstacles) == MAX_OBSTACLES:
+                    raise DxfImportError(
+                        f"{name}: more than the {MAX_OBSTACLES:,} walls, columns and keep-outs "
+                        "a floor may hold"
                     )
-                )
-    floor = Floor(
-        outline,
-        tuple(obstacles),
-        tile_m,
-        underlay if underlay is not None else str(path),
-        transform.placement,
-    )
+                stored = _storable(shapely.normalize(model), name, f"{kind} {obstacle_id}")
+                obstacles.append(Obstacle(obstacle_id, kind, stored))
+    try:
+        floor = Floor(
+            outline,
+            tuple(obstacles),
+            tile_m,
+            underlay if underlay is not None else str(path),
+            transform.placement,
+        )
+    except (EditError, ValueError) as err:
+        raise DxfImportError(f"{name}: {one_line(str(err))}") from None
     return DxfFloor(floor, transform, dict(sorted(role_of.items())), units)
+
+
+def _storable(polygon: Polygon, name: str, what: str) -> Polygon:
+    """``polygon`` with at most ``MAX_VERTICES`` vertices a ring, as a project stores it:
+    simplified (within :data:`MAX_SIMPLIFY_M`) if it has more, else a one-line refusal."""
+
+    def most_vertices(shape: Polygon) -> int:
+        rings = [shape.exterior, *shape.interiors]
+        return max(shapely.get_num_coordinates(r) - 1 for r in rings)
+
+    vertices = most_vertices(polygon)
+    if vertices <= MAX_VERTICES:
+        return polygon
+    tolerance = FLATTEN_M
+    while True:
+        simpler = polygon.simplify(tolerance, preserve_topology=True)
+        if (
+            isinstance(simpler, Polygon)
+            and simpler.is_valid
+            and simpler.area > 0
+            and most_vertices(simpler) <= MAX_VERTICES
+        ):
+            return shapely.normalize(simpler)
+        if tolerance >= MAX_SIMPLIFY_M:
+            break
+        tolerance = min(2 * tolerance, MAX_SIMPLIFY_M)
+    raise DxfImportError(
+        f"{name}: {what} has {vertices:,} vertices, more than the {MAX_VERTICES:,} a project "
+        f"may store, even simplified to within {MAX_SIMPLIFY_M * 100:g} cm"
+    )
 
 
 def _sorted_shapes(
