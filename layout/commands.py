@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pydantic
 
-from layout.errors import EditError, describe_validation_error, shown
+from layout.errors import EditError, describe_validation_error, one_line, shown
 from layout.items import Item, PropertyValue
 from layout.limits import (
     MAX_ID_CHARS,
@@ -35,6 +35,7 @@ from layout.limits import (
     MAX_PROPERTY_TEXT_CHARS,
     MAX_REASON_CHARS,
     MAX_RULE_ID_CHARS,
+    checked_number,
     checked_text,
 )
 from layout.project import Project, Waiver
@@ -117,6 +118,7 @@ class MoveItems(Command):
     @classmethod
     def by(cls, project: Project, item_ids: Sequence[str], dx: float, dy: float) -> MoveItems:
         rows = project.items.rows(item_ids)
+        dx, dy = checked_number(dx, "move: x offset"), checked_number(dy, "move: y offset")
         return cls(item_ids, project.items.x[rows] + dx, project.items.y[rows] + dy)
 
     def do(self, project: Project) -> None:
@@ -143,6 +145,7 @@ class RotateItems(Command):
     @classmethod
     def by(cls, project: Project, item_ids: Sequence[str], turn: float) -> RotateItems:
         rows = project.items.rows(item_ids)
+        turn = checked_number(turn, "rotate: turn")
         return cls(item_ids, np.mod(project.items.rotation[rows] + turn, 360.0))
 
     def do(self, project: Project) -> None:
@@ -299,8 +302,8 @@ def check_section(section: str, value: object) -> None:
             type(value).model_validate(json.loads(text))
         except pydantic.ValidationError as err:
             raise EditError(describe_validation_error(err, section)) from None
-        except (ValueError, TypeError) as err:
-            raise EditError(f"{section}: cannot be saved ({err})") from None
+        except (ValueError, TypeError, ArithmeticError) as err:
+            raise EditError(f"{section}: cannot be saved ({one_line(str(err))[:80]})") from None
 
 
 _MODEL_SECTIONS = frozenset({"fabric", "power", "cooling", "trays"})

@@ -32,6 +32,7 @@ from layout.limits import (
     MAX_TILE_M,
     MAX_UNDERLAY_SCALE,
     MAX_VERTICES,
+    checked_coordinate,
     checked_text,
 )
 
@@ -148,6 +149,8 @@ class Floor:
     @classmethod
     def rectangle(cls, width_m: float, depth_m: float, **kwargs: object) -> Floor:
         """A rectangular hall with its top-left corner at the origin."""
+        width_m = checked_coordinate(width_m, "floor: width")
+        depth_m = checked_coordinate(depth_m, "floor: depth")
         return cls(outline=shapely.box(0.0, 0.0, width_m, depth_m), **kwargs)  # type: ignore[arg-type]
 
     @cached_property
@@ -188,10 +191,14 @@ def _check_polygon(polygon: object, what: str, *, holes_allowed: bool) -> None:
                 f"{what}: {vertices:,} vertices is more than the {MAX_VERTICES:,} a ring may have"
             )
     _check_extent(polygon.bounds, what)
+    valid = polygon.is_valid
+    reason = "" if valid else shapely.is_valid_reason(polygon)
+    if reason.startswith(("Self-intersection", "Ring Self-intersection")):
+        raise EditError(f"{what}: its edges cross ({reason})")
     if not polygon.area > 0:
         raise EditError(f"{what}: the polygon has no area")
-    if not polygon.is_valid:
-        raise EditError(f"{what}: not a valid polygon ({shapely.is_valid_reason(polygon)})")
+    if not valid:
+        raise EditError(f"{what}: not a valid polygon ({reason})")
 
 
 def _check_polygons(polygons: list[Polygon], ids: list[str]) -> None:
