@@ -69,7 +69,7 @@ FLATTEN_M = 0.02
 """Curves are flattened to within 2 cm."""
 MAX_SIMPLIFY_M = 0.1
 """A shape with more vertices than a project may store (``limits.MAX_VERTICES`` a ring) is
-simplified, from :data:`FLATTEN_M` up to this far from the drawing, else refused."""
+snapped to a grid of :data:`FLATTEN_M` up to this, else refused."""
 
 Role = Literal["outline", "wall", "column", "keepout"]
 ROLES: tuple[Role, ...] = ("outline", "keepout", "column", "wall")
@@ -285,7 +285,9 @@ def read_floor(
 
 def _storable(polygon: Polygon, name: str, what: str) -> Polygon:
     """``polygon`` with at most ``MAX_VERTICES`` vertices a ring, as a project stores it:
-    simplified (within :data:`MAX_SIMPLIFY_M`) if it has more, else a one-line refusal."""
+    snapped to a grid (from :data:`FLATTEN_M` up to :data:`MAX_SIMPLIFY_M`) if it has
+    more, else a one-line refusal. (A grid, not Douglas-Peucker: GEOS's simplifiers
+    recurse per vertex and overflow the stack on a long saw-tooth edge.)"""
 
     def most_vertices(shape: Polygon) -> int:
         rings = [shape.exterior, *shape.interiors]
@@ -294,9 +296,9 @@ def _storable(polygon: Polygon, name: str, what: str) -> Polygon:
     vertices = most_vertices(polygon)
     if vertices <= MAX_VERTICES:
         return polygon
-    tolerance = FLATTEN_M
+    grid = FLATTEN_M
     while True:
-        simpler = polygon.simplify(tolerance, preserve_topology=True)
+        simpler = shapely.set_precision(polygon, grid)
         if (
             isinstance(simpler, Polygon)
             and simpler.is_valid
@@ -304,12 +306,12 @@ def _storable(polygon: Polygon, name: str, what: str) -> Polygon:
             and most_vertices(simpler) <= MAX_VERTICES
         ):
             return shapely.normalize(simpler)
-        if tolerance >= MAX_SIMPLIFY_M:
+        if grid >= MAX_SIMPLIFY_M:
             break
-        tolerance = min(2 * tolerance, MAX_SIMPLIFY_M)
+        grid = min(2 * grid, MAX_SIMPLIFY_M)
     raise DxfImportError(
         f"{name}: {what} has {vertices:,} vertices, more than the {MAX_VERTICES:,} a project "
-        f"may store, even simplified to within {MAX_SIMPLIFY_M * 100:g} cm"
+        f"may store, even simplified to a {MAX_SIMPLIFY_M * 100:g} cm grid"
     )
 
 
