@@ -290,7 +290,6 @@ def test_an_outline_of_too_many_vertices_is_simplified_to_what_a_project_holds(
 def test_an_outline_that_cannot_be_simplified_enough_is_refused_naming_the_limit(
     tmp_path: Path,
 ) -> None:
-    from layout.limits import MAX_VERTICES
 
     # A comb with 15,000 teeth 20 cm wide along each long side: no 10 cm grid merges them.
     teeth = 15_000
