@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,9 +47,16 @@ from PySide6.QtCore import QMimeData, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 
 from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateItems, check_property
-from layout.errors import CoherenceError
+from layout.errors import CoherenceError, EditError
 from layout.items import IdAllocator, Item
 from layout.kinds import kind_info
+from layout.limits import (
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    checked_coordinate,
+    checked_number,
+    checked_text,
+)
 from layout.project import Project
 from physics.placement import Conflict, MovingSet, PlacementIndex, refusal
 
@@ -161,27 +167,27 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
         type_id = row.get("type")
         if not isinstance(type_id, str) or type_id not in project.catalog:
             raise CoherenceError(f"{where}.type: unknown equipment type {type_id!r}")
-        numbers = {}
-        for key in ("x", "y", "rotation"):
-            value = row.get(key, 0.0)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
-                raise CoherenceError(f"{where}.{key}: expected a number")
-            numbers[key] = float(value)
-        name = row.get("name", "")
-        properties = row.get("properties", {})
-        if not isinstance(name, str) or len(name) > 200:
-            raise CoherenceError(f"{where}.name: expected text of at most 200 characters")
-        if not isinstance(properties, dict):
-            raise CoherenceError(f"{where}.properties: expected an object")
-        clean = {str(key): check_property(str(key), value) for key, value in properties.items()}
+        # The values go through the model's own limits (layout.limits), as a typed edit does.
+        try:
+            numbers = {
+                "x": checked_coordinate(row.get("x", 0.0), f"{where}.x"),
+                "y": checked_coordinate(row.get("y", 0.0), f"{where}.y"),
+                "rotation": checked_number(row.get("rotation", 0.0), f"{where}.rotation"),
+            }
+            name = checked_text(row.get("name", ""), f"{where}.name", MAX_NAME_CHARS)
+            properties = row.get("properties", {})
+            if not isinstance(properties, dict):
+                raise CoherenceError(f"{where}.properties: expected an object")
+            clean = {
+                key: check_property(key, value, f"{where}: ") for key, value in properties.items()
+            }
+        except EditError as err:
+            raise CoherenceError(str(err)) from None
         source = row.get("id", "")
+        source = source if isinstance(source, str) and len(source) <= MAX_ID_CHARS else ""
         records.append(
             {
-                "id": source if isinstance(source, str) else "",
+                "id": source,
                 "type": type_id,
                 **numbers,
                 "name": name,
