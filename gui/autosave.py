@@ -11,8 +11,10 @@ original file as the save target) or discard them.
 
 The folder logic (:func:`autosave_dir`, :func:`autosave_stem`,
 :func:`write_autosave`, :func:`find_autosaves`, :func:`remove_autosave`) is
-Qt-free so tests can point it at a temporary folder. Nothing here touches the
-original project file.
+Qt-free so tests can point it at a temporary folder. A sidecar is checked
+field by field; an unusable field (a time no calendar shows, an over-long name)
+is replaced by what the autosave file says, so one broken sidecar never stops
+the start-up. Nothing here touches the original project file.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from PySide6.QtWidgets import (
 )
 
 from layout import dclayout
-from layout.errors import CoherenceError
+from layout.errors import CoherenceError, one_line
+from layout.limits import MAX_NAME_CHARS, MAX_PATH_CHARS
 from layout.project import Project
 
 INTERVAL_S = 60.0
@@ -88,7 +91,10 @@ class AutosaveEntry:
 
     def describe(self) -> str:
         """One line for the recovery list: name, file name and when (the full path is a tip)."""
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        try:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        except (OverflowError, OSError, ValueError):
+            when = "at an unknown time"
         where = self.original.name if self.original is not None else "never saved"
         return f"{self.name} — {where}, autosaved {when}"
 
@@ -126,15 +132,41 @@ def find_autosaves(directory: Path) -> list[AutosaveEntry]:
         return []
     found = []
     for path in directory.glob(f"*{dclayout.SUFFIX}"):
-        original, saved_at, name = None, path.stat().st_mtime, path.stem
-        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        data: object = None
+        with contextlib.suppress(OSError, ValueError, RecursionError):
             data = json.loads(path.with_suffix(SIDECAR_SUFFIX).read_text("utf-8"))
-            if data.get("format") == SIDECAR_FORMAT:
-                original = Path(data["original"]) if data.get("original") else None
-                saved_at = float(data.get("saved_at", saved_at))
-                name = str(data.get("name") or name)
-        found.append(AutosaveEntry(path, original, saved_at, name))
+        found.append(_entry(path, data))
     return sorted(found, key=lambda e: -e.saved_at)
+
+
+LATEST_TIME_S = 253_402_300_799.0
+"""The last second of the year 9999: later times cannot be shown as a date."""
+
+
+def _entry(path: Path, sidecar: object) -> AutosaveEntry:
+    """The entry for an autosave from its sidecar's fields, each checked on its own: a field
+    that is missing or unusable (a time of 1e300, a path with a NUL byte, a name of a
+    million characters) is replaced by what the autosave file itself says."""
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0
+    original, saved_at, name = None, modified, path.stem
+    if isinstance(sidecar, dict) and sidecar.get("format") == SIDECAR_FORMAT:
+        given = sidecar.get("original")
+        if isinstance(given, str) and 0 < len(given) <= MAX_PATH_CHARS and "\0" not in given:
+            original = Path(given)
+        when = sidecar.get("saved_at")
+        if (
+            isinstance(when, (int, float))
+            and not isinstance(when, bool)
+            and 0 <= when <= LATEST_TIME_S
+        ):
+            saved_at = float(when)
+        title = sidecar.get("name")
+        if isinstance(title, str) and title.strip() and len(title) <= MAX_NAME_CHARS:
+            name = one_line(title.encode("utf-8", "replace").decode("utf-8"))
+    return AutosaveEntry(path, original, saved_at, name)
 
 
 def remove_autosave(path: Path) -> None:
