@@ -199,7 +199,7 @@ def check_property(key: str, value: object, where: str = "") -> PropertyValue:
     wrong (``where`` is put before the message: ``"item R1: "``)."""
     checked_text(key, f"{where}property name", MAX_ID_CHARS, min_chars=1)
     if key in RESERVED_PROPERTY_KEYS:
-        raise EditError(f"{where}property name {key!r} is reserved")
+        raise EditError(f"{where}property name {key!r} is not allowed")
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, bool):

@@ -201,7 +201,7 @@ def _check_request(
     try:
         checked_text(request.name, "name", MAX_NAME_CHARS)
     except EditError as err:
-        raise GeneratorError(str(err).removeprefix("name: "), "name") from None
+        raise GeneratorError(str(err).removeprefix("name "), "name") from None
     if not 1 <= request.gpus <= MAX_GPUS:
         raise GeneratorError(f"{request.gpus:,} is outside 1..{MAX_GPUS:,}", "gpus")
     rack = catalog.get(request.rack_type)

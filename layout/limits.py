@@ -71,7 +71,7 @@ def checked_text(value: object, what: str, max_chars: int, *, min_chars: int = 0
     if not isinstance(value, str):
         raise EditError(f"{what}: expected text, got {shown(value)}")
     if len(value) > max_chars:
-        raise EditError(f"{what}: {len(value):,} characters is more than the {max_chars:,} allowed")
+        raise EditError(f"{what} longer than {max_chars:,} characters ({len(value):,})")
     if len(value) < min_chars:
         raise EditError(f"{what}: must not be empty" if min_chars == 1 else
                         f"{what}: fewer than {min_chars} characters")  # fmt: skip

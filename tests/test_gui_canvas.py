@@ -336,10 +336,10 @@ def test_paste_of_foreign_clipboard_content_changes_nothing(canvas, qtbot):
         ('"x": 1' + "0" * 400, "clipboard items[0].x: a 401-digit number is beyond any usable"),
         ('"x": 1e300', "clipboard items[0].x: 1e+300 m is beyond ±100,000 m"),
         ('"rotation": -' + "9" * 400, "clipboard items[0].rotation: a 400-digit number"),
-        ('"name": "' + "n" * 201 + '"', "clipboard items[0].name: 201 characters is more"),
+        ('"name": "' + "n" * 201 + '"', "clipboard items[0].name longer than 200 characters (201)"),
         ('"name": "\\udc80"', "clipboard items[0].name: not valid text"),
         ('"properties": {"serial": 1' + "0" * 400 + "}", "property serial: a 401-digit number"),
-        ('"properties": {"' + "k" * 65 + '": 1}', "property name: 65 characters"),
+        ('"properties": {"' + "k" * 65 + '": 1}', "property name longer than 64 characters (65)"),
     ],
 )
 def test_paste_of_values_beyond_the_limits_is_refused_and_changes_nothing(

@@ -233,15 +233,15 @@ def test_placing_an_item_beyond_the_limit_is_refused() -> None:
 
 def test_names_and_ids_longer_than_the_limits_are_refused() -> None:
     assert _refusal(RenameItem("R1", "n" * (MAX_NAME_CHARS + 1))) == (
-        "item R1: name: 201 characters is more than the 200 allowed"
+        "item R1: name longer than 200 characters (201)"
     )
     assert "lone surrogate" in _refusal(RenameItem("R1", "rack \ud800"))
-    with pytest.raises(EditError, match="65 characters is more than the 64 allowed"):
+    with pytest.raises(EditError, match=r"item id longer than 64 characters \(65\)"):
         Item("R" * (MAX_ID_CHARS + 1), RACK, 1.0, 1.0)
     assert "property name" in _refusal(SetProperty(["R1"], "k" * (MAX_ID_CHARS + 1), 1))
     assert "beyond ±9,223,372,036,854,775,807" in _refusal(
         SetProperty(["R1"], "serial", MAX_PROPERTY_INT + 1))  # fmt: skip
-    assert "10,001 characters" in _refusal(
+    assert "longer than 10,000 characters (10,001)" in _refusal(
         SetProperty(["R1"], "note", "t" * (MAX_PROPERTY_TEXT_CHARS + 1)))  # fmt: skip
 
 
