@@ -47,6 +47,7 @@ REQUEST_OPTIONS = {
     "cold_aisle_m": "--cold-aisle",
     "hot_aisle_m": "--hot-aisle",
     "cross_aisle_m": "--cross-aisle",
+    "name": "--name",
 }
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 

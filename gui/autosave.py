@@ -12,8 +12,10 @@ original file as the save target) or discard them.
 
 The folder logic (:func:`autosave_dir`, :func:`autosave_stem`,
 :func:`write_autosave`, :func:`find_autosaves`, :func:`remove_autosave`) is
-Qt-free so tests can point it at a temporary folder. Nothing here touches the
-original project file.
+Qt-free so tests can point it at a temporary folder. A sidecar is checked
+field by field; an unusable field (a time no calendar shows, an over-long name)
+is replaced by what the autosave file says, so one broken sidecar never stops
+the start-up. Nothing here touches the original project file.
 """
 
 from __future__ import annotations
@@ -92,7 +94,10 @@ class AutosaveEntry:
 
     def describe(self) -> str:
         """One line for the recovery list: name, file name and when (the full path is a tip)."""
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        try:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        except (OverflowError, OSError, ValueError):
+            when = "at an unknown time"
         where = self.original.name if self.original is not None else "never saved"
         return f"{self.name} — {where}, autosaved {when}"
 

@@ -6,20 +6,39 @@ A command captures what it needs on its first ``do`` and stores absolute old
 and new values, never deltas, so undo then redo restores the project exactly.
 Commands call only :class:`~layout.project.Project` mutators. The GUI wraps
 them in ``QUndoCommand``s; the command line and tests use ``CommandStack``.
+
+Every command keeps the project within :mod:`layout.limits` (positions, text
+lengths, counts, what a section may hold), so whatever an edit leaves can be
+saved and read back; an edit beyond them is refused with an
+:class:`~layout.errors.EditError` naming what and the limit, and nothing changes.
+The items and the floor check their own values; the commands add what only an
+edit must respect (reserved property names, a property's size) and check a
+replaced section as the loader would read it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pydantic
 
-from layout.errors import EditError
+from layout.errors import EditError, describe_validation_error, one_line, shown
 from layout.items import Item, PropertyValue
-from layout.project import Project
+from layout.limits import (
+    MAX_ID_CHARS,
+    MAX_PROPERTY_INT,
+    MAX_PROPERTY_TEXT_CHARS,
+    MAX_REASON_CHARS,
+    MAX_RULE_ID_CHARS,
+    checked_number,
+    checked_text,
+)
+from layout.project import Project, Waiver
 
 RESERVED_PROPERTY_KEYS = frozenset({"id", "type", "x", "y", "rotation", "name"})
 
@@ -52,6 +71,12 @@ class AddItems(Command):
         )
 
     def do(self, project: Project) -> None:
+        if self._rows is None:
+            for item in self.items:
+                if not isinstance(item, Item):
+                    raise EditError(f"expected items to add, got {shown(item)}")
+                for key, value in item.properties.items():
+                    check_property(key, value, f"item {item.id}: ")
         project.add_items(self.items, self._rows)
         if self._rows is None:
             self._rows = project.items.rows(i.id for i in self.items).tolist()
@@ -93,6 +118,7 @@ class MoveItems(Command):
     @classmethod
     def by(cls, project: Project, item_ids: Sequence[str], dx: float, dy: float) -> MoveItems:
         rows = project.items.rows(item_ids)
+        dx, dy = checked_number(dx, "move: x offset"), checked_number(dy, "move: y offset")
         return cls(item_ids, project.items.x[rows] + dx, project.items.y[rows] + dy)
 
     def do(self, project: Project) -> None:
@@ -119,6 +145,7 @@ class RotateItems(Command):
     @classmethod
     def by(cls, project: Project, item_ids: Sequence[str], turn: float) -> RotateItems:
         rows = project.items.rows(item_ids)
+        turn = checked_number(turn, "rotate: turn")
         return cls(item_ids, np.mod(project.items.rotation[rows] + turn, 360.0))
 
     def do(self, project: Project) -> None:
@@ -140,8 +167,6 @@ class RenameItem(Command):
     text = "Rename"
 
     def do(self, project: Project) -> None:
-        if len(self.name) > 200:
-            raise EditError(f"item {self.item_id}: name longer than 200 characters")
         if self._old is None:
             self._old = project.items.get(self.item_id).name
         project.set_item_name(self.item_id, self.name)
@@ -169,19 +194,32 @@ class SetItemType(Command):
         project.set_item_type(self.item_id, self._old)
 
 
-def check_property(key: str, value: object) -> PropertyValue:
-    """A property value as stored, or an :class:`EditError` saying what is wrong."""
-    if not key or len(key) > 64 or key in RESERVED_PROPERTY_KEYS:
-        raise EditError(f"property name {key!r} is not allowed")
-    if value is None or isinstance(value, (str, bool, int)):
-        if isinstance(value, str) and len(value) > 10_000:
-            raise EditError(f"property {key}: text longer than 10,000 characters")
+def check_property(key: str, value: object, where: str = "") -> PropertyValue:
+    """A property value as an edit may set it, or an :class:`EditError` saying what is
+    wrong (``where`` is put before the message: ``"item R1: "``)."""
+    checked_text(key, f"{where}property name", MAX_ID_CHARS, min_chars=1)
+    if key in RESERVED_PROPERTY_KEYS:
+        raise EditError(f"{where}property name {key!r} is not allowed")
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return checked_text(value, f"{where}property {key}", MAX_PROPERTY_TEXT_CHARS)
+    if isinstance(value, int):
+        if abs(value) > MAX_PROPERTY_INT:
+            raise EditError(
+                f"{where}property {key}: {shown(value)} is beyond ±{MAX_PROPERTY_INT:,} "
+                "(give it as text or a decimal number)"
+            )
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise EditError(f"property {key}: expected a finite number, got {value}")
+            raise EditError(f"{where}property {key}: expected a finite number, got {value}")
         return value
-    raise EditError(f"property {key}: expected text, a number or true/false")
+    raise EditError(
+        f"{where}property {key}: expected text, a number or true/false, got {shown(value)}"
+    )
 
 
 @dataclass
@@ -229,12 +267,46 @@ class ReplaceSection(Command):
 
     def do(self, project: Project) -> None:
         if not self._captured:
+            check_section(self.section, self.value)
             self._old = getattr(project, self.section)
             self._captured = True
         project.replace_section(self.section, self.value)
 
     def undo(self, project: Project) -> None:
         project.replace_section(self.section, self._old)
+
+
+def check_section(section: str, value: object) -> None:
+    """An :class:`EditError` unless ``value`` is a section a project file can hold.
+
+    The floor and the rules check themselves when made; the planner's sections
+    (fabric, power, cooling, trays) are read back as the loader reads them,
+    since a copy made with changes (``model_copy``) is not validated.
+    """
+    if section == "waivers":
+        for waiver in value if isinstance(value, tuple) else ():
+            if not isinstance(waiver, Waiver):
+                raise EditError(f"waivers: expected waivers, got {shown(waiver)}")
+            checked_text(waiver.rule, "waiver: rule", MAX_RULE_ID_CHARS, min_chars=1)
+            for item_id in waiver.items:
+                checked_text(item_id, f"waiver of {waiver.rule}: item", MAX_ID_CHARS, min_chars=1)
+            checked_text(waiver.reason, f"waiver of {waiver.rule}: reason", MAX_REASON_CHARS)
+    elif section == "disabled_rules":
+        for rule in value if isinstance(value, frozenset) else ():
+            checked_text(rule, "disabled rule", MAX_RULE_ID_CHARS, min_chars=1)
+    elif isinstance(value, pydantic.BaseModel) and section in _MODEL_SECTIONS:
+        try:
+            text = json.dumps(value.model_dump(mode="json", exclude_defaults=True),
+                              ensure_ascii=False, allow_nan=False)  # fmt: skip
+            text.encode("utf-8")
+            type(value).model_validate(json.loads(text))
+        except pydantic.ValidationError as err:
+            raise EditError(describe_validation_error(err, section)) from None
+        except (ValueError, TypeError, ArithmeticError) as err:
+            raise EditError(f"{section}: cannot be saved ({one_line(str(err))[:80]})") from None
+
+
+_MODEL_SECTIONS = frozenset({"fabric", "power", "cooling", "trays"})
 
 
 @dataclass

@@ -53,9 +53,9 @@ from shapely.geometry import LineString, Polygon
 from shapely.ops import polygonize_full, unary_union
 
 from layout.bounded_read import read_bounded
-from layout.errors import CoherenceError, shown_path
+from layout.errors import CoherenceError, EditError, one_line, shown_path
 from layout.floor import DEFAULT_TILE_M, Floor, Obstacle, ObstacleKind, UnderlayPlacement
-from layout.limits import MAX_DXF_BYTES, MAX_DXF_ENTITIES
+from layout.limits import MAX_COORD_M, MAX_DXF_BYTES, MAX_DXF_ENTITIES, MAX_OBSTACLES, MAX_VERTICES
 
 MAX_HALL_M = 10_000.0
 """No hall is 10 km across; a larger outline means wrong units."""
@@ -66,6 +66,9 @@ DEFAULT_WALL_THICKNESS_M = 0.2
 MAX_BLOCK_DEPTH = 8
 FLATTEN_M = 0.02
 """Curves are flattened to within 2 cm."""
+MAX_SIMPLIFY_M = 0.1
+"""A shape with more vertices than a project may store (``limits.MAX_VERTICES`` a ring) is
+snapped to a grid of :data:`FLATTEN_M` up to this, else refused."""
 
 Role = Literal["outline", "wall", "column", "keepout"]
 ROLES: tuple[Role, ...] = ("outline", "keepout", "column", "wall")
@@ -229,7 +232,8 @@ def read_floor(
             f"(units {units}; give the scale in metres per drawing unit)"
         )
     transform = Transform(scale, minx, maxy) if origin == "outline" else Transform(scale, 0.0, 0.0)
-    if origin == "drawing" and max(abs(minx), abs(maxx), abs(miny), abs(maxy)) * scale > 100_000:
+    farthest = max(abs(minx), abs(maxx), abs(miny), abs(maxy))
+    if origin == "drawing" and farthest * scale > MAX_COORD_M:
         raise DxfImportError(
             f"{name}: the outline lies more than 100 km from the drawing's origin; "
             "import it with the outline's corner as the origin"
@@ -244,7 +248,7 @@ def read_floor(
     if not isinstance(outline, Polygon) or not outline.is_valid:
         # Holes that touch each other or the outline: keep the outline alone.
         outline = _to_model(Polygon(outline_drawing.exterior), transform)
-    outline = shapely.normalize(outline)
+    outline = _storable(shapely.normalize(outline), name, "the outline")
 
     obstacles: list[Obstacle] = []
     numbers: dict[str, int] = {}
@@ -257,19 +261,57 @@ def read_floor(
                 if model.area <= 1e-6 or not model.intersects(outline):
                     continue
                 number = numbers[kind] = numbers.get(kind, 0) + 1
-                obstacles.append(
-                    Obstacle(
-                        f"{_OBSTACLE_PREFIX[kind]}{number:03d}", kind, shapely.normalize(model)
+                obstacle_id = f"{_OBSTACLE_PREFIX[kind]}{number:03d}"
+                if len(obstacles) == MAX_OBSTACLES:
+                    raise DxfImportError(
+                        f"{name}: more than the {MAX_OBSTACLES:,} walls, columns and keep-outs "
+                        "a floor may hold"
                     )
-                )
-    floor = Floor(
-        outline,
-        tuple(obstacles),
-        tile_m,
-        underlay if underlay is not None else str(path),
-        transform.placement,
-    )
+                stored = _storable(shapely.normalize(model), name, f"{kind} {obstacle_id}")
+                obstacles.append(Obstacle(obstacle_id, kind, stored))
+    try:
+        floor = Floor(
+            outline,
+            tuple(obstacles),
+            tile_m,
+            underlay if underlay is not None else str(path),
+            transform.placement,
+        )
+    except (EditError, ValueError) as err:
+        raise DxfImportError(f"{name}: {one_line(str(err))}") from None
     return DxfFloor(floor, transform, dict(sorted(role_of.items())), units)
+
+
+def _storable(polygon: Polygon, name: str, what: str) -> Polygon:
+    """``polygon`` with at most ``MAX_VERTICES`` vertices a ring, as a project stores it:
+    snapped to a grid (from :data:`FLATTEN_M` up to :data:`MAX_SIMPLIFY_M`) if it has
+    more, else a one-line refusal. (A grid, not Douglas-Peucker: GEOS's simplifiers
+    recurse per vertex and overflow the stack on a long saw-tooth edge.)"""
+
+    def most_vertices(shape: Polygon) -> int:
+        rings = [shape.exterior, *shape.interiors]
+        return max(shapely.get_num_coordinates(r) - 1 for r in rings)
+
+    vertices = most_vertices(polygon)
+    if vertices <= MAX_VERTICES:
+        return polygon
+    grid = FLATTEN_M
+    while True:
+        simpler = shapely.set_precision(polygon, grid)
+        if (
+            isinstance(simpler, Polygon)
+            and simpler.is_valid
+            and simpler.area > 0
+            and most_vertices(simpler) <= MAX_VERTICES
+        ):
+            return shapely.normalize(simpler)
+        if grid >= MAX_SIMPLIFY_M:
+            break
+        grid = min(2 * grid, MAX_SIMPLIFY_M)
+    raise DxfImportError(
+        f"{name}: {what} has {vertices:,} vertices, more than the {MAX_VERTICES:,} a project "
+        f"may store, even simplified to a {MAX_SIMPLIFY_M * 100:g} cm grid"
+    )
 
 
 def _sorted_shapes(

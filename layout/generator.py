@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pydantic
 import shapely
 
 from layout.catalog import Catalog, GpuRackType, NetworkRackType, default_catalog
-from layout.errors import CoherenceError
+from layout.errors import CoherenceError, EditError, describe_validation_error
 from layout.fabric_plan import FabricError, FabricPlan, plan_fabric
 from layout.facility import (
     FacilityChoice,
@@ -56,6 +57,7 @@ from layout.facility import (
 from layout.floor import Floor
 from layout.items import Item, PropertyValue
 from layout.kinds import EQUIPMENT_KINDS
+from layout.limits import MAX_ITEMS, MAX_NAME_CHARS, checked_text
 from layout.project import FabricSpec, Project, TrayPlan, TraySegment
 from layout.rules import Rules
 
@@ -84,6 +86,7 @@ FIELD_LABELS = {
     "hot_aisle_m": "hot aisle",
     "cross_aisle_m": "cross aisle",
     "wall_margin_m": "wall margin",
+    "name": "name",
 }
 """How a message names a :class:`ClusterRequest` field (facility fields by their own name)."""
 
@@ -195,6 +198,10 @@ def _check_request(
 ) -> tuple[GpuRackType, NetworkRackType]:
     if isinstance(request.gpus, bool) or not isinstance(request.gpus, int):
         raise GeneratorError(f"expected a whole number, got {request.gpus!r}", "gpus")
+    try:
+        checked_text(request.name, "name", MAX_NAME_CHARS)
+    except EditError as err:
+        raise GeneratorError(str(err).removeprefix("name "), "name") from None
     if not 1 <= request.gpus <= MAX_GPUS:
         raise GeneratorError(f"{request.gpus:,} is outside 1..{MAX_GPUS:,}", "gpus")
     rack = catalog.get(request.rack_type)
@@ -600,27 +607,44 @@ def generate(
     except FacilityError as err:
         raise GeneratorError(str(err)) from None
     # Validated like a loaded file's: the plan's tier and plane counts are among the allowed.
-    fabric = FabricSpec.model_validate({
-        "tiers": "auto" if request.tiers == "auto" else sizes.plan.tiers,
-        "switch_type": sizes.net.switch,
-        "nic_speed_gbps": float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
-        "nics_per_gpu": sizes.rack.nics_per_gpu,
-        "oversubscription": list(request.oversubscription),
-        "planes": sizes.planes,
-        "rails": sizes.rack.gpus_per_server,
-        "assignments": layout.assignments,
-    })  # fmt: skip
+    try:
+        fabric = FabricSpec.model_validate({
+            "tiers": "auto" if request.tiers == "auto" else sizes.plan.tiers,
+            "switch_type": sizes.net.switch,
+            "nic_speed_gbps": float(request.nic_speed_gbps or sizes.rack.nic_speed_gbps),
+            "nics_per_gpu": sizes.rack.nics_per_gpu,
+            "oversubscription": list(request.oversubscription),
+            "planes": sizes.planes,
+            "rails": sizes.rack.gpus_per_server,
+            "assignments": layout.assignments,
+        })  # fmt: skip
+    except pydantic.ValidationError as err:
+        # A request field beyond what a project file holds (oversubscription above 64:1).
+        field = str(err.errors()[0]["loc"][0])
+        detail = describe_validation_error(err).split(": ", 1)[-1]
+        raise GeneratorError(detail, field if field in FIELD_LABELS else None) from None
     name = request.name or f"{sizes.racks * sizes.rack.gpus:,} × {sizes.rack.gpu_model} cluster"
-    project = Project(
-        floor,
-        name=name,
-        catalog=catalog,
-        items=layout.items + plant.items,
-        fabric=fabric,
-        power=plant.power,
-        cooling=plant.cooling,
-        trays=_trays(layout.rows, geometry, request),
-    )
+    items = layout.items + plant.items
+    if len(items) > MAX_ITEMS:
+        raise GeneratorError(
+            f"the design needs {len(items):,} items, more than the {MAX_ITEMS:,} a project "
+            "may hold", "gpus"
+        )  # fmt: skip
+    try:
+        # Items and trays check that they lie within the limits a project file holds.
+        project = Project(
+            floor,
+            name=name,
+            catalog=catalog,
+            items=items,
+            fabric=fabric,
+            power=plant.power,
+            cooling=plant.cooling,
+            trays=_trays(layout.rows, geometry, request),
+        )
+    except (EditError, pydantic.ValidationError) as err:
+        detail = str(err) if isinstance(err, EditError) else describe_validation_error(err, "trays")
+        raise GeneratorError(f"the design does not fit what a project may hold: {detail}") from None
     if tray_sizer is not None:
         project.replace_section("trays", tray_sizer(project))
     return project

@@ -14,17 +14,30 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from layout.errors import EditError
+from layout.errors import EditError, shown
+from layout.limits import (
+    MAX_COORD_M,
+    MAX_FILE_INT_DIGITS,
+    MAX_ID_CHARS,
+    MAX_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_TYPE_ID_CHARS,
+    checked_coordinate,
+    checked_number,
+    checked_text,
+)
 
 PropertyValue = str | int | float | bool | None
-ITEM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+ITEM_ID_PATTERN = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._:/-]{{0,{MAX_ID_CHARS - 1}}}$")
+_FILE_INT_BOUND = 10**MAX_FILE_INT_DIGITS
+_FIELDS = ("id", "type_id", "x", "y", "rotation", "name", "properties")
 
 
 def _frozen(props: Mapping[str, PropertyValue]) -> Mapping[str, PropertyValue]:
@@ -44,15 +57,31 @@ class Item:
     properties: Mapping[str, PropertyValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # What a project file can hold (layout.limits), so every item can be saved and read back.
+        checked_text(self.id, "item id", MAX_ID_CHARS, min_chars=1)
         if not ITEM_ID_PATTERN.match(self.id):
-            raise EditError(f"item id {self.id!r}: use 1-64 letters, digits and ._:/-")
-        for coord, value in (("x", self.x), ("y", self.y), ("rotation", self.rotation)):
-            if not math.isfinite(value):
-                raise EditError(f"item {self.id}: {coord} must be a finite number, got {value}")
-        object.__setattr__(self, "x", float(self.x))
-        object.__setattr__(self, "y", float(self.y))
-        object.__setattr__(self, "rotation", normalize_rotation(self.rotation))
-        object.__setattr__(self, "properties", _frozen(self.properties))
+            raise EditError(
+                f"item id {shown(self.id)}: use 1-{MAX_ID_CHARS} letters, digits and ._:/-"
+            )
+        where = f"item {self.id}"
+        checked_text(self.type_id, f"{where}: type", MAX_TYPE_ID_CHARS, min_chars=1)
+        object.__setattr__(self, "x", checked_coordinate(self.x, f"{where}: x"))
+        object.__setattr__(self, "y", checked_coordinate(self.y, f"{where}: y"))
+        rotation = checked_number(self.rotation, f"{where}: rotation")
+        object.__setattr__(self, "rotation", normalize_rotation(rotation))
+        checked_text(self.name, f"{where}: name", MAX_NAME_CHARS)
+        object.__setattr__(self, "properties", _frozen(checked_properties(self.properties, where)))
+
+    @classmethod
+    def _stored(
+        cls, fields: tuple[str, str, float, float, float, str, Mapping[str, PropertyValue]]
+    ) -> Item:
+        """An item from an :class:`ItemStore`'s columns (id, type, x, y, rotation, name,
+        properties), which hold only checked values: made without checking them again."""
+        item = object.__new__(cls)
+        for key, value in zip(_FIELDS, fields, strict=True):
+            object.__setattr__(item, key, value)
+        return item
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Item):
@@ -69,6 +98,38 @@ def normalize_rotation(degrees: float) -> float:
     """Rotation folded into [0, 360)."""
     folded = float(degrees) % 360.0
     return 0.0 if folded == 360.0 else folded
+
+
+def checked_properties(
+    properties: Mapping[str, PropertyValue], where: str
+) -> dict[str, PropertyValue]:
+    """Properties as a project file can hold them: names of 1-:data:`MAX_ID_CHARS`
+    characters, values text, true/false, a finite number, a whole number a file can
+    hold, or null; numpy scalars become Python ones. Else an :class:`EditError`."""
+    if not isinstance(properties, Mapping):
+        raise EditError(f"{where}: properties must be a mapping, got {shown(properties)}")
+    checked: dict[str, PropertyValue] = {}
+    for key, given in properties.items():
+        checked_text(key, f"{where}: property name", MAX_ID_CHARS, min_chars=1)
+        value = given.item() if isinstance(given, np.generic) else given
+        if isinstance(value, str):
+            checked_text(value, f"{where}: property {key}", len(value))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise EditError(f"{where}: property {key}: expected a finite number, got {value}")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= _FILE_INT_BOUND:
+                raise EditError(
+                    f"{where}: property {key}: {shown(value)} has more than the "
+                    f"{MAX_FILE_INT_DIGITS:,} digits a file can hold"
+                )
+        elif value is not None and not isinstance(value, bool):
+            raise EditError(
+                f"{where}: property {key}: expected text, a number, true/false or null, "
+                f"got {shown(value)}"
+            )
+        checked[key] = value
+    return checked
 
 
 class ItemStore:
@@ -133,14 +194,16 @@ class ItemStore:
         return np.fromiter((self.row(i) for i in item_ids), dtype=np.intp)
 
     def item_at(self, row: int) -> Item:
-        return Item(
-            id=self._ids[row],
-            type_id=self._type_ids[row],
-            x=float(self._x[row]),
-            y=float(self._y[row]),
-            rotation=float(self._rot[row]),
-            name=self._names[row],
-            properties=self._props[row],
+        return Item._stored(
+            (
+                self._ids[row],
+                self._type_ids[row],
+                float(self._x[row]),
+                float(self._y[row]),
+                float(self._rot[row]),
+                self._names[row],
+                self._props[row],
+            )
         )
 
     def properties_at(self, row: int) -> Mapping[str, PropertyValue]:
@@ -175,6 +238,14 @@ class ItemStore:
         """Add items, appended or at the given final rows (ascending), as undo needs."""
         if not items:
             return
+        if len(self._ids) + len(items) > MAX_ITEMS:
+            raise EditError(
+                f"{len(self._ids) + len(items):,} items is more than the {MAX_ITEMS:,} "
+                "a project may hold"
+            )
+        stray = next((it for it in items if not isinstance(it, Item)), None)
+        if stray is not None:
+            raise EditError(f"expected items to add, got {shown(stray)}")
         new_ids = [it.id for it in items]
         clash = next((i for i in new_ids if i in self._row), None)
         if clash is None and len(set(new_ids)) != len(new_ids):
@@ -211,33 +282,43 @@ class ItemStore:
         return rows, removed
 
     def set_positions(self, item_ids: Sequence[str], x: np.ndarray, y: np.ndarray) -> None:
+        """Put items at (x, y), each within ±:data:`~layout.limits.MAX_COORD_M`; all or none."""
+        item_ids = list(item_ids)
         rows = self.rows(item_ids)
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        if not (np.isfinite(x).all() and np.isfinite(y).all()):
-            raise EditError("positions must be finite numbers")
+        x = _column(item_ids, x, "x", checked_coordinate)
+        y = _column(item_ids, y, "y", checked_coordinate)
+        for axis, values in (("x", x), ("y", y)):
+            beyond = np.flatnonzero(np.abs(values) > MAX_COORD_M)
+            if len(beyond):
+                k = int(beyond[0])
+                checked_coordinate(float(values[k]), f"item {item_ids[k]}: {axis}")
         self._x[rows] = x
         self._y[rows] = y
         self.version += 1
 
     def set_rotations(self, item_ids: Sequence[str], degrees: np.ndarray) -> None:
+        """Turn items to ``degrees`` (any finite number, folded into [0, 360))."""
+        item_ids = list(item_ids)
         rows = self.rows(item_ids)
-        degrees = np.asarray(degrees, dtype=float)
-        if not np.isfinite(degrees).all():
-            raise EditError("rotations must be finite numbers")
-        self._rot[rows] = np.mod(degrees, 360.0)
+        folded = np.mod(_column(item_ids, degrees, "rotation", checked_number), 360.0)
+        folded[folded == 360.0] = 0.0  # -1e-20 % 360 rounds to 360
+        self._rot[rows] = folded
         self.version += 1
 
     def set_name(self, item_id: str, name: str) -> None:
-        self._names[self.row(item_id)] = name
+        row = self.row(item_id)
+        self._names[row] = checked_text(name, f"item {item_id}: name", MAX_NAME_CHARS)
         self.version += 1
 
     def set_properties(self, item_id: str, properties: Mapping[str, PropertyValue]) -> None:
-        self._props[self.row(item_id)] = _frozen(properties)
+        row = self.row(item_id)
+        self._props[row] = _frozen(checked_properties(properties, f"item {item_id}"))
         self.version += 1
 
     def set_type(self, item_id: str, type_id: str) -> None:
-        self._type_ids[self.row(item_id)] = type_id
+        row = self.row(item_id)
+        checked_text(type_id, f"item {item_id}: type", MAX_TYPE_ID_CHARS, min_chars=1)
+        self._type_ids[row] = type_id
         self.version += 1
 
     def _reindex(self, start: int) -> None:
@@ -246,6 +327,25 @@ class ItemStore:
         for stale in set(self._row) - set(self._ids) if len(self._row) > len(self._ids) else ():
             del self._row[stale]
         self.version += 1
+
+
+def _column(
+    item_ids: Sequence[str], values: Any, what: str, check: Callable[[object, str], float]
+) -> np.ndarray:
+    """One value per item as a float array, finite; else an :class:`EditError` naming the
+    first item whose value is not (``check`` words it)."""
+    values = list(values) if not isinstance(values, np.ndarray) else values
+    if len(values) != len(item_ids):
+        raise EditError(f"{what}: {len(values)} values given for {len(item_ids)} items")
+    try:
+        column = np.asarray(values, dtype=float).reshape(len(item_ids))
+    except (TypeError, ValueError, OverflowError):
+        column = None
+    if column is None or not np.isfinite(column).all():
+        for item_id, value in zip(item_ids, values, strict=True):
+            check(value, f"item {item_id}: {what}")
+        raise EditError(f"{what}: expected one number per item")
+    return column
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

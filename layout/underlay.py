@@ -22,7 +22,9 @@ Limits
 
 Paths
     ``Floor.underlay`` is relative to the project file's folder, or absolute
-    (:func:`resolve`); :func:`rebased` rewrites it for a file saved elsewhere.
+    (:func:`resolve`); :func:`rebased` rewrites it for a file saved elsewhere. A
+    stored path no file can have (a NUL byte, a 300-character name) is an
+    :class:`UnderlayError`, never an exception from the file system.
 
 Every problem (missing file, not a DXF, no placement) raises
 :class:`UnderlayError` with one line; callers report it and show the floor
@@ -74,10 +76,30 @@ class Linework:
         return float(x0), float(y0), float(x1), float(y1)
 
 
+NAME_MAX_BYTES = 255
+"""The longest file or folder name the usual file systems (ext4, NTFS, APFS) allow."""
+
+
 def resolve(underlay: str, project_dir: str | os.PathLike[str] | None = None) -> Path:
     """The file a stored underlay path names: relative ones from ``project_dir``
-    (the project file's folder; the working folder when None)."""
-    path = Path(underlay).expanduser()
+    (the project file's folder; the working folder when None).
+
+    Raises :class:`UnderlayError` (one line) for a path no file can have: a NUL
+    byte, a name longer than :data:`NAME_MAX_BYTES`, an unknown ``~user``.
+    """
+    shown = one_line(underlay if len(underlay) <= 60 else underlay[:57] + "...")
+    if "\0" in underlay:
+        raise UnderlayError(f"underlay {shown}: the path holds a NUL character; no file has it")
+    longest = max((len(os.fsencode(part)) for part in Path(underlay).parts), default=0)
+    if longest > NAME_MAX_BYTES:
+        raise UnderlayError(
+            f"underlay {shown}: a name in the path is {longest:,} bytes long, more than the "
+            f"{NAME_MAX_BYTES} a file system allows"
+        )
+    try:
+        path = Path(underlay).expanduser()
+    except RuntimeError:  # "~someone" with no such user
+        raise UnderlayError(f"underlay {shown}: no home folder for {shown.split('/')[0]}") from None
     if path.is_absolute():
         return path
     return Path(project_dir if project_dir is not None else Path.cwd()) / path
@@ -90,8 +112,11 @@ def rebased(
 ) -> str:
     """``underlay`` (relative to ``from_dir``, or absolute) as written in a project file
     in ``to_dir``: relative to it with ``/`` separators, or absolute when it cannot be
-    (another drive)."""
-    target = os.path.abspath(resolve(underlay, from_dir))
+    (another drive); as held when it names no possible file."""
+    try:
+        target = os.path.abspath(resolve(underlay, from_dir))
+    except UnderlayError:
+        return underlay
     try:
         relative = os.path.relpath(target, os.path.abspath(to_dir))
     except ValueError:
@@ -174,6 +199,7 @@ def describe(linework: Linework, name: str) -> str:
 
 __all__ = [
     "MAX_SEGMENTS",
+    "NAME_MAX_BYTES",
     "Linework",
     "UnderlayError",
     "describe",

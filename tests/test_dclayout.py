@@ -21,7 +21,16 @@ from layout.catalog import default_catalog
 from layout.errors import ProjectFileError
 from layout.floor import Floor, Obstacle
 from layout.items import Item
-from layout.project import CoolingPlan, FabricSpec, Feed, PowerPlan, Project, Waiver
+from layout.project import (
+    CoolingPlan,
+    FabricSpec,
+    Feed,
+    PowerPlan,
+    Project,
+    TrayPlan,
+    TraySegment,
+    Waiver,
+)
 from layout.rules import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,8 +262,11 @@ def test_project_that_cannot_be_written_leaves_the_old_file(folder: Path) -> Non
     project = build_project()
     dclayout.save(project, path)
     old = path.read_bytes()
-    # Item properties are free-form; a NaN cannot be written as JSON.
-    project.set_item_properties("R1", {"measured_kw": float("nan")})
+    # Items refuse a NaN, but a section copied with changes (model_copy) is not validated,
+    # and a NaN cannot be written as JSON.
+    segment = TraySegment(id="T1", a=[0.0, 0.0], b=[1.0, 1.0])
+    trays = TrayPlan(segments=[segment.model_copy(update={"width_m": float("nan")})])
+    project.replace_section("trays", trays)
     with pytest.raises(ProjectFileError, match="cannot save"):
         dclayout.save(project, path)
     assert path.read_bytes() == old

@@ -22,6 +22,7 @@ from layout import dclayout
 from layout.dxf_import import DxfImportError, read_floor
 from layout.generator import ClusterRequest, generate
 from layout.kinds import EQUIPMENT_KINDS
+from layout.project import Project
 from physics import check
 from report.dxf_export import OBSTACLE_LAYERS, write_dxf
 
@@ -257,3 +258,49 @@ def test_export_then_import_keeps_floor_obstacles_and_items(tmp_path: Path) -> N
     assert len(trays) == len(project.trays.segments)
     widths = np.array([t.dxf.const_width for t in trays])
     assert np.allclose(widths, [s.width_m for s in project.trays.segments])
+
+
+# -- a floor the project file can hold ---------------------------------------------------------
+def _outline_drawing(path: Path, points: np.ndarray) -> Path:
+    """A unitless (metres) drawing of one closed outline, written by ezdxf's streaming R12
+    writer (its document writer takes minutes over a 100,000-point polyline)."""
+    from ezdxf.addons import r12writer
+
+    with r12writer(str(path)) as dxf:
+        dxf.add_polyline_2d(points.tolist(), closed=True, layer="OUTLINE")
+    return path
+
+
+def test_an_outline_of_too_many_vertices_is_simplified_to_what_a_project_holds(
+    tmp_path: Path,
+) -> None:
+    from layout.limits import MAX_VERTICES
+
+    count = MAX_VERTICES + 20_000
+    angles = np.linspace(0, 2 * math.pi, count, endpoint=False)
+    circle = np.column_stack((60 + 50 * np.cos(angles), 60 + 50 * np.sin(angles)))
+    floor = read_floor(_outline_drawing(tmp_path / "round.dxf", circle)).floor
+    vertices = len(floor.outline.exterior.coords) - 1
+    assert 3 < vertices <= MAX_VERTICES
+    assert floor.outline.area == pytest.approx(math.pi * 50**2, rel=1e-3)
+    text = dclayout.dumps(Project(floor))
+    assert dclayout.dumps(dclayout.loads(text)) == text
+
+
+def test_an_outline_that_cannot_be_simplified_enough_is_refused_naming_the_limit(
+    tmp_path: Path,
+) -> None:
+
+    # A comb with 15,000 teeth 20 cm wide along each long side: no 10 cm grid merges them.
+    teeth = 15_000
+    left = np.arange(teeth) * 0.4
+    top = np.column_stack((np.repeat(left, 4) + np.tile([0, 0, 0.2, 0.2], teeth),
+                           np.tile([10, 12, 12, 10], teeth)))  # fmt: skip
+    bottom = top[::-1] * [1, -1] + [0, 10]
+    ring = np.vstack((top, bottom))
+    with pytest.raises(DxfImportError) as refused:
+        read_floor(_outline_drawing(tmp_path / "comb.dxf", ring))
+    message = str(refused.value)
+    assert message.startswith("comb.dxf: the outline has 120,000 vertices, ")
+    assert "more than the 100,000 a project may store" in message
+    assert "\n" not in message

@@ -26,6 +26,7 @@ from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor, Obstacle
 from layout.generator import FIELD_LABELS, ClusterRequest, GeneratorError, generate
+from layout.limits import MAX_NAME_CHARS
 from layout.project import Project
 from main import build_parser, option_of
 from physics import check
@@ -556,3 +557,31 @@ def test_trays_run_over_every_row_and_form_one_network():
     tray_ys = {round(y, 3) for (_, y), (_, y2) in zip(a, b, strict=True) if y == y2}
     rack_ys = {round(i.y, 3) for i in project.items if i.id.startswith("R")}
     assert rack_ys <= tray_ys
+
+
+# -- what a project file can hold ------------------------------------------------------------
+def test_a_name_longer_than_a_project_may_hold_is_refused_naming_the_option(
+    tmp_path: Path,
+) -> None:
+    too_long = r"name: longer than 200 characters \(300\)"
+    with pytest.raises(GeneratorError, match=too_long) as refused:
+        generate(ClusterRequest(gpus=512, name="n" * 300))
+    assert refused.value.field == "name"
+    longest = generate(ClusterRequest(gpus=512, name="n" * MAX_NAME_CHARS))
+    assert dclayout.loads(dclayout.dumps(longest)).name == "n" * MAX_NAME_CHARS
+    out = tmp_path / "named.dclayout"
+    done = subprocess.run(
+        [sys.executable, "main.py", "new", "--gpus", "512", "--name", "n" * 300, "-o", str(out)],
+        cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "coherence new: error: --name: longer than 200 characters (300)"
+    ]
+    assert not out.exists()
+
+
+def test_an_oversubscription_a_project_cannot_hold_is_refused_not_raised() -> None:
+    with pytest.raises(GeneratorError, match=r"expected a number ≤ 64, got 100") as refused:
+        generate(ClusterRequest(gpus=1024, oversubscription=(100.0,)))
+    assert refused.value.field == "oversubscription"

@@ -69,9 +69,9 @@ def _payload(*rows: dict[str, object]) -> bytes:
 @pytest.mark.parametrize(
     ("payload", "said"),
     [
-        (_payload(_row(x=10**400)), "items[0].x: expected a number, got a 401-digit number"),
-        (_payload(_row(y=-(10**308))), "items[0].y: expected a number"),
-        (_payload(_row(rotation=math.inf)), "items[0].rotation: expected a number, got Infinity"),
+        (_payload(_row(x=10**400)), "items[0].x: a 401-digit number is beyond any usable number"),
+        (_payload(_row(y=-(10**308))), "items[0].y: -1e+308 m is beyond ±100,000 m"),
+        (_payload(_row(rotation=math.inf)), "items[0].rotation: expected a finite number, got inf"),
         (b'{"format": "coherence.items", "items": [{"x": ' + b"9" * 5000 + b"}]}", "too long"),
         (b"[" * 100_000 + b"]" * 100_000, f"at most {MAX_NESTING_DEPTH}"),
         (b'{"format": "coherence.items", "format": "x", "items": []}', 'key "format" appears'),

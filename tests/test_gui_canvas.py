@@ -32,6 +32,7 @@ from gui.canvas.overlays import LINK_COLOURS, LinksOverlay, clip_segments
 from gui.canvas.scene import FloorScene
 from gui.canvas.view import FloorView
 from gui.undo import UndoStack
+from layout import dclayout
 from layout.floor import Floor, Obstacle
 from layout.generator import ClusterRequest, generate
 from layout.items import Item
@@ -327,6 +328,37 @@ def test_paste_of_foreign_clipboard_content_changes_nothing(canvas, qtbot):
     assert canvas.editor.paste() == []
     assert len(canvas.project.items) == 3
     assert "unknown equipment type" in canvas.messages[-1]
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ('"x": 1' + "0" * 400, "clipboard items[0].x: a 401-digit number is beyond any usable"),
+        ('"x": 1e300', "clipboard items[0].x: 1e+300 m is beyond ±100,000 m"),
+        ('"rotation": -' + "9" * 400, "clipboard items[0].rotation: a 400-digit number"),
+        ('"name": "' + "n" * 201 + '"', "clipboard items[0].name longer than 200 characters (201)"),
+        ('"name": "\\udc80"', "clipboard items[0].name: not valid text"),
+        ('"properties": {"serial": 1' + "0" * 400 + "}", "property serial: a 401-digit number"),
+        ('"properties": {"' + "k" * 65 + '": 1}', "property name longer than 64 characters (65)"),
+    ],
+)
+def test_paste_of_values_beyond_the_limits_is_refused_and_changes_nothing(
+    canvas, qtbot, row, expected
+):
+    # The row's value stands in for x when it gives one (a key twice is refused on its own).
+    x = "" if row.startswith('"x"') else '"x": 5, '
+    payload = f'{{"format": "coherence.items", "items": [{{"type": "{RACK}", {x}{row}}}]}}'
+    mime = QMimeData()
+    mime.setData(ITEMS_MIME, payload.encode("utf-8"))
+    put_on_clipboard(mime)
+    before = dclayout.dumps(canvas.project)
+    qtbot.mouseMove(canvas.view.viewport(), canvas.at(8.0, 8.0))
+    qtbot.keyClick(canvas.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert dclayout.dumps(canvas.project) == before
+    assert canvas.stack.count() == 0
+    assert canvas.messages[-1].startswith("Cannot paste: ")
+    assert expected in canvas.messages[-1]
+    assert "\n" not in canvas.messages[-1]
 
 
 def test_select_all_and_escape(canvas, qtbot):

@@ -534,6 +534,24 @@ def test_parse_property_value():
     assert parse_property_value("1e999") == "1e999"
     assert parse_property_value("spine") == "spine"
     assert parse_property_value("٣") == "٣"  # only ASCII digits make numbers
+    # A whole number an edit cannot store as one (beyond 64 bits, or too long to read) is text.
+    assert parse_property_value("9223372036854775807") == 2**63 - 1
+    assert parse_property_value("-9223372036854775808") == "-9223372036854775808"
+    assert parse_property_value("1" * 5000) == "1" * 5000
+    assert parse_property_value("-0000000000000000000000001") == -1
+
+
+def test_a_typed_number_of_thousands_of_digits_is_stored_as_text(qtbot, inspector, project):
+    inspector.show_items(["R1"])
+    inspector.new_key_edit.setText("serial")
+    inspector.new_value_edit.setText("7" * 5000)
+    qtbot.mouseClick(inspector.add_button, Qt.MouseButton.LeftButton)
+    assert project.items.get("R1").properties["serial"] == "7" * 5000
+    inspector.new_key_edit.setText("note")
+    inspector.new_value_edit.setText("n" * 10_001)
+    qtbot.mouseClick(inspector.add_button, Qt.MouseButton.LeftButton)
+    assert inspector.message == "property note longer than 10,000 characters (10,001)"
+    assert "note" not in project.items.get("R1").properties
 
 
 # -- violations ----------

@@ -508,3 +508,37 @@ def test_double_clicking_a_rack_on_the_floor_opens_its_elevation(qtbot, window):
     dialogs = [d for d in window.findChildren(ElevationDialog) if d.isVisible()]
     assert [d.item_id for d in dialogs] == ["R4"]
     assert dialogs[0].elevation.summary.startswith("48U: 8 servers × 4U (64 GPUs")
+
+
+@pytest.mark.parametrize(
+    "sidecar",
+    [
+        '{"format": "coherence.autosave", "original": "%s", "saved_at": 1e300, "name": "Hall"}',
+        '{"format": "coherence.autosave", "original": "%s", "saved_at": NaN, "name": "Hall"}',
+        '{"format": "coherence.autosave", "original": "%s", "saved_at": -Infinity}',
+        '{"format": "coherence.autosave", "original": "%s", "saved_at": 1' + "0" * 400 + "}",
+        '{"format": "coherence.autosave", "original": "%s", "saved_at": "today", "name": 7}',
+        '{"format": "coherence.autosave", "original": "%s\\u0000x", "name": "a\\nb\\udc80"}',
+        '{"format": "coherence.autosave", "original": ["%s"], "name": "' + "n" * 5000 + '"}',
+        '["coherence.autosave", "%s"]',
+    ],
+)
+def test_a_broken_autosave_sidecar_is_listed_not_fatal(qtbot, window, sample, sidecar):
+    window.undo_stack.push_command(MoveItems(["R5"], [22.0], [9.0]))
+    written = window.document.autosave_now()
+    assert written is not None
+    mtime = written.stat().st_mtime
+    written.with_suffix(".json").write_text(sidecar.replace("%s", str(sample)), "utf-8")
+
+    entries = find_autosaves(autosave_dir())
+    assert [e.path for e in entries] == [written]
+    entry = entries[0]
+    assert entry.saved_at == mtime
+    assert len(entry.name) <= 200
+    assert entry.original in (None, sample)
+    dialog = RecoveryDialog(entries)
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 1
+    line = dialog.list.item(0).text()
+    assert "autosaved 2" in line  # the autosave file's own time, as a date
+    assert "\n" not in line

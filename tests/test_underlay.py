@@ -24,7 +24,7 @@ from layout.dxf_import import read_floor
 from layout.errors import ProjectFileError
 from layout.floor import Floor, UnderlayPlacement
 from layout.project import Project
-from layout.underlay import UnderlayError, read_linework, rebased
+from layout.underlay import UnderlayError, read_linework, rebased, resolve
 
 # The drawing, in millimetres (y up): a 30 m × 20 m hall offset from the origin.
 X0_MM, Y0_MM = 10_000.0, 5_000.0
@@ -241,3 +241,39 @@ def test_window_lists_the_underlay_layer_after_an_import(qtbot, tmp_path: Path) 
     assert not win.scene.overlay_visible("underlay")
     win.undo_stack.undo()
     assert "underlay" not in win.layer_states()
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("plans/ha\x00ll.dxf", "the path holds a NUL character"),
+        ("plans/" + "h" * 300 + ".dxf", "304 bytes long, more than the 255"),
+        ("~no-such-user-here/hall.dxf", "no home folder for ~no-such-user-here"),
+    ],
+)
+def test_an_underlay_path_no_file_can_have_is_reported_not_fatal(
+    qtbot, imported, tmp_path: Path, stored: str, expected: str
+) -> None:
+    floor = Floor(imported.floor.outline, imported.floor.obstacles, underlay=stored,
+                  underlay_placement=imported.floor.underlay_placement)  # fmt: skip
+    path = tmp_path / "hall.dclayout"
+    dclayout.save(Project(floor), path, relative_underlay=True)
+    project = dclayout.load(path)
+    assert project.floor.underlay == stored
+
+    reports: list[str] = []
+    scene = FloorScene(project, underlay_dir=tmp_path)
+    scene.underlay_status.connect(reports.append)
+    assert scene.overlay("underlay") is None
+    assert expected in scene.underlay_message
+    assert "\n" not in scene.underlay_message
+
+    win = MainWindow(project, path, check_delay_ms=10)
+    qtbot.addWidget(win)
+    assert win.scene.overlay("underlay") is None
+    message = win.statusBar().currentMessage()
+    assert message.startswith("underlay ")
+    assert expected in message
+    assert "\n" not in message
+    with pytest.raises(UnderlayError, match=re.escape(expected[:20])):
+        read_linework(resolve(stored, tmp_path), floor.underlay_placement)

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -49,10 +48,17 @@ from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
 
 from layout.bounded_read import JsonStructureError, parse_json, size_text
 from layout.commands import AddItems, Command, MoveItems, RemoveItems, RotateItems, check_property
-from layout.errors import CoherenceError, shortened, shown
+from layout.errors import CoherenceError, EditError, shortened, shown
 from layout.items import IdAllocator, Item
 from layout.kinds import kind_info
-from layout.limits import MAX_CLIPBOARD_BYTES, MAX_ID_CHARS, MAX_NAME_CHARS
+from layout.limits import (
+    MAX_CLIPBOARD_BYTES,
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    checked_coordinate,
+    checked_number,
+    checked_text,
+)
 from layout.project import Project
 from physics.placement import Conflict, MovingSet, PlacementIndex, refusal
 
@@ -167,32 +173,27 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
         type_id = row.get("type")
         if not isinstance(type_id, str) or type_id not in project.catalog:
             raise CoherenceError(f"{where}.type: unknown equipment type {shown(type_id)}")
-        numbers = {}
-        for key in ("x", "y", "rotation"):
-            value = row.get(key, 0.0)
-            number = _finite_number(value)
-            if number is None:
-                raise CoherenceError(f"{where}.{key}: expected a number, got {shown(value)}")
-            numbers[key] = number
-        name = row.get("name", "")
-        properties = row.get("properties", {})
-        if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
-            raise CoherenceError(
-                f"{where}.name: expected text of at most {MAX_NAME_CHARS} characters"
-            )
-        if not isinstance(properties, dict):
-            raise CoherenceError(f"{where}.properties: expected an object")
-        for key in properties:
-            if len(key) > MAX_ID_CHARS:
-                raise CoherenceError(
-                    f"{where}.properties: the name {shown(key)} is longer than "
-                    f"{MAX_ID_CHARS} characters"
-                )
-        clean = {str(key): check_property(str(key), value) for key, value in properties.items()}
+        # The values go through the model's own limits (layout.limits), as a typed edit does.
+        try:
+            numbers = {
+                "x": checked_coordinate(row.get("x", 0.0), f"{where}.x"),
+                "y": checked_coordinate(row.get("y", 0.0), f"{where}.y"),
+                "rotation": checked_number(row.get("rotation", 0.0), f"{where}.rotation"),
+            }
+            name = checked_text(row.get("name", ""), f"{where}.name", MAX_NAME_CHARS)
+            properties = row.get("properties", {})
+            if not isinstance(properties, dict):
+                raise CoherenceError(f"{where}.properties: expected an object")
+            clean = {
+                key: check_property(key, value, f"{where}: ") for key, value in properties.items()
+            }
+        except EditError as err:
+            raise CoherenceError(str(err)) from None
         source = row.get("id", "")
+        source = source if isinstance(source, str) and len(source) <= MAX_ID_CHARS else ""
         records.append(
             {
-                "id": source if isinstance(source, str) else "",
+                "id": source,
                 "type": type_id,
                 **numbers,
                 "name": name,
@@ -200,21 +201,6 @@ def items_from_json(data: bytes, project: Project) -> list[dict[str, Any]]:
             }
         )
     return records
-
-
-def _finite_number(value: object) -> float | None:
-    """``value`` as a finite float, or None (text, true/false, NaN, or an integer too large
-    for a float, which ``float()`` would refuse with OverflowError)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, int) and not -MAX_FLOAT_INT < value < MAX_FLOAT_INT:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-MAX_FLOAT_INT = 2**1023
-"""Integers from here on have no float (float() raises OverflowError)."""
 
 
 def id_prefix(item_id: str, kind: str) -> str:

@@ -823,7 +823,8 @@ class FloorScene(QGraphicsScene):
         self._refresh_underlay()
 
     def underlay_path(self) -> Path | None:
-        """The file the floor's underlay names, if any."""
+        """The file the floor's underlay names, if any; :class:`UnderlayError` if no file
+        can have the stored path."""
         underlay = self.project.floor.underlay
         return None if not underlay else resolve(underlay, self._underlay_dir)
 
@@ -837,7 +838,12 @@ class FloorScene(QGraphicsScene):
 
     def _read_underlay(self) -> None:
         floor = self.project.floor
-        path = self.underlay_path()
+        try:
+            path = self.underlay_path()
+        except UnderlayError as err:  # a stored path no file can have
+            self.set_overlay("underlay", None)
+            self._set_underlay_message(str(err))
+            return
         if path is None:
             self._set_underlay_message("")
             self.set_overlay("underlay", None)

@@ -76,7 +76,7 @@ from layout.commands import (
 from layout.facility import air_heat_kw, design_load_kw, liquid_heat_kw
 from layout.items import PropertyValue, natural_key
 from layout.kinds import kind_info
-from layout.limits import MAX_COORD_M
+from layout.limits import MAX_COORD_M, MAX_PROPERTY_INT
 from physics import figures as item_figures
 from physics.fabric import installed_switches
 from physics.placement import MovingSet, PlacementIndex, refusal
@@ -94,7 +94,6 @@ INVALID_FIELD_STYLE = "QLineEdit { border: 1px solid #c62828; background: #fdece
 
 _INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
-_INT64 = 2**63
 
 
 class InvalidValueError(ValueError):
@@ -103,7 +102,8 @@ class InvalidValueError(ValueError):
 
 def parse_property_value(text: str) -> PropertyValue:
     """A property value from typed text: a finite number, true/false, None when empty
-    (which removes the property), otherwise the text itself."""
+    (which removes the property), otherwise the text itself (also a whole number beyond
+    ±``limits.MAX_PROPERTY_INT``, which an edit does not store as a number)."""
     stripped = text.strip()
     if not stripped:
         return None
@@ -111,8 +111,11 @@ def parse_property_value(text: str) -> PropertyValue:
     if lowered in {"true", "false"}:
         return lowered == "true"
     if _INT.fullmatch(stripped):
+        # More digits than the limit has cannot be within it (and thousands cannot be read).
+        if len(stripped.lstrip("+-").lstrip("0")) > len(str(MAX_PROPERTY_INT)):
+            return text
         value = int(stripped)
-        return value if -_INT64 <= value < _INT64 else text
+        return value if abs(value) <= MAX_PROPERTY_INT else text
     if _FLOAT.fullmatch(stripped):
         number = float(stripped)
         return number if math.isfinite(number) else text
@@ -151,7 +154,7 @@ def parse_coordinate(text: str, axis: str, lowest_m: float) -> float:
     start at the origin, the floor's own minimum when it lies at negative coordinates)."""
     value = _number(text, axis)
     if abs(value) > MAX_COORD_M:
-        raise InvalidValueError(f"{axis}: {value:g} m is beyond ±100 km")
+        raise InvalidValueError(f"{axis}: {value:g} m is beyond ±{MAX_COORD_M / 1000:g} km")
     if value < lowest_m:
         raise InvalidValueError(f"{axis}: {value:g} m is off the plan ({axis} ≥ {lowest_m:g} m)")
     return value
