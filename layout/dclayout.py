@@ -67,7 +67,9 @@ from layout.limits import (
     MAX_REASON_CHARS,
     MAX_ROTATION_DEG,
     MAX_RULE_ID_CHARS,
+    MAX_TILE_M,
     MAX_TYPE_ID_CHARS,
+    MAX_UNDERLAY_SCALE,
     MAX_VERTICES,
 )
 from layout.project import CoolingPlan, FabricSpec, PowerPlan, Project, TrayPlan, Waiver
@@ -112,9 +114,9 @@ class _FloorData(_Strict):
     outline: Ring
     holes: list[Ring] = []
     obstacles: Annotated[list[_ObstacleData], Field(max_length=MAX_OBSTACLES)] = []
-    tile_m: Annotated[float, Field(gt=0, le=10)] = 0.6
+    tile_m: Annotated[float, Field(gt=0, le=MAX_TILE_M)] = 0.6
     underlay: Annotated[str, Field(min_length=1, max_length=MAX_PATH_CHARS)] | None = None
-    underlay_scale: Annotated[float, Field(gt=0, le=1000)] | None = None
+    underlay_scale: Annotated[float, Field(gt=0, le=MAX_UNDERLAY_SCALE)] | None = None
     """Metres per drawing unit of the underlay."""
     underlay_origin: DrawingPoint | None = None
     """The drawing point at plan (0, 0)."""

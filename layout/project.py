@@ -31,7 +31,15 @@ from layout.errors import EditError
 from layout.floor import Floor
 from layout.geometry import rotated_rectangles, run_length
 from layout.items import Item, ItemStore, PropertyValue
-from layout.limits import MAX_ID_CHARS
+from layout.limits import (
+    MAX_COORD_M,
+    MAX_DESCRIPTION_CHARS,
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    MAX_REASON_CHARS,
+    MAX_RULE_ID_CHARS,
+    checked_text,
+)
 from layout.rules import Rules
 
 
@@ -79,7 +87,7 @@ class CoolingPlan(_Section):
     crah: dict[ItemRef, ItemRef] = {}
 
 
-Coordinate = Annotated[float, Field(ge=-100_000, le=100_000)]
+Coordinate = Annotated[float, Field(ge=-MAX_COORD_M, le=MAX_COORD_M)]
 
 
 class TraySegment(_Section):
@@ -115,9 +123,13 @@ class Waiver:
     reason: str
 
     def __post_init__(self) -> None:
-        if not self.reason.strip():
-            raise EditError(f"waiver of {self.rule}: a reason is required")
-        object.__setattr__(self, "items", tuple(sorted(self.items)))
+        rule = checked_text(self.rule, "waiver: rule", MAX_RULE_ID_CHARS, min_chars=1)
+        reason = checked_text(self.reason, f"waiver of {rule}: reason", MAX_REASON_CHARS)
+        if not reason.strip():
+            raise EditError(f"waiver of {rule}: a reason is required")
+        ids = [checked_text(i, f"waiver of {rule}: item", MAX_ID_CHARS, min_chars=1)
+               for i in self.items]  # fmt: skip
+        object.__setattr__(self, "items", tuple(sorted(ids)))
 
     def matches(self, rule: str, items: Sequence[str]) -> bool:
         return rule == self.rule and tuple(sorted(items)) == self.items
@@ -148,8 +160,11 @@ class Project:
         disabled_rules: Iterable[str] = (),
         description: str = "",
     ) -> None:
-        self.name = name
-        self.description = description
+        self.name = checked_text(name, "project name", MAX_NAME_CHARS)
+        self.description = checked_text(description, "project description", MAX_DESCRIPTION_CHARS)
+        self.disabled_rules: frozenset[str] = frozenset(
+            checked_text(r, "disabled rule", MAX_RULE_ID_CHARS, min_chars=1) for r in disabled_rules
+        )
         self.floor = floor
         self.catalog = catalog if catalog is not None else default_catalog()
         self.rules = rules if rules is not None else Rules()
@@ -158,7 +173,6 @@ class Project:
         self.cooling = cooling if cooling is not None else CoolingPlan()
         self.trays = trays if trays is not None else TrayPlan()
         self.waivers: tuple[Waiver, ...] = tuple(waivers)
-        self.disabled_rules: frozenset[str] = frozenset(disabled_rules)
         for item in items:
             self._check_type(item.id, item.type_id)
         self.items = ItemStore(items)

@@ -288,3 +288,30 @@ def test_a_section_copied_with_unsavable_values_is_refused() -> None:
     segment = TraySegment(id="T1", a=[0.0, 0.0], b=[5.0, 0.0])
     far = TrayPlan(segments=[segment.model_copy(update={"b": [MAX_COORD_M * 2, 0.0]})])
     assert _refusal(ReplaceSection("trays", far)).startswith("trays.segments[0].b[0]")
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda: Waiver("placement.overlap", ("R1",), 5), "reason: expected text, got 5"),
+        (lambda: Waiver("placement.overlap", ("R" * 65,), "why"), "item longer than 64"),
+        (lambda: Waiver("r" * 101, ("R1",), "why"), "rule longer than 100"),
+        (lambda: Project(Floor.rectangle(10, 10), name="n" * 201), "project name longer than 200"),
+        (lambda: Project(Floor.rectangle(10, 10), name="x\ud800"), "project name: not valid text"),
+        (lambda: Project(Floor.rectangle(10, 10), disabled_rules=[""]), "must not be empty"),
+    ],
+)
+def test_waivers_and_project_texts_keep_the_limits_a_file_can_hold(make, says) -> None:
+    with pytest.raises(EditError, match=says):
+        make()
+
+
+def test_a_project_within_the_text_limits_saves_and_loads_equal(tmp_path: Path) -> None:
+    project = Project(
+        Floor.rectangle(10, 10), name="n" * 200, description="d" * 1000,
+        waivers=[Waiver("placement.overlap", ("R1", "R2"), "r" * 2000)],
+        disabled_rules=["x" * 100],
+    )  # fmt: skip
+    path = tmp_path / "texts.dclayout"
+    dclayout.save(project, path)
+    assert dclayout.dumps(dclayout.load(path)) == dclayout.dumps(project)
