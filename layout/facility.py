@@ -149,13 +149,31 @@ PACKING_MARGIN = 0.9
 """Racks come in whole loads, so units are planned to 90 % to leave room for packing."""
 
 
-def unit_count(heat_kw: float, unit: CoolingUnitType) -> int:
-    """In-hall cooling units (CRAHs, in-row CDUs) for ``heat_kw`` with one spare (N+1),
-    counting each unit's own fan or pump heat."""
-    if heat_kw <= 0:
-        return 0
+def unit_count(loads: Sequence[tuple[float, int]], unit: CoolingUnitType) -> int:
+    """In-hall cooling units (CRAHs, in-row CDUs) for ``loads`` ((heat kW of one rack,
+    racks) pairs) with one spare (N+1), counting each unit's own fan or pump heat.
+
+    A rack's heat goes to one unit whole, so units are counted as racks pack into
+    them, not by the total: three 57.2 kW racks do not share a 150 kW CRAH.
+    """
     per_unit = unit.capacity_kw * PACKING_MARGIN - unit.kw
-    return math.ceil(heat_kw / per_unit) + 1
+    units, room = 0, 0.0
+    for heat_kw, racks in loads:
+        if heat_kw <= 0 or racks <= 0:
+            continue
+        if heat_kw > per_unit:
+            raise FacilityError(
+                f"a rack's {heat_kw:,.1f} kW exceeds what one {unit.id} takes ({per_unit:,.1f} kW)"
+            )
+        # Fill what the previous kind left in the last unit, then whole units.
+        first = min(racks, int((room + 1e-9) // heat_kw))
+        room -= first * heat_kw
+        rest = racks - first
+        if rest:
+            per = int((per_unit + 1e-9) // heat_kw)
+            units += math.ceil(rest / per)
+            room = per_unit - (rest - (math.ceil(rest / per) - 1) * per) * heat_kw
+    return units + 1 if units else 0
 
 
 def _fill(loads: Sequence[float], capacity: float) -> list[int]:

@@ -384,12 +384,11 @@ def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
     types = request.facility.types(catalog)
     crah, cdu = types["crah"], types["cdu"]
     network_racks = s.leaf_racks * s.planes + len(s.spine_racks) + len(s.core_racks)
-    air_kw = s.racks * air_heat_kw(s.rack, catalog) + network_racks * air_heat_kw(s.net, catalog)
-    units = [(crah.id, crah.footprint.width_m)] * unit_count(air_kw, crah)
+    air = [(air_heat_kw(s.rack, catalog), s.racks), (air_heat_kw(s.net, catalog), network_racks)]
+    units = [(crah.id, crah.footprint.width_m)] * unit_count(air, crah)
     cdus = 0
     if s.rack.in_rack_cdu is None and s.rack.liquid_fraction > 0:
-        liquid_kw = s.racks * liquid_heat_kw(s.rack, catalog)
-        cdus = unit_count(liquid_kw, cdu)
+        cdus = unit_count([(liquid_heat_kw(s.rack, catalog), s.racks)], cdu)
         units += [(cdu.id, cdu.footprint.width_m)] * cdus
     return _Cooling(units, cdus)
 

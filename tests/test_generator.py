@@ -585,3 +585,27 @@ def test_an_oversubscription_a_project_cannot_hold_is_refused_not_raised() -> No
     with pytest.raises(GeneratorError, match=r"expected a number ≤ 64, got 100") as refused:
         generate(ClusterRequest(gpus=1024, oversubscription=(100.0,)))
     assert refused.value.field == "oversubscription"
+
+
+# --- Air-cooled designs: CRAHs counted as whole racks pack into them ------------------
+def test_cooling_units_are_counted_by_whole_racks():
+    from layout.facility import unit_count
+
+    crah = default_catalog()["crah-150kw"]  # 150 kW, 7.5 kW of fans, planned to 90 %: 127.5 kW
+    # 57.2 kW DGX B200 racks: two fit one CRAH (114.4 kW), a third does not.
+    assert unit_count([(57.2, 64)], crah) == 32 + 1
+    # The 13.1 kW left in each cannot take a 24.5 kW network rack: five of those share one.
+    assert unit_count([(57.2, 64), (24.5, 4)], crah) == 33 + 1
+    assert unit_count([(24.5, 5), (57.2, 1)], crah) == 2 + 1
+    assert unit_count([(0.0, 10)], crah) == 0
+
+
+@pytest.mark.parametrize(
+    ("rack", "gpus"),
+    [("dgx-b200-air-4", 2_048), ("dgx-h100-air-4", 4_096), ("dgx-h100-air-4", 10_368)],
+)
+def test_air_cooled_designs_pass_their_own_cooling_checks(rack, gpus):
+    results = check(design(ClusterRequest(gpus=gpus, rack_type=rack)))
+    assert results.errors == 0, [v.message for v in results.violations if v.severity == "error"]
+    # What remains is the rack type's own: more heat to air than the air limit per rack.
+    assert {v.rule for v in results.violations} <= {"cooling.air_limit"}
