@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from layout.atomic_file import kind_of
 from layout.errors import CoherenceError, shown_key, shown_path
 from layout.limits import MAX_JSON_MEMORY_BYTES, MAX_NESTING_DEPTH, MAX_YAML_NODES
 
@@ -57,15 +58,8 @@ def size_text(size: int) -> str:
 
 
 def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    # A reader refuses every device alike; which kind it is matters where one is written.
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else kind_of(mode)
 
 
 def read_bounded(
