@@ -153,27 +153,37 @@ def unit_count(loads: Sequence[tuple[float, int]], unit: CoolingUnitType) -> int
     """In-hall cooling units (CRAHs, in-row CDUs) for ``loads`` ((heat kW of one rack,
     racks) pairs) with one spare (N+1), counting each unit's own fan or pump heat.
 
-    A rack's heat goes to one unit whole, so units are counted as racks pack into
-    them, not by the total: three 57.2 kW racks do not share a 150 kW CRAH.
+    Enough units to carry the total heat at the planning margin, and at least as
+    many as whole racks need within each unit's rating: a rack's heat goes to one
+    unit, so two 57.2 kW racks fill a 150 kW CRAH that the total would give three.
     """
-    per_unit = unit.capacity_kw * PACKING_MARGIN - unit.kw
+    total_kw = sum(heat_kw * racks for heat_kw, racks in loads if heat_kw > 0 and racks > 0)
+    if total_kw <= 0:
+        return 0
+    planned = math.ceil(total_kw / (unit.capacity_kw * PACKING_MARGIN - unit.kw))
+    return max(planned, _packed(loads, unit.capacity_kw - unit.kw, unit.id)) + 1
+
+
+def _packed(loads: Sequence[tuple[float, int]], room_kw: float, unit_id: str) -> int:
+    """Units of ``room_kw`` that whole racks fill, kind after kind (next fit)."""
     units, room = 0, 0.0
     for heat_kw, racks in loads:
         if heat_kw <= 0 or racks <= 0:
             continue
-        if heat_kw > per_unit:
+        if heat_kw > room_kw:
             raise FacilityError(
-                f"a rack's {heat_kw:,.1f} kW exceeds what one {unit.id} takes ({per_unit:,.1f} kW)"
+                f"a rack's {heat_kw:,.1f} kW exceeds what one {unit_id} takes ({room_kw:,.1f} kW)"
             )
-        # Fill what the previous kind left in the last unit, then whole units.
+        # What the previous kind left in the last unit first, then whole units.
         first = min(racks, int((room + 1e-9) // heat_kw))
         room -= first * heat_kw
         rest = racks - first
         if rest:
-            per = int((per_unit + 1e-9) // heat_kw)
-            units += math.ceil(rest / per)
-            room = per_unit - (rest - (math.ceil(rest / per) - 1) * per) * heat_kw
-    return units + 1 if units else 0
+            per_unit = int((room_kw + 1e-9) // heat_kw)
+            added = math.ceil(rest / per_unit)
+            units += added
+            room = room_kw - (rest - (added - 1) * per_unit) * heat_kw
+    return units
 
 
 def _fill(loads: Sequence[float], capacity: float) -> list[int]:

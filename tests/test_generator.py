@@ -591,11 +591,14 @@ def test_an_oversubscription_a_project_cannot_hold_is_refused_not_raised() -> No
 def test_cooling_units_are_counted_by_whole_racks():
     from layout.facility import unit_count
 
-    crah = default_catalog()["crah-150kw"]  # 150 kW, 7.5 kW of fans, planned to 90 %: 127.5 kW
-    # 57.2 kW DGX B200 racks: two fit one CRAH (114.4 kW), a third does not.
+    crah = default_catalog()["crah-150kw"]  # 150 kW less 7.5 kW of fans: 142.5 kW for racks
+    # 57.2 kW DGX B200 racks: two fit one CRAH (114.4 kW), a third does not. 32 CRAHs,
+    # where the total heat at the 90 % planning margin (127.5 kW each) would give 29.
     assert unit_count([(57.2, 64)], crah) == 32 + 1
-    # The 13.1 kW left in each cannot take a 24.5 kW network rack: five of those share one.
+    # Four 24.5 kW network racks after them: one takes the 28.1 kW left in the last CRAH,
+    # the other three one more.
     assert unit_count([(57.2, 64), (24.5, 4)], crah) == 33 + 1
+    # Small racks pack well: the planning margin decides (179.7 kW / 127.5 kW → 2).
     assert unit_count([(24.5, 5), (57.2, 1)], crah) == 2 + 1
     assert unit_count([(0.0, 10)], crah) == 0
 
