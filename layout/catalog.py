@@ -139,6 +139,16 @@ class GpuRackType(_Placeable):
     nic_speed_gbps: Positive
     nics_per_gpu: Count = 1
     extra_nics_per_server: Annotated[int, Field(ge=0, le=64)] = 0
+    """Front-end (north-south) NIC ports per server, at ``frontend_nic_speed_gbps``."""
+    frontend_nic_speed_gbps: Positive | None = None
+    """None: the compute NIC speed."""
+    storage_nics_per_server: Annotated[int, Field(ge=0, le=64)] = 0
+    storage_nic_speed_gbps: Positive | None = None
+    """None: the compute NIC speed."""
+    management_ports_per_server: Annotated[int, Field(ge=0, le=8)] = 1
+    """Out-of-band management (BMC) ports per server, 1 GbE."""
+    scale_up_gpus: Count | None = None
+    """GPUs in one NVLink (scale-up) domain; None: one server's GPUs. 72 for an NVL72 rack."""
     other_kw: NonNegative = 0.0
     liquid_fraction: Fraction
     in_rack_cdu: InRackCdu | None = None
@@ -171,6 +181,9 @@ class SwitchType(_TypeBase):
     max_kw: Positive | None = None
     u: Count
     weight_kg: NonNegative
+    latency_ns: Positive | None = None
+    """Port-to-port latency of one hop through the switch; None: the project rule
+    ``per_hop_latency_ns``."""
 
     @model_validator(mode="after")
     def _check(self) -> SwitchType:

@@ -64,6 +64,18 @@ class FabricSpec(_Section):
     rails: Annotated[int, Field(ge=1, le=64)] | None = None
     assignments: dict[ItemRef, list[ItemRef]] = {}
     """Network rack id -> ids of the GPU racks it serves."""
+    requested_gpus: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    """The GPUs the planner asked for (a design may build more: whole racks, whole arrays)."""
+    link_speeds_gbps: Annotated[
+        list[Annotated[float, Field(gt=0, le=100_000)]], Field(max_length=3)
+    ] = []
+    """Speed of one link per link tier (GPU-leaf, leaf-spine, spine-core); a missing entry
+    is the NIC speed split over the planes. Down- and up-links of a switch may differ."""
+    dual_homed: bool = False
+    """Each NIC port is split over two leaf switches of the same plane (dual-ToR)."""
+    pod_gpus: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    """A fixed pod size in GPUs (3 tiers): leaves and spines of a pod serve this many GPUs
+    and the spine tier's oversubscription applies above it; None fills pods to the radix."""
 
 
 class Feed(_Section):
