@@ -51,13 +51,36 @@ A partly filled tree
 --------------------
 ``servers = ceil(endpoints / rails)``, ``groups = ceil(servers / d₁)``,
 ``leaves = groups · rails``. 2 tiers: ``spines = ceil(leaves · u₁ / k)``
-(at most u₁ when leaves ≤ k, so every leaf still reaches every spine).
+(at most u₁ when leaves ≤ k, so every leaf still reaches every spine), raised
+to the next divisor of u₁ so that every leaf has the same number of links to
+each spine (:func:`even_spines`, as NVIDIA's SuperPOD tables do).
 3 tiers: leaves fill pods of d₂ in order; a pod of n leaves gets
-``ceil(n · u₁ / d₂)`` spines (at most u₁, so the pod stays fully meshed);
+``ceil(n · u₁ / d₂)`` spines, raised likewise (at most u₁, so the pod stays
+fully meshed);
 ``cores = ceil(spines · u₂ / k)``. A core only needs a path to every pod, not
 to one spine position in each (any spine of a pod reaches all its leaves), so
 cores need not be grouped by spine position as in the textbook wiring of the
 full tree. A full tree gets exactly the textbook counts.
+
+Mixed port speeds and switch types per tier
+-------------------------------------------
+A tier's switches may run their down- and up-links at different speeds, and
+each tier may use its own switch: :class:`TierPorts` gives the radix of each
+tier at the speed of each of its link tiers. A switch using ``n_s`` ports at
+speed ``s`` is within its radix when ``Σ n_s / radix(s) ≤ 1`` (a port of
+speed s takes 1/radix(s) of the switch). Oversubscription is then the ratio of
+bandwidths, ``down · s_down / (up · s_up)``. Alibaba's HPN ToR, 128 × 200G down
+and 60 × 400G up on a 51.2 Tb/s switch (256 × 200G or 128 × 400G), uses
+128/256 + 60/128 = 0.97 of it at 25.6 : 24 = 1.067:1 (SIGCOMM 2024).
+
+Fixed pods
+----------
+With ``pod_endpoints`` a 3-tier tree is built of pods of that many endpoints
+(Meta's RoCE clusters: 3,072-GPU AI zones, SIGCOMM 2024) instead of pods as
+wide as a spine's down-ports: a pod holds ``P`` leaves (whole rail groups for
+the pod's servers, at most ``d₂``), each of its ``u₁`` spines uses ``P``
+down-ports and as many up-ports as the spine tier's target needs,
+``ceil(P · s₁ / (r₂ · s₂))``; at most ``radix(core)`` pods.
 
 Because leaves come in whole rail groups, the rail-aware capacity is
 ``floor(L / rails) · d₁ · rails`` where L is the leaf limit above (k for
@@ -74,7 +97,16 @@ from numbers import Integral, Real
 
 from layout.errors import CoherenceError
 
-__all__ = ["FabricError", "FabricPlan", "max_endpoints", "plan_fabric"]
+__all__ = [
+    "FabricError",
+    "FabricPlan",
+    "TierPorts",
+    "even_spines",
+    "max_endpoints",
+    "plan_fabric",
+    "split_mixed",
+    "split_ports",
+]
 
 MAX_ENDPOINTS = 10**8
 """Beyond any fabric this tool plans (the stretch goal is 1M GPUs)."""
@@ -87,6 +119,34 @@ MAX_TIERS = 3
 
 class FabricError(CoherenceError):
     """A fabric cannot be sized: bad input, or more endpoints than the tiers hold."""
+
+
+@dataclass(frozen=True)
+class TierPorts:
+    """Ports per switch of each tier at the speed of each of its link tiers.
+
+    ``leaf_down`` is the leaf's radix at the GPU-leaf link speed, ``leaf_up`` and
+    ``spine_down`` the leaf's and the spine's radix at the leaf-spine speed,
+    ``spine_up`` and ``core`` at the spine-core speed. ``speeds_gbps`` are the
+    three link tiers' speeds (only their ratios matter to oversubscription).
+    """
+
+    leaf_down: int
+    leaf_up: int
+    spine_down: int
+    spine_up: int
+    core: int
+    speeds_gbps: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    @staticmethod
+    def uniform(radix: int) -> TierPorts:
+        """One switch type and one speed throughout: every radix is ``radix``."""
+        return TierPorts(radix, radix, radix, radix, radix)
+
+    @property
+    def is_uniform(self) -> bool:
+        radixes = {self.leaf_down, self.leaf_up, self.spine_down, self.spine_up, self.core}
+        return len(radixes) == 1 and len(set(self.speeds_gbps)) == 1
 
 
 @dataclass(frozen=True)
@@ -146,6 +206,10 @@ class FabricPlan:
     groups: int
     links: tuple[int, int, int]
     max_endpoints: int
+    ports: TierPorts | None = None
+    """The radixes per tier, when they are not all ``radix``."""
+    leaves_per_pod: int = 0
+    """3 tiers: leaves in a full pod (``spine_down``, fewer with a fixed pod size)."""
 
     @property
     def switches(self) -> tuple[int, int, int]:
@@ -169,10 +233,11 @@ class FabricPlan:
 
     @property
     def achieved_oversubscription(self) -> tuple[float, ...]:
-        """Down:up port ratio built per tier below the top; each ≤ its target."""
-        ratios = [self.leaf_down / self.leaf_up] if self.tiers >= 2 else []
+        """Down:up bandwidth ratio built per tier below the top; each ≤ its target."""
+        s0, s1, s2 = self.ports.speeds_gbps if self.ports else (1.0, 1.0, 1.0)
+        ratios = [self.leaf_down * s0 / (self.leaf_up * s1)] if self.tiers >= 2 else []
         if self.tiers == 3:
-            ratios.append(self.spine_down / self.spine_up)
+            ratios.append(self.spine_down * s1 / (self.spine_up * s2))
         return tuple(ratios)
 
 
@@ -186,6 +251,48 @@ def split_ports(radix: int, ratio: float) -> tuple[int, int]:
     # when k·r/(1 + r) is a whole number.
     down = math.floor(radix * ratio / (1 + ratio) + 1e-9)
     return down, radix - down
+
+
+def split_mixed(
+    down_radix: int, up_radix: int, ratio: float, down_gbps: float = 1.0, up_gbps: float = 1.0
+) -> tuple[int, int]:
+    """Down and up ports of a switch whose down- and up-links may differ in speed.
+
+    ``down_radix`` and ``up_radix`` are the switch's ports at each speed. The
+    most down-ports such that the ports left for uplinks,
+    ``floor(up_radix · (1 − down / down_radix))``, carry at least
+    ``down · down_gbps / ratio`` of bandwidth. With one radix and one speed this
+    is :func:`split_ports`.
+    """
+    if down_radix == up_radix and down_gbps == up_gbps:
+        return split_ports(down_radix, ratio)
+    scale = ratio * up_gbps * up_radix / down_gbps
+    down = min(down_radix, math.floor(scale / (1 + scale / down_radix) + 1e-9))
+
+    def up_of(d: int) -> int:
+        return math.floor(up_radix * (1 - d / down_radix) + 1e-9)
+
+    while down > 0 and down * down_gbps > ratio * up_of(down) * up_gbps * (1 + 1e-9):
+        down -= 1
+    return down, up_of(down)
+
+
+def even_spines(leaves: int, uplinks: int, spine_ports: int) -> int:
+    """Spines for ``leaves`` leaves of ``uplinks`` uplinks each, every leaf linked to every
+    spine by the same number of links.
+
+    The fewest spines whose ports take every uplink, raised until they divide
+    ``uplinks`` (equal-cost paths need equal links per leaf-spine pair). NVIDIA's
+    Quantum-X800 SuperPOD tables show it: 32 leaves of 72 uplinks need 16 spines of
+    144 ports by count, but take 18 (4 links to each); 64 leaves take 36.
+    """
+    if leaves <= 0 or uplinks <= 0:
+        return 0
+    fewest = _ceil_div(leaves * uplinks, spine_ports)
+    for spines in range(fewest, uplinks + 1):
+        if uplinks % spines == 0:
+            return spines
+    return fewest
 
 
 def _whole(name: str, value: object, low: int, high: int) -> int:
@@ -228,33 +335,40 @@ def _ratios(oversubscription: Sequence[float] | float) -> tuple[float, float]:
     return ratios[0], ratios[1]
 
 
-def _check_radix(radix: object) -> int:
+def _check_radix(radix: object, name: str = "switch radix") -> int:
     if isinstance(radix, Integral) and not isinstance(radix, bool) and int(radix) < 2:
         raise FabricError(
-            f"switch radix: needs at least 2 ports at the NIC speed, got {int(radix)} "
+            f"{name}: needs at least 2 ports at the NIC speed, got {int(radix)} "
             "(0 means the switch has no ports at that speed)"
         )
-    return _whole("switch radix", radix, 2, MAX_RADIX)
+    return _whole(name, radix, 2, MAX_RADIX)
+
+
+def _check_ports(radix: int | TierPorts) -> TierPorts:
+    """The radixes per tier, each checked; a plain radix is the same everywhere."""
+    if not isinstance(radix, TierPorts):
+        return TierPorts.uniform(_check_radix(radix))
+    for name in ("leaf_down", "leaf_up", "spine_down", "spine_up", "core"):
+        _check_radix(getattr(radix, name), f"{name.replace('_', ' ')} radix")
+    for speed in radix.speeds_gbps:
+        if not (isinstance(speed, Real) and math.isfinite(speed) and speed > 0):
+            raise FabricError(f"link speeds: expected speeds > 0 Gb/s, got {speed!r}")
+    return radix
 
 
 def _check_tiers(tiers: object) -> int:
     return _whole("tiers", tiers, 1, MAX_TIERS)
 
 
-def _leaf_limit(radix: int, tiers: int, spine_down: int) -> int:
-    """Most leaves a tree holds: 1 switch; k (one per spine port); k pods of d₂."""
-    return (1, radix, radix * spine_down)[tiers - 1]
-
-
 def max_endpoints(
-    radix: int, tiers: int, oversubscription: Sequence[float] | float = (1.0,)
+    radix: int | TierPorts, tiers: int, oversubscription: Sequence[float] | float = (1.0,)
 ) -> int:
-    """The most NIC ports a fat tree of one switch type holds.
+    """The most NIC ports a fat tree holds.
 
     Parameters
     ----------
     radix
-        Switch ports at the NIC speed (k).
+        Switch ports at the NIC speed (k), or :class:`TierPorts` per tier.
     tiers
         1, 2 or 3.
     oversubscription
@@ -276,48 +390,72 @@ def max_endpoints(
     FabricError
         For a radix below 2, a tier count other than 1–3 or a bad ratio.
     """
-    radix = _check_radix(radix)
+    ports = _check_ports(radix)
     tiers = _check_tiers(tiers)
     leaf_ratio, spine_ratio = _ratios(oversubscription)
-    if tiers == 1:
-        return radix
-    leaf_down, _ = split_ports(radix, leaf_ratio)
-    spine_down = split_ports(radix, spine_ratio)[0] if tiers == 3 else radix
-    return _leaf_limit(radix, tiers, spine_down) * leaf_down
+    shape = _shape(ports, tiers, 1, (leaf_ratio, spine_ratio))
+    return shape.leaf_limit * shape.leaf_down if tiers > 1 else ports.leaf_down
 
 
 @dataclass(frozen=True)
 class _Shape:
-    """Port splits and the rail-aligned capacity of one tier count."""
+    """Port splits, pod width and the rail-aligned capacity of one tier count."""
 
     tiers: int
     leaf_down: int
     leaf_up: int
     spine_down: int
     spine_up: int
+    leaves_per_pod: int
+    leaf_limit: int
     capacity: int
 
 
-def _shape(radix: int, tiers: int, rails: int, leaf_ratio: float, spine_ratio: float) -> _Shape:
+def _shape(
+    ports: TierPorts,
+    tiers: int,
+    rails: int,
+    ratios: tuple[float, float],
+    pod_endpoints: int | None = None,
+) -> _Shape:
+    leaf_ratio, spine_ratio = ratios
+    s0, s1, s2 = ports.speeds_gbps
     if tiers == 1:
         # One switch takes every rail of every server; no grouping to round to.
-        return _Shape(1, radix, 0, 0, 0, radix)
-    leaf_down, leaf_up = split_ports(radix, leaf_ratio)
+        return _Shape(1, ports.leaf_down, 0, 0, 0, 1, 1, ports.leaf_down)
+    leaf_down, leaf_up = split_mixed(ports.leaf_down, ports.leaf_up, leaf_ratio, s0, s1)
     if tiers == 2:
-        spine_down, spine_up = radix, 0
-    else:
-        spine_down, spine_up = split_ports(radix, spine_ratio)
-    max_groups = _leaf_limit(radix, tiers, spine_down) // rails
-    capacity = max_groups * leaf_down * rails
-    return _Shape(tiers, leaf_down, leaf_up, spine_down, spine_up, capacity)
+        # The top spines face leaves only: at most one leaf per spine port.
+        limit = ports.spine_down
+        return _Shape(2, leaf_down, leaf_up, ports.spine_down, 0, limit, limit,
+                      limit // rails * leaf_down * rails)  # fmt: skip
+    spine_down, spine_up = split_mixed(ports.spine_down, ports.spine_up, spine_ratio, s1, s2)
+    per_pod = spine_down
+    if pod_endpoints is not None and leaf_down > 0:
+        servers = _ceil_div(pod_endpoints, rails)
+        per_pod = _ceil_div(servers, leaf_down) * rails
+        if per_pod > spine_down:
+            raise FabricError(
+                f"pod size: a pod of {pod_endpoints:,} endpoints needs {per_pod:,} leaves, "
+                f"but a spine has {spine_down:,} down-ports at the spine tier's target; "
+                f"at most {spine_down // rails * leaf_down * rails:,} endpoints per pod"
+            )
+        # A spine of a fixed pod cables the up-ports its target needs, no more.
+        spine_down = per_pod
+        spine_up = min(spine_up, math.ceil(per_pod * s1 / (spine_ratio * s2) - 1e-9))
+    limit = per_pod * ports.core
+    return _Shape(3, leaf_down, leaf_up, spine_down, spine_up, per_pod, limit,
+                  limit // rails * leaf_down * rails)  # fmt: skip
 
 
 def plan_fabric(
     endpoints: int,
-    radix: int,
+    radix: int | TierPorts,
     rails: int,
     tiers: int | str = "auto",
     oversubscription: Sequence[float] | float = (1.0,),
+    *,
+    pod_endpoints: int | None = None,
 ) -> FabricPlan:
     """Size a rail-optimized fat tree.
 
@@ -326,13 +464,16 @@ def plan_fabric(
     endpoints
         NIC ports to connect (GPUs × NICs per GPU), 1 to 10⁸.
     radix
-        Switch ports at the NIC speed, ≥ 2.
+        Switch ports at the NIC speed, ≥ 2; or :class:`TierPorts` when tiers
+        differ in switch type or link speed.
     rails
-        NIC ports per server, 1 to ``radix``.
+        NIC ports per server, 1 to the leaf's down radix.
     tiers
         1, 2, 3 or ``"auto"``: the fewest tiers that hold the endpoints.
     oversubscription
         Down:up targets ``(leaf,)`` or ``(leaf, spine)``, each ≥ 1.
+    pod_endpoints
+        A fixed pod size for 3 tiers (None: pods as wide as a spine's down-ports).
 
     Returns
     -------
@@ -346,37 +487,48 @@ def plan_fabric(
         (naming the smallest that would), and for more endpoints than three
         tiers of this switch hold (naming that largest fabric).
     """
-    radix = _check_radix(radix)
+    ports = _check_ports(radix)
+    k = ports.leaf_down
     endpoints = _whole("endpoints", endpoints, 1, MAX_ENDPOINTS)
     rails = _whole("rails", rails, 1, MAX_RADIX)
-    if rails > radix:
+    if pod_endpoints is not None:
+        pod_endpoints = _whole("pod size", pod_endpoints, 1, MAX_ENDPOINTS)
+    if rails > k:
         raise FabricError(
             f"rails: {rails} rails need {rails} leaf ports per server, more than the "
-            f"switch radix of {radix}"
+            f"switch radix of {k}"
         )
     forced = None if isinstance(tiers, str) and tiers == "auto" else _check_tiers(tiers)
     leaf_ratio, spine_ratio = _ratios(oversubscription)
-    shapes = [_shape(radix, t, rails, leaf_ratio, spine_ratio) for t in range(1, MAX_TIERS + 1)]
+    if pod_endpoints is not None and forced not in (None, 3):
+        raise FabricError(f"pod size: a fixed pod needs 3 tiers, not {forced}")
+    shapes = [
+        _shape(ports, t, rails, (leaf_ratio, spine_ratio), pod_endpoints if t == 3 else None)
+        for t in range(1, MAX_TIERS + 1)
+    ]
+    if pod_endpoints is not None:
+        shapes = shapes[2:]  # a fixed pod is the unit of a 3-tier tree
 
     def rail_note(shape: _Shape) -> str:
-        textbook = max_endpoints(radix, shape.tiers, (leaf_ratio, spine_ratio))
+        textbook = shape.leaf_limit * shape.leaf_down if shape.tiers > 1 else shape.capacity
         return f" in whole groups of {rails} rails" if shape.capacity < textbook else ""
 
+    radix_text = f"{k}-port" if ports.is_uniform else "these"
     fitting = next((s for s in shapes if endpoints <= s.capacity), None)
     if fitting is None:
         largest = shapes[-1].capacity
         raise FabricError(
-            f"{endpoints:,} endpoints exceed the largest fabric of {radix}-port switches: "
+            f"{endpoints:,} endpoints exceed the largest fabric of {radix_text} switches: "
             f"{MAX_TIERS} tiers hold at most {largest:,}{rail_note(shapes[-1])}"
         )
-    shape = fitting if forced is None else shapes[forced - 1]
+    shape = fitting if forced is None else shapes[forced - 1 - (MAX_TIERS - len(shapes))]
     if endpoints > shape.capacity:
         raise FabricError(
-            f"{endpoints:,} endpoints do not fit {_tiers_text(shape.tiers)} of {radix}-port "
+            f"{endpoints:,} endpoints do not fit {_tiers_text(shape.tiers)} of {radix_text} "
             f"switches, which hold at most {shape.capacity:,}{rail_note(shape)}; "
             f"{_tiers_text(fitting.tiers)} would hold them (up to {fitting.capacity:,})"
         )
-    return _build(endpoints, radix, rails, shape, (leaf_ratio, spine_ratio))
+    return _build(endpoints, ports, rails, shape, (leaf_ratio, spine_ratio))
 
 
 def _tiers_text(tiers: int) -> str:
@@ -384,7 +536,7 @@ def _tiers_text(tiers: int) -> str:
 
 
 def _build(
-    endpoints: int, radix: int, rails: int, shape: _Shape, ratios: tuple[float, float]
+    endpoints: int, ports: TierPorts, rails: int, shape: _Shape, ratios: tuple[float, float]
 ) -> FabricPlan:
     servers = _ceil_div(endpoints, rails)
     if shape.tiers == 1:
@@ -398,16 +550,18 @@ def _build(
         cores = 0
         if shape.tiers == 2:
             pods = 1
-            spines = _ceil_div(leaves * shape.leaf_up, radix)
+            spines = even_spines(leaves, shape.leaf_up, ports.spine_down)
         else:
-            # Leaves fill pods of spine_down in order; only the last may be partial.
-            full_pods, rest = divmod(leaves, shape.spine_down)
+            # Leaves fill pods in order; only the last may be partial.
+            full_pods, rest = divmod(leaves, shape.leaves_per_pod)
             pods = full_pods + (rest > 0)
-            spines = full_pods * shape.leaf_up + _ceil_div(rest * shape.leaf_up, shape.spine_down)
-            cores = _ceil_div(spines * shape.spine_up, radix)
+            spines = full_pods * shape.leaf_up
+            if rest:
+                spines += even_spines(rest, shape.leaf_up, shape.leaves_per_pod)
+            cores = _ceil_div(spines * shape.spine_up, ports.core)
     return FabricPlan(
         endpoints=endpoints,
-        radix=radix,
+        radix=ports.leaf_down,
         tiers=shape.tiers,
         oversubscription=ratios[: shape.tiers - 1],
         rails=rails,
@@ -423,4 +577,6 @@ def _build(
         groups=groups,
         links=(endpoints, leaves * shape.leaf_up, spines * shape.spine_up),
         max_endpoints=shape.capacity,
+        ports=None if ports.is_uniform else ports,
+        leaves_per_pod=shape.leaves_per_pod if shape.tiers == 3 else leaves,
     )

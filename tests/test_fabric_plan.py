@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from layout.catalog import default_catalog
 from layout.errors import CoherenceError
-from layout.fabric_plan import FabricError, FabricPlan, max_endpoints, plan_fabric
+from layout.fabric_plan import (
+    FabricError,
+    FabricPlan,
+    TierPorts,
+    even_spines,
+    max_endpoints,
+    plan_fabric,
+    split_mixed,
+    split_ports,
+)
 
 COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024 (NVIDIA press statements)
 
@@ -280,3 +289,112 @@ def test_one_endpoint_more_than_two_tiers_hold_forces_three():
     # Radix 64, non-blocking: two tiers hold 64²/2 = 2,048 endpoints.
     assert plan_fabric(2_048, 64, rails=8).tiers == 2
     assert plan_fabric(2_049, 64, rails=8).tiers == 3
+
+
+# NVIDIA DGX SuperPOD reference architecture (DGX B200 / H100, Quantum-2 QM9700 at NDR
+# 400 Gb/s, 64 ports): "Larger DGX SuperPOD component counts", 8 GPUs and 8 rails per
+# DGX node. Columns: GPUs, leaf, spine, core switches, node-leaf, leaf-spine, spine-core
+# cables.
+SUPERPOD_QM9700 = [
+    (512, 16, 8, 0, 512, 512, 0),
+    (1_024, 32, 16, 0, 1_024, 1_024, 0),
+    (2_048, 64, 32, 0, 2_048, 2_048, 0),
+    (4_096, 128, 128, 64, 4_096, 4_096, 4_096),
+    (8_192, 256, 256, 128, 8_192, 8_192, 8_192),
+    (16_384, 512, 512, 256, 16_384, 16_384, 16_384),
+]
+
+
+@pytest.mark.parametrize("row", SUPERPOD_QM9700)
+def test_superpod_qm9700_table(row):
+    gpus, *switches_and_links = row
+    plan = plan_fabric(gpus, _radix("qm9700", 400), rails=8)
+    assert [*plan.switches, *plan.links] == switches_and_links
+
+
+# NVIDIA DGX SuperPOD with DGX B300 and Quantum-X800 (Q3400, 144 × 800 Gb/s): "Example
+# Compute Fabric Components". 4 SUs (2,304 GPUs) take 18 spines, not the 16 whose ports
+# would do: each leaf's 72 uplinks must split evenly over the spines (72 / 18 = 4 each).
+SUPERPOD_Q3400 = [
+    (576, 8, 4),
+    (1_152, 16, 8),
+    (2_304, 32, 18),
+    (4_608, 64, 36),
+    (10_368, 144, 72),
+]
+
+
+@pytest.mark.parametrize(("gpus", "leaf", "spine"), SUPERPOD_Q3400)
+def test_superpod_quantum_x800_table(gpus, leaf, spine):
+    plan = plan_fabric(gpus, _radix("q3400", 800), rails=8)
+    assert plan.tiers == 2
+    assert plan.switches == (leaf, spine, 0)
+    assert plan.links == (gpus, gpus, 0)
+    assert plan.leaf_up % plan.spines == 0  # the same links from every leaf to every spine
+
+
+def test_even_spines_divide_the_uplinks():
+    assert even_spines(32, 72, 144) == 18  # 16 by ports; 72 % 16 ≠ 0
+    assert even_spines(16, 32, 64) == 8
+    assert even_spines(1, 72, 144) == 1
+    assert even_spines(0, 72, 144) == 0
+
+
+def test_mixed_speeds_split_by_bandwidth():
+    # A 51.2 Tb/s switch: 256 × 200G or 128 × 400G. Non-blocking with 200G down and 400G
+    # up: 128 down (25.6 Tb/s) and 64 up (25.6 Tb/s), using 128/256 + 64/128 = all of it.
+    assert split_mixed(256, 128, 1.0, 200, 400) == (128, 64)
+    # One speed and one radix: the plain split.
+    assert split_mixed(64, 64, 3.0) == split_ports(64, 3.0) == (48, 16)
+    # 2:1 with 200G down, 400G up: down·200 ≤ 2·up·400 and down/256 + up/128 ≤ 1.
+    down, up = split_mixed(256, 128, 2.0, 200, 400)
+    assert down * 200 <= 2 * up * 400
+    assert down / 256 + up / 128 <= 1
+    assert (down + 1) * 200 > 2 * math.floor(128 * (1 - (down + 1) / 256)) * 400
+
+
+def test_hpn_style_dual_plane_pod():
+    # Alibaba HPN (SIGCOMM 2024): each 400G NIC splits into two 200G ports, one per plane
+    # (dual-ToR, dual-plane); ToRs run 200G down and 400G up on a 51.2 Tb/s chip;
+    # aggregation switches (128 × 400G) run 15:1 towards the core; a pod holds 15
+    # segments of 128 hosts × 8 GPUs = 15,360 GPUs. Per plane the pod is 15,360 NIC ports.
+    ports = TierPorts(256, 128, 128, 128, 128, speeds_gbps=(200, 400, 400))
+    plan = plan_fabric(15_360, ports, rails=8, tiers=3, oversubscription=(1, 15),
+                       pod_endpoints=15_360)  # fmt: skip
+    # ToR: 128 × 200G down, 64 × 400G up (HPN cables 60 and keeps 4 × 400G spare).
+    assert (plan.leaf_down, plan.leaf_up) == (128, 64)
+    # 1,920 hosts / 128 per segment = 15 segments × 8 rails = 120 ToRs per plane, on
+    # aggregation switches of 120 down / 8 up = 15:1, as published.
+    assert plan.leaves == plan.leaves_per_pod == 120
+    assert (plan.spine_down, plan.spine_up) == (120, 8)
+    assert plan.pods == 1
+    assert plan.spines == 64
+    assert plan.achieved_oversubscription == (1.0, 15.0)
+
+
+def test_meta_style_fixed_pods():
+    # Meta's RoCE training clusters (SIGCOMM 2024): a rack's 16 GPUs (400G each) on one
+    # top-of-rack switch (RTSW), non-blocking inside a 3,072-GPU AI zone, 1:7 from the
+    # zone's cluster switches (CTSW) to the aggregation tier (ATSW); 24k GPUs = 8 zones.
+    # A ToR-per-rack fabric is one rail (every NIC of the rack on the same leaf). Radixes:
+    # ToR 32 × 400G (16 down, 16 up), CTSW and ATSW modular 576 × 400G chassis.
+    ports = TierPorts(32, 32, 576, 576, 576)
+    plan = plan_fabric(24_576, ports, rails=1, oversubscription=(1, 7), pod_endpoints=3_072)
+    assert plan.tiers == 3
+    assert (plan.leaf_down, plan.leaf_up) == (16, 16)
+    # 3,072 / 16 = 192 ToRs per zone; 16 CTSWs per zone, each 192 down and
+    # ceil(192 / 7) = 28 up; 8 zones; ATSWs: ceil(128 × 28 / 576) = 7.
+    assert plan.leaves_per_pod == 192
+    assert plan.pods == 8
+    assert plan.switches == (1_536, 128, 7)
+    assert (plan.spine_down, plan.spine_up) == (192, 28)
+    assert plan.achieved_oversubscription[0] == 1.0
+    assert plan.achieved_oversubscription[1] == pytest.approx(192 / 28)
+    assert plan.achieved_oversubscription[1] <= 7
+
+
+def test_pod_wider_than_a_spine_is_refused():
+    with pytest.raises(FabricError, match=r"pod size: a pod of 100,000 endpoints needs"):
+        plan_fabric(200_000, 128, 8, pod_endpoints=100_000)
+    with pytest.raises(FabricError, match="pod size: a fixed pod needs 3 tiers"):
+        plan_fabric(1_000, 128, 8, tiers=2, pod_endpoints=512)
