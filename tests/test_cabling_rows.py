@@ -15,14 +15,17 @@ import math
 
 import numpy as np
 import pytest
+import shapely
 
 from layout.commands import CommandStack, MoveItems, RotateItems
 from layout.floor import Floor
+from layout.generator import ClusterRequest, generate
 from layout.items import Item
 from layout.project import FabricSpec, Project, TrayPlan, TraySegment
 from layout.rules import Rules
 from physics import Checker, check
 from physics.cabling import route
+from physics.tray_sizing import size_trays
 
 RACK = "colossus-hgx-h100-lc"
 LEAF = "net-sn5600-16"
@@ -268,8 +271,6 @@ def test_a_narrow_tray_overfills_only_with_the_row_links_on_it():
     results = check(project)
     assert not [v for v in results.violations if v.rule == "cabling.tray_fill"]
     assert results.metrics["worst_tray_fill"] == {"segment": "T1", "fill": 0.0}
-    from physics.tray_sizing import size_trays
-
     sized = size_trays(project)
     assert (sized.segments[0].width_m, sized.segments[0].depth_m) == (0.3, 0.15)
     off = _project({"G1": 5.7}, {"L1": 5.0}, {"L1": ["G1"]},
@@ -288,3 +289,22 @@ def test_without_trays_the_row_links_need_no_warning():
     # Only G2's 64 links are estimated; G1's run along the row is real.
     assert "64 links are estimated" in found[0].message
     assert "all" not in found[0].message
+
+
+# --- a generated design --------------------------------------------------------------------
+def test_a_generated_design_cables_the_racks_beside_each_leaf_in_copper():
+    project = generate(ClusterRequest(gpus=4_096), tray_sizer=size_trays)
+    results = check(project)
+    assert not [v for v in results.violations if v.rule.startswith("cabling.")]
+    media = results.metrics["links_by_medium"]
+    assert media.get("dac-400g", 0) > 0
+    assert media.get("acc-400g", 0) > 0
+    result = route(project)
+    cables, bundle = result.tiers["gpu-leaf"], result.bundles["gpu-leaf"]
+    footprints = project.footprints()
+    gap = shapely.distance(footprints[bundle.a], footprints[bundle.b])
+    dac = np.array([m >= 0 and result.media[m].id == "dac-400g" for m in cables.medium])
+    # Every DAC joins racks that touch; every run along a row fits the 5 m rule.
+    assert (gap[dac] <= 1e-3).all()
+    assert (cables.length_m[cables.in_row] <= 5.0 + 1e-9).all()
+    assert cables.in_row[dac].all()
