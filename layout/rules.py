@@ -85,6 +85,33 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
             "common design practice: 0.5 m per end",
         ),
         RuleParameter(
+            "in_row_run_max_m", 5.0, "m", 0.0, 30.0,
+            "Longest cable run along a row, through the racks' side cable managers and "
+            "rack tops instead of up to the tray, between two racks of one row that touch "
+            "or are joined by touching racks; 0 sends every link over the trays.",
+            "Oracle Exadata multi-rack cabling guides: adjacent racks are cabled rack to "
+            "rack with 1–5 m cables, optical cables only beyond 5 m, longer cables where "
+            "racks are apart or cables use overhead trays; NVIDIA LinkX active copper "
+            "reaches 5 m (MCP7Y00 use cases)",
+        ),
+        RuleParameter(
+            "in_rack_vertical_m", 0.4, "m", 0.0, 3.0,
+            "Cable inside each rack of a run along a row: from the port into the side "
+            "cable manager and along it to the other end's height, per end.",
+            "estimate: ports spread over about 2.1 m of a 48U rack are on average a third "
+            "of that (0.7 m) apart in height, shared by the two ends and rounded up for "
+            "dressing; Oracle Exadata cabling tables use 1 m cables between switches two "
+            "units apart in one rack",
+        ),
+        RuleParameter(
+            "in_rack_loop_m", 0.1, "m", 0.0, 2.0,
+            "Slack left at each end of a run along a row (it takes the place of the "
+            "service loop coiled at a tray drop).",
+            "estimate: cords inside racks are dressed along the cable managers with small, "
+            "intentional service loops rather than coils (rack patch-cord practice); "
+            "10 cm per end",
+        ),
+        RuleParameter(
             "tray_fill_limit", 0.5, "×", 0.05, 1.0,
             "Largest share of a tray's cross-section that cables may fill.",
             "NEC 392 / TIA-569: about 50 % fill for cable trays",

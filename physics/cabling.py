@@ -1,4 +1,5 @@
-"""Cabling: every fabric link routed over the trays, with its medium, latency and tray fill.
+"""Cabling: every fabric link routed along its row or over the trays, with its medium,
+latency and tray fill.
 
 Owns the rules ``cabling.reach``, ``cabling.no_tray_path`` and
 ``cabling.tray_fill``, the ``cabling`` summary figures (links by medium,
@@ -12,6 +13,20 @@ path (:mod:`physics.trays`) and down to rack B::
              + 2 × service_loop_m,   rise = drop = |tray_height_m − port_height_m|
 
 where a hop is the horizontal run from a rack's centre to its tray point.
+
+Short runs stay in the row. Two racks standing in one row, touching along
+it (gaps up to :data:`~layout.geometry.SLACK_M`) or joined by a chain of
+racks that touch, are cabled rack to rack through their side cable managers
+and rack tops, never up to the tray::
+
+    length = (along-row distance between centres + 2 × in_rack_vertical_m)
+             × (1 + cable_slack) + 2 × in_rack_loop_m
+
+when that is at most ``in_row_run_max_m``; longer ones take the trays. A row
+runs along a rack's width (x at 0° and 180°, y at 90° and 270°); only GPU and
+network racks at quarter turns form rows, so an aisle, a gap, a cooling unit
+or a rack turned across the row ends one. Runs along a row load no tray.
+
 Without a tray path (no trays, or racks on trays that do not meet) the tray
 path and hops are replaced by the Manhattan distance between the racks'
 centres, and ``cabling.no_tray_path`` warns. The medium is the cheapest
@@ -20,9 +35,11 @@ length (:mod:`physics.media`); none → ``cabling.reach``.
 
 Everything works on the fabric's link bundles (rack pairs × counts), as numpy
 arrays over all bundles; no Python loop runs over links. A :class:`Checker`
-re-check after racks moved re-routes only the bundles touching them: the tray
-graph and its shortest paths are kept while the structure is unchanged, and
-loads on the trays are updated by difference (exact integers).
+re-check after racks moved or turned re-routes only the bundles touching them
+and those whose racks the move joined into one row or parted (the runs of
+touching racks are found afresh at each check, a few milliseconds at 100k
+GPUs): the tray graph and its shortest paths are kept while the structure is
+unchanged, and loads on the trays are updated by difference (exact integers).
 """
 
 from __future__ import annotations
@@ -32,7 +49,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
+from layout.geometry import SLACK_M, axis_aligned_rects, is_quarter_turn, quarter_turns
 from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
@@ -40,6 +61,9 @@ from physics.media import MediaTable, bill_of_materials
 from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
 
 _SHOWN = 5
+_EPS = 1e-9
+ROW_KINDS = ("gpu_rack", "network_rack")
+"""Kinds of unit whose side cable managers and tops carry cables along a row."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,9 @@ class TierCables:
     latency_ns: np.ndarray
     """Propagation delay of one link (the medium's ns/m, or ``fiber_ns_per_m``)."""
     on_trays: np.ndarray
-    """True where the link follows the trays, False where it is a Manhattan estimate."""
+    """True where the link follows the trays; False along a row or for a Manhattan estimate."""
+    in_row: np.ndarray
+    """True where the link runs along its row, rack to rack, without the tray."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +171,7 @@ def rack_cables(result: CablingResult, row: int) -> dict[str, Any]:
                 "length_m": round(float(cables.length_m[k]), 2),
                 "medium": result.media[medium].id if medium >= 0 else None,
                 "on_trays": bool(cables.on_trays[k]),
+                "in_row": bool(cables.in_row[k]),
             })  # fmt: skip
     rows.sort(key=lambda r: (-r["length_m"], r["to"]))
     mix: dict[str, int] = {}
@@ -171,6 +198,7 @@ class _State:
     table: MediaTable
     x: np.ndarray
     y: np.ndarray
+    rotation: np.ndarray
     attach: Attachment
     """Per item row (piece -1 for rows not in any bundle or without trays)."""
     a: np.ndarray
@@ -178,6 +206,7 @@ class _State:
     count: np.ndarray
     length: np.ndarray
     on_trays: np.ndarray
+    in_row: np.ndarray
     end1: np.ndarray
     end2: np.ndarray
     medium: np.ndarray
@@ -201,6 +230,9 @@ class _Params:
         self.loops = 2.0 * rules["service_loop_m"]
         self.fiber_ns = rules["fiber_ns_per_m"]
         self.fill_limit = rules["tray_fill_limit"]
+        self.in_row_max = rules["in_row_run_max_m"]
+        self.in_rack = 2.0 * rules["in_rack_vertical_m"]
+        self.in_rack_loops = 2.0 * rules["in_rack_loop_m"]
         spec = project.fabric
         self.speed = float(spec.nic_speed_gbps or 0.0) / spec.planes
 
@@ -219,11 +251,83 @@ def _attach_rows(net: TrayNetwork, xy: np.ndarray, rows: np.ndarray, into: Attac
     into.piece[rows], into.t[rows], into.hop[rows] = found.piece, found.t, found.hop
 
 
+@dataclass(frozen=True)
+class RowRuns:
+    """Racks standing side by side in rows, by item row.
+
+    ``chain`` numbers each run of racks that touch along a row (-1 for items in
+    none); ``along`` is a rack's centre coordinate along its row (x for a row
+    along x, y for a row along y).
+    """
+
+    chain: np.ndarray
+    along: np.ndarray
+
+
+def row_runs(project: Project, sizes: tuple[np.ndarray, np.ndarray], racks: np.ndarray) -> RowRuns:
+    """The runs of touching racks in the project's rows (``racks``: which rows may join one).
+
+    Two racks are neighbours in a row when they stand at quarter turns with
+    their rows along the same axis, their spans across the row overlap, and
+    their spans along it touch (within :data:`~layout.geometry.SLACK_M`); a
+    run is a connected set of neighbours.
+    """
+    items = project.items
+    n = len(items)
+    chain = np.full(n, -1, np.intp)
+    along = np.zeros(n)
+    rotation = items.rotation
+    rows = np.flatnonzero(racks & is_quarter_turn(rotation))
+    if len(rows) == 0:
+        return RowRuns(chain, along)
+    width, depth = sizes
+    x, y = items.x[rows], items.y[rows]
+    _, rects, _ = axis_aligned_rects(x, y, width[rows], depth[rows], rotation[rows])
+    left, top, span_x, span_y = rects.T
+    # A rack's row runs along its width: x at 0° and 180°, y at 90° and 270°.
+    along_y = quarter_turns(rotation[rows]) % 2 == 1
+    lo = np.where(along_y, top, left)
+    hi = lo + np.where(along_y, span_y, span_x)
+    across_lo = np.where(along_y, left, top)
+    across_hi = across_lo + np.where(along_y, span_x, span_y)
+    # Neighbours' centres are at most one span apart along and across the row (Chebyshev).
+    centres = np.column_stack((left + span_x / 2, top + span_y / 2))
+    reach = float(np.max(np.maximum(span_x, span_y))) + 2 * SLACK_M
+    pairs = cKDTree(centres).query_pairs(reach, p=np.inf, output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    keep = along_y[i] == along_y[j]
+    i, j = i[keep], j[keep]
+    gap = np.maximum(lo[i], lo[j]) - np.minimum(hi[i], hi[j])
+    shared = np.minimum(across_hi[i], across_hi[j]) - np.maximum(across_lo[i], across_lo[j])
+    beside = (np.abs(gap) <= SLACK_M) & (shared > SLACK_M)
+    m = len(rows)
+    graph = coo_matrix((np.ones(int(beside.sum())), (i[beside], j[beside])), shape=(m, m))
+    _, label = connected_components(graph, directed=False)
+    chain[rows] = label
+    along[rows] = np.where(along_y, y, x)
+    return RowRuns(chain, along)
+
+
+def _in_row(
+    runs: RowRuns, params: _Params, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which bundles run along their row, and the length a run along the row would have."""
+    same = (runs.chain[a] >= 0) & (runs.chain[a] == runs.chain[b])
+    distance = np.abs(runs.along[a] - runs.along[b])
+    length = (distance + params.in_rack) * params.stretch + params.in_rack_loops
+    return same & (length <= params.in_row_max + _EPS), length
+
+
 def _route_bundles(
     net: TrayNetwork, table: MediaTable, params: _Params, xy: np.ndarray, attach: Attachment,
-    *, a: np.ndarray, b: np.ndarray, count: np.ndarray,
+    *, a: np.ndarray, b: np.ndarray, count: np.ndarray, in_row: np.ndarray,
+    row_length: np.ndarray,
 ) -> dict[str, Any]:  # fmt: skip
-    """Lengths, media, loads and partial runs of some bundles (all arrays over them)."""
+    """Lengths, media, loads and partial runs of some bundles (all arrays over them).
+
+    Bundles ``in_row`` take ``row_length`` and stay off the trays: no ends, no
+    partial runs, no load.
+    """
     first = Attachment(attach.piece[a], attach.t[a], attach.hop[a])
     second = Attachment(attach.piece[b], attach.t[b], attach.hop[b])
     paths = net.paths(first, second)
@@ -231,15 +335,18 @@ def _route_bundles(
     manhattan = np.abs(xy[a] - xy[b]).sum(axis=1)
     run = np.where(found, paths.length + first.hop + second.hop, manhattan)
     length = (2 * params.rise + run) * params.stretch + params.loops
+    length = np.where(in_row, row_length, length)
     choice = table.choose(length, params.speed)
-    has = choice.medium >= 0
+    on_trays = found & ~in_row
+    has = (choice.medium >= 0) & on_trays
     load = np.where(has, table.area_units[np.maximum(choice.medium, 0)], 0) * count
     seg1, lo1, hi1 = net.partial_intervals(first, paths.end1, second)
     seg2, lo2, hi2 = net.partial_intervals(second, paths.end2)
-    seg1 = np.where(found, seg1, -1)
-    seg2 = np.where(found & ~paths.direct, seg2, -1)
+    seg1 = np.where(on_trays, seg1, -1)
+    seg2 = np.where(on_trays & ~paths.direct, seg2, -1)
     return {
-        "length": length, "on_trays": found, "end1": paths.end1, "end2": paths.end2,
+        "length": length, "on_trays": on_trays, "in_row": in_row,
+        "end1": np.where(in_row, -1, paths.end1), "end2": np.where(in_row, -1, paths.end2),
         "medium": choice.medium, "stock": choice.stock_m, "cost": choice.cost_usd,
         "slot": choice.slot, "load": load,
         "intervals": (seg1, lo1, hi1, seg2, lo2, hi2),
@@ -266,7 +373,9 @@ def _all_intervals(
     return segment, start, end, weight
 
 
-def _full(project: Project, fabric: DerivedFabric, net: TrayNetwork, table: MediaTable) -> _State:
+def _full(
+    project: Project, fabric: DerivedFabric, net: TrayNetwork, table: MediaTable, runs: RowRuns
+) -> _State:
     params = _Params(project)
     items = project.items
     xy = items.xy
@@ -275,35 +384,45 @@ def _full(project: Project, fabric: DerivedFabric, net: TrayNetwork, table: Medi
     attach = Attachment(np.full(n, -1, np.intp), np.zeros(n), np.zeros(n))
     rows = np.unique(np.concatenate([a, b]))
     _attach_rows(net, xy, rows, attach)
-    r = _route_bundles(net, table, params, xy, attach, a=a, b=b, count=count)
+    in_row, row_length = _in_row(runs, params, a, b)
+    r = _route_bundles(net, table, params, xy, attach, a=a, b=b, count=count, in_row=in_row,
+                       row_length=row_length)  # fmt: skip
     edge_load = net.edge_loads(r["end1"], r["end2"], r["load"])
     seg, lo, hi, load = _all_intervals(net, r["intervals"], r["load"], edge_load)
     _, peak = sweep_fill(len(net.segment_ids), seg, lo, hi, load)
     return _State(
-        fabric, net, table, items.x.copy(), items.y.copy(), attach, a, b, count,
-        r["length"], r["on_trays"], r["end1"], r["end2"], r["medium"], r["stock"], r["cost"],
-        r["slot"], r["load"], r["intervals"], edge_load, peak,
+        fabric, net, table, items.x.copy(), items.y.copy(), items.rotation.copy(), attach,
+        a, b, count, r["length"], r["on_trays"], r["in_row"], r["end1"], r["end2"],
+        r["medium"], r["stock"], r["cost"], r["slot"], r["load"], r["intervals"], edge_load,
+        peak,
     )  # fmt: skip
 
 
-def _update(project: Project, state: _State) -> _State:
-    """``state`` after racks moved: only bundles touching them are routed again."""
+def _update(project: Project, state: _State, runs: RowRuns) -> _State:
+    """``state`` after racks moved or turned: only the bundles touching them, and those
+    whose racks a move joined into one row or parted, are routed again."""
     items = project.items
-    moved = np.flatnonzero((state.x != items.x) | (state.y != items.y))
+    moved = np.flatnonzero(
+        (state.x != items.x) | (state.y != items.y) | (state.rotation != items.rotation)
+    )
     if len(moved) == 0:
         return state
+    params = _Params(project)
     n = len(items)
     flag = np.zeros(n, bool)
     flag[moved] = True
-    changed = np.flatnonzero(flag[state.a] | flag[state.b])
+    in_row, row_length = _in_row(runs, params, state.a, state.b)
+    changed = np.flatnonzero(flag[state.a] | flag[state.b] | (in_row != state.in_row))
     if len(changed) == 0:
-        return replace(state, x=items.x.copy(), y=items.y.copy())
-    net, params = state.net, _Params(project)
+        return replace(state, x=items.x.copy(), y=items.y.copy(),
+                       rotation=items.rotation.copy())  # fmt: skip
+    net = state.net
     xy = items.xy
     attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
     _attach_rows(net, xy, moved, attach)
     a, b, count = state.a[changed], state.b[changed], state.count[changed]
-    r = _route_bundles(net, state.table, params, xy, attach, a=a, b=b, count=count)
+    r = _route_bundles(net, state.table, params, xy, attach, a=a, b=b, count=count,
+                       in_row=in_row[changed], row_length=row_length[changed])  # fmt: skip
     delta = net.edge_loads(
         np.concatenate([state.end1[changed], r["end1"]]),
         np.concatenate([state.end2[changed], r["end2"]]),
@@ -311,7 +430,8 @@ def _update(project: Project, state: _State) -> _State:
     )
     edge_load = state.edge_load + delta
     fields: dict[str, Any] = {}
-    for name in ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot", "load"):
+    for name in ("length", "on_trays", "in_row", "end1", "end2", "medium", "stock", "cost",
+                 "slot", "load"):  # fmt: skip
         column = getattr(state, name).copy()
         column[changed] = r[name]
         fields[name] = column
@@ -333,8 +453,8 @@ def _update(project: Project, state: _State) -> _State:
         peak = peak.copy()
         peak[segments] = values
     return replace(
-        state, x=items.x.copy(), y=items.y.copy(), attach=attach, intervals=tuple(intervals),
-        edge_load=edge_load, peak=peak, **fields,
+        state, x=items.x.copy(), y=items.y.copy(), rotation=items.rotation.copy(),
+        attach=attach, intervals=tuple(intervals), edge_load=edge_load, peak=peak, **fields,
     )  # fmt: skip
 
 
@@ -352,13 +472,14 @@ def _result(project: Project, state: _State) -> CablingResult:
         part = slice(start, start + n)
         tiers[tier] = TierCables(
             state.length[part], state.medium[part], state.stock[part], state.cost[part],
-            latency[part], state.on_trays[part],
+            latency[part], state.on_trays[part], state.in_row[part],
         )  # fmt: skip
         start += n
     flat = {
         "a": state.a, "b": state.b, "count": state.count, "length_m": state.length,
         "medium": state.medium, "stock_m": state.stock, "cost_usd": state.cost,
-        "latency_ns": latency, "on_trays": state.on_trays, "slot": state.slot,
+        "latency_ns": latency, "on_trays": state.on_trays, "in_row": state.in_row,
+        "slot": state.slot,
     }  # fmt: skip
     return CablingResult(
         state.table.media, params.speed, dict(state.fabric.links), tiers, net.segment_ids, fill,
@@ -401,14 +522,16 @@ def _route_once(context: CheckContext) -> tuple[CablingResult | None, _State | N
         net = context.memo("cabling.trays", lambda: _trays(project))
         table = context.memo("cabling.media", lambda: MediaTable.of(project.catalog, project.rules))
         previous = context.recall("cabling.state")
+        racks = context.memo("cabling.row_kinds", lambda: np.isin(context.kinds, ROW_KINDS))
+        runs = row_runs(project, context.sizes, racks)
         if (
             isinstance(previous, _State)
             and previous.fabric is fabric and previous.net is net and previous.table is table
             and len(previous.x) == len(project.items)
         ):  # fmt: skip
-            state = _update(project, previous)
+            state = _update(project, previous, runs)
         else:
-            state = _full(project, fabric, net, table)
+            state = _full(project, fabric, net, table, runs)
         result = _result(project, state)
     context.remember("cabling.state", state)
     return result, state
@@ -488,12 +611,13 @@ def no_tray_path(context: CheckContext, rule: RuleProvider) -> Iterator[Violatio
     if result is None:
         return
     on_trays, count = result.flat("on_trays"), result.flat("count")
-    off = np.flatnonzero(~on_trays)
+    off = np.flatnonzero(~on_trays & ~result.flat("in_row"))
     if len(off) == 0:
         return
     if not result.has_trays:
+        every = "all " if len(off) == len(on_trays) else ""
         yield rule.violation(
-            f"the project has no cable trays: all {_links(int(count[off].sum()))} are "
+            f"the project has no cable trays: {every}{_links(int(count[off].sum()))} are "
             "estimated as Manhattan runs at tray height"
         )
         return
@@ -539,4 +663,4 @@ def cabling_metrics(context: CheckContext) -> Mapping[str, Any]:
     }
 
 
-__all__ = ["CablingResult", "TierCables", "rack_cables", "route", "routed"]
+__all__ = ["CablingResult", "RowRuns", "TierCables", "rack_cables", "route", "routed", "row_runs"]

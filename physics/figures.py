@@ -237,7 +237,9 @@ class Cable:
     medium: str | None
     """The medium's id; None when no allowed medium reaches."""
     on_trays: bool
-    """False where the route is a Manhattan estimate (no tray path)."""
+    """False where the cables run along the row or the route is a Manhattan estimate."""
+    in_row: bool
+    """True where the cables run along the row, rack to rack, without the tray."""
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,7 @@ def _rack_links(solution: Solution, item_id: str) -> RackLinks | None:
                 cables.append(Cable(
                     ids[other], tier, int(bundles.count[k]), round(float(routed.length_m[k]), 2),
                     cabling.media[medium].id if medium >= 0 else None, bool(routed.on_trays[k]),
+                    bool(routed.in_row[k]),
                 ))  # fmt: skip
     cables.sort(key=lambda c: (-c.length_m, c.to))
     unassigned = not tiers and item_id in fabric.unassigned

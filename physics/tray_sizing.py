@@ -6,7 +6,8 @@ standard tray that holds it). A pure function of the project: it returns a
 new section and changes nothing. A new design is made by
 ``layout.generator.generate(request, tray_sizer=size_trays)`` (``main.py
 new``, the New Cluster wizard, the benchmarks): the generator lays trays along
-every row and cross aisle, and this sizes them.
+every row and cross aisle, and this sizes them. Links run along a row between
+touching racks never reach a tray (:mod:`physics.cabling`), so they size none.
 
 Trays come in standard widths (0.3 to 0.9 m, 0.15 m deep, as ladder and
 wire-mesh tray ranges are sold); a run needing more is built as stacked

@@ -35,11 +35,12 @@ BOM_COLUMNS = ("medium", "stock_length_m", "count", "cost_usd")
 BOM_HEADERS = ("Medium", "Stock length (m)", "Count", "Cost (USD)")
 LINK_COLUMNS = (
     "tier", "rack_a", "rack_a_name", "rack_b", "rack_b_name", "links", "length_m",
-    "medium", "stock_length_m", "on_trays", "cost_per_link_usd", "cost_usd",
+    "medium", "stock_length_m", "on_trays", "in_row", "cost_per_link_usd", "cost_usd",
 )  # fmt: skip
 LINK_HEADERS = (
     "Tier", "Rack A", "Rack A name", "Rack B", "Rack B name", "Links", "Length (m)",
-    "Medium", "Stock length (m)", "On trays", "Cost per link (USD)", "Cost (USD)",
+    "Medium", "Stock length (m)", "On trays", "Along the row", "Cost per link (USD)",
+    "Cost (USD)",
 )  # fmt: skip
 TOTAL_LABEL = "Total"
 
@@ -82,6 +83,7 @@ def cable_tables(project: Project) -> tuple[list[dict[str, Any]], list[dict[str,
                 "medium": result.media[medium].id if medium >= 0 else "",
                 "stock_length_m": float(cables.stock_m[k]) if medium >= 0 else None,
                 "on_trays": bool(cables.on_trays[k]),
+                "in_row": bool(cables.in_row[k]),
                 "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
                 "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
             })  # fmt: skip
@@ -141,7 +143,7 @@ def _text_cell(value: Any) -> Any:
 
 
 _BOM_WIDTHS = (22, 17, 12, 16)
-_LINK_WIDTHS = (12, 10, 18, 10, 18, 8, 12, 18, 17, 9, 19, 14)
+_LINK_WIDTHS = (12, 10, 18, 10, 18, 8, 12, 18, 17, 9, 14, 19, 14)
 _FORMATS = {
     "stock_length_m": "0.0",
     "length_m": "0.00",

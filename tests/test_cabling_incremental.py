@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from layout.commands import CommandStack, MoveItems
+from layout.commands import CommandStack, MoveItems, RotateItems
 from layout.generator import ClusterRequest, generate
 from physics import Checker, check
 from physics.cabling import route
@@ -29,8 +29,10 @@ moves = st.lists(
 def _same_routing(first, second) -> None:
     for tier in LINK_TIERS:
         a, b = first.tiers[tier], second.tiers[tier]
-        for name in ("length_m", "medium", "stock_m", "cost_usd", "latency_ns", "on_trays"):
-            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=name != "on_trays")
+        for name in ("length_m", "medium", "stock_m", "cost_usd", "latency_ns", "on_trays",
+                     "in_row"):  # fmt: skip
+            assert np.array_equal(getattr(a, name), getattr(b, name),
+                                  equal_nan=name not in ("on_trays", "in_row"))  # fmt: skip
     assert np.array_equal(first.fill, second.fill)
 
 
@@ -81,4 +83,48 @@ def test_moving_one_rack_reroutes_only_its_bundles():
     assert touches.any()
     assert (after.tiers["gpu-leaf"].length_m[touches]
             != before.tiers["gpu-leaf"].length_m[touches]).all()  # fmt: skip
+    _same_routing(after, route(project))
+
+
+# Steps of whole racks along the row, and quarter turns: moves that part rows and join them.
+row_steps = st.lists(
+    st.tuples(st.sampled_from(_RACKS), st.sampled_from([-1.2, -0.6, 0.6, 1.2, 3.0]),
+              st.sampled_from([0.0, 0.0, 90.0])),
+    min_size=1, max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=10, deadline=None)
+@given(row_steps)
+def test_parting_and_joining_rows_incrementally_equals_full_routing(steps):
+    project = _PROJECT.snapshot()
+    checker = Checker()
+    checker.check(project)
+    stack = CommandStack(project)
+    for item_id, dx, turn in steps:
+        # A turn alone (no move) must be seen as well as a move.
+        edit = (RotateItems.by(project, [item_id], turn) if turn
+                else MoveItems.by(project, [item_id], dx, 0.0))  # fmt: skip
+        stack.push(edit)
+        _same_routing(_routed(checker, project), route(project))
+    while stack.can_undo():
+        stack.undo()
+    _same_routing(_routed(checker, project), route(project))
+
+
+def test_moving_a_rack_out_of_the_row_sends_its_neighbours_links_to_the_trays():
+    # R00008 stands between R00007 and its leaf rack L00001: taking it out of the row
+    # parts R00001..R00007 from L00001, whose links (neither rack moved) take the trays.
+    project = _PROJECT.snapshot()
+    checker = Checker()
+    checker.check(project)
+    bundle = _routed(checker, project).bundles["gpu-leaf"]
+    r7, leaf = project.items.row("R00007"), project.items.row("L00001")
+    k = int(np.flatnonzero((bundle.a == r7) & (bundle.b == leaf))[0])
+    assert _routed(checker, project).tiers["gpu-leaf"].in_row[k]
+    rack = project.items.get("R00008")
+    CommandStack(project).push(MoveItems(["R00008"], [rack.x], [rack.y + 5.0]))
+    after = _routed(checker, project)
+    assert not after.tiers["gpu-leaf"].in_row[k]
+    assert after.tiers["gpu-leaf"].on_trays[k]
     _same_routing(after, route(project))

@@ -852,10 +852,12 @@ class InspectorDock(QDockWidget):
             self._add_figure(form, "Links", text)
         elif top is not None:
             medium = top.medium or "no medium reaches"
-            where = "" if top.on_trays else " (no tray path: Manhattan estimate)"
+            where = ("" if top.on_trays else " (along the row)" if top.in_row
+                     else " (no tray path: Manhattan estimate)")  # fmt: skip
+            tip = ("Run along the row through the racks, slack and loops included" if top.in_row
+                   else "Routed over the trays, slack and service loops included")  # fmt: skip
             self._add_figure(form, "Longest cable",
-                             f"{top.length_m:.1f} m {medium} to {top.to}{where}",
-                             "Routed over the trays, slack and service loops included")  # fmt: skip
+                             f"{top.length_m:.1f} m {medium} to {top.to}{where}", tip)  # fmt: skip
             mix = ", ".join(f"{medium} × {n:,}" for medium, n in links.media.items())
             self._add_figure(form, "Media", mix, "Links by cable medium")
         else:
