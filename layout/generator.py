@@ -4,6 +4,13 @@ Owns how a new design is laid out; it returns a :class:`~layout.project.Project`
 and never touches an existing one. Deterministic: the same request gives the
 same project, byte for byte.
 
+Sizing. A design holds the fewest whole GPU racks that hold the GPUs asked for
+(100,000 GPUs in 64-GPU racks: 1,563 racks), grouped into arrays that fill a
+leaf's down-ports; the last array may be partial, its leaf ports left free.
+``ClusterRequest.whole_arrays`` rounds up to whole arrays instead. The project's
+fabric spec records the GPUs requested. :func:`preview` gives these sizes
+without laying anything out.
+
 Layout. Racks stand in rows; two rows face each other across a cold aisle (a
 *row pair*) and row pairs are separated by hot aisles. A GPU row is a
 *segment* of two or more arrays with their leaf network racks in the middle,
@@ -269,7 +276,7 @@ def _plan(request: ClusterRequest, endpoints: int, radix: int, rails: int) -> Fa
         raise GeneratorError(text, "network_rack_type") from None
 
 
-def racks_for(request: ClusterRequest, rack: GpuRackType, racks_per_array: int) -> int:
+def _racks_for(request: ClusterRequest, rack: GpuRackType, racks_per_array: int) -> int:
     """GPU racks for the request: the fewest that hold its GPUs, or, when it asks for
     whole arrays, that rounded up to a whole number of arrays."""
     racks = math.ceil(request.gpus / rack.gpus)
@@ -284,7 +291,7 @@ def _sizes(request: ClusterRequest, catalog: Catalog, racks: int | None = None) 
     speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
     per_array = _racks_per_array(request)
     if racks is None:
-        racks = racks_for(request, rack, per_array)
+        racks = _racks_for(request, rack, per_array)
     arrays = math.ceil(racks / per_array)
     rails = rack.gpus_per_server * rack.nics_per_gpu
     endpoints = racks * rack.gpus * rack.nics_per_gpu
