@@ -47,7 +47,9 @@ REQUEST_OPTIONS = {
     "cold_aisle_m": "--cold-aisle",
     "hot_aisle_m": "--hot-aisle",
     "cross_aisle_m": "--cross-aisle",
+    "floor": "--floor",
     "name": "--name",
+    "whole_arrays": "--whole-arrays",
 }
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
@@ -124,7 +126,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         ),
     )
     new.add_argument("-o", "--output", type=Path, required=True, help="project file to write")
-    new.add_argument("--gpus", type=_positive_int, required=True, help="GPUs to place")
+    new.add_argument(
+        "--gpus", type=_positive_int, required=True,
+        help="GPUs to build: the fewest whole racks that hold them",
+    )  # fmt: skip
     new.add_argument(
         "--rack",
         default="colossus-hgx-h100-lc",
@@ -136,6 +141,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         help="racks per array, one rail group (default: fill a leaf; 8 for Colossus)",
+    )
+    new.add_argument(
+        "--whole-arrays",
+        type=_yes_no,
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="yes|no",
+        help="round the racks up to whole arrays (default: no, the last array is partial "
+        "and the design holds the GPUs asked for)",
     )
     new.add_argument("--switch", metavar="TYPE", help="switch type (picks its network rack)")
     new.add_argument("--network-rack", metavar="TYPE", help="network rack type (net-sn5600-8)")
@@ -270,6 +285,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+YES_NO = {"yes": True, "true": True, "on": True, "1": True,
+          "no": False, "false": False, "off": False, "0": False}  # fmt: skip
+
+
+def _yes_no(text: str) -> bool:
+    try:
+        return YES_NO[text.strip().lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}") from None
+
+
 def _ratios(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(","))
@@ -389,6 +415,7 @@ def run_new(args: argparse.Namespace) -> int:
             cross_aisle_m=args.cross_aisle,
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
             name=args.name,
+            whole_arrays=args.whole_arrays,
         )
         project = generate(request, tray_sizer=size_trays)
         dclayout.save(project, args.output)
@@ -400,8 +427,8 @@ def run_new(args: argparse.Namespace) -> int:
     x0, y0, x1, y1 = project.floor.bounds
     print(printable(f"wrote {args.output}: {project.name}"))
     print(
-        f"  {m['gpus']:,} GPUs in {m['racks']:,} racks, {m['network_racks']:,} network racks; "
-        f"hall {x1 - x0:.1f} x {y1 - y0:.1f} m"
+        f"  {request.gpus:,} GPUs requested, {m['gpus']:,} built in {m['racks']:,} racks, "
+        f"{m['network_racks']:,} network racks; hall {x1 - x0:.1f} x {y1 - y0:.1f} m"
     )
     if m.get("tiers"):
         per_tier = ", ".join(f"{n:,} {t}" for t, n in m["switches_per_tier"].items())

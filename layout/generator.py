@@ -4,6 +4,13 @@ Owns how a new design is laid out; it returns a :class:`~layout.project.Project`
 and never touches an existing one. Deterministic: the same request gives the
 same project, byte for byte.
 
+Sizing. A design holds the fewest whole GPU racks that hold the GPUs asked for
+(100,000 GPUs in 64-GPU racks: 1,563 racks), grouped into arrays that fill a
+leaf's down-ports; the last array may be partial, its leaf ports left free.
+``ClusterRequest.whole_arrays`` rounds up to whole arrays instead. The project's
+fabric spec records the GPUs requested. :func:`preview` gives these sizes
+without laying anything out.
+
 Layout. Racks stand in rows; two rows face each other across a cold aisle (a
 *row pair*) and row pairs are separated by hot aisles. A GPU row is a
 *segment* of two or more arrays with their leaf network racks in the middle,
@@ -34,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +78,11 @@ DEFAULT_RACKS_PER_ARRAY = 8
 """Colossus: 8 racks of 64 GPUs make an array of 512 GPUs."""
 PLANES = (1, 2, 4, 8)
 """Fabric planes a NIC can be split into (each plane a fat tree at NIC speed / planes)."""
+SEGMENT_RACKS = 16
+"""GPU racks a row segment holds at least (when the arrays come that many): two Colossus
+arrays, about 10 m of row, so no rack is more than about 5 m from its leaf rack."""
+MAX_TIERS_TRIES = 3
+"""Re-plans of a tree for the leaves of its arrays: one per tier it may add."""
 
 
 FIELD_LABELS = {
@@ -86,7 +99,9 @@ FIELD_LABELS = {
     "hot_aisle_m": "hot aisle",
     "cross_aisle_m": "cross aisle",
     "wall_margin_m": "wall margin",
+    "floor": "floor",
     "name": "name",
+    "whole_arrays": "whole arrays",
 }
 """How a message names a :class:`ClusterRequest` field (facility fields by their own name)."""
 
@@ -102,7 +117,8 @@ class GeneratorError(CoherenceError):
 
     def __init__(self, detail: str, field: str | None = None) -> None:
         label = FIELD_LABELS.get(field, field) if field else ""
-        named = not label or detail.startswith(label)
+        # "the hall is too small" names its field already.
+        named = not label or detail.startswith((label, f"the {label} "))
         super().__init__(detail if named else f"{label}: {detail}")
         self.detail = detail
         self.field = field
@@ -129,6 +145,9 @@ class ClusterRequest:
     wall_margin_m: float = 2.4
     facility: FacilityChoice = field(default_factory=FacilityChoice)
     name: str = ""
+    whole_arrays: bool = False
+    """Round the racks up to whole arrays; by default the last array is partial (fewer
+    racks, its leaf ports left free), so the design holds the GPUs asked for and no more."""
 
 
 @dataclass
@@ -147,13 +166,21 @@ class _Sizes:
     racks_per_array: int
 
     @property
+    def array_racks(self) -> list[int]:
+        """GPU racks of each array: full arrays, then the last one with what is left."""
+        return _chunks(self.racks, self.racks_per_array)
+
+    @property
     def rails(self) -> int:
         return self.rack.gpus_per_server * self.rack.nics_per_gpu
 
     @property
     def leaf_racks_per_segment(self) -> int:
-        """Leaf racks (per plane) in the middle of a row segment: enough for two arrays."""
-        return max(1, math.ceil(2 / self.arrays_per_leaf_rack))
+        """Leaf racks (per plane) in the middle of a row segment: enough for two arrays
+        and for :data:`SEGMENT_RACKS` GPU racks (small arrays, as NVL72 racks make, would
+        otherwise give short segments and a cross aisle every few metres)."""
+        arrays = max(2, math.ceil(SEGMENT_RACKS / self.racks_per_array))
+        return max(1, math.ceil(arrays / self.arrays_per_leaf_rack))
 
     @property
     def arrays_per_segment(self) -> int:
@@ -204,6 +231,8 @@ def _check_request(
         raise GeneratorError(str(err).removeprefix("name "), "name") from None
     if not 1 <= request.gpus <= MAX_GPUS:
         raise GeneratorError(f"{request.gpus:,} is outside 1..{MAX_GPUS:,}", "gpus")
+    if not isinstance(request.whole_arrays, bool):
+        raise GeneratorError(f"expected yes or no, got {request.whole_arrays!r}", "whole_arrays")
     rack = catalog.get(request.rack_type)
     if not isinstance(rack, GpuRackType):
         choices = ", ".join(t.id for t in catalog.of_kind("gpu_rack"))
@@ -247,18 +276,34 @@ def _plan(request: ClusterRequest, endpoints: int, radix: int, rails: int) -> Fa
         raise GeneratorError(text, "network_rack_type") from None
 
 
-def _sizes(request: ClusterRequest, catalog: Catalog, arrays: int | None = None) -> _Sizes:
+def _racks_for(request: ClusterRequest, rack: GpuRackType, racks_per_array: int) -> int:
+    """GPU racks for the request: the fewest that hold its GPUs, or, when it asks for
+    whole arrays, that rounded up to a whole number of arrays."""
+    racks = math.ceil(request.gpus / rack.gpus)
+    if request.whole_arrays:
+        racks = math.ceil(racks / racks_per_array) * racks_per_array
+    return racks
+
+
+def _sizes(request: ClusterRequest, catalog: Catalog, racks: int | None = None) -> _Sizes:
     rack, net = _check_request(request, catalog)
     switch = catalog[net.switch]
     speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
     per_array = _racks_per_array(request)
-    if arrays is None:
-        arrays = math.ceil(math.ceil(request.gpus / rack.gpus) / per_array)
-    racks = arrays * per_array
+    if racks is None:
+        racks = _racks_for(request, rack, per_array)
+    arrays = math.ceil(racks / per_array)
     rails = rack.gpus_per_server * rack.nics_per_gpu
     endpoints = racks * rack.gpus * rack.nics_per_gpu
-    planes, plan = _planes(request, switch, speed, endpoints, rails)
+    planes, plan = _planes(request, switch, speed, endpoints, rails, arrays)
     servers_per_array = per_array * rack.servers
+    if rack.servers > plan.leaf_down:
+        raise GeneratorError(
+            f"a {rack.id} rack's {rack.servers} servers need {rack.servers} ports per leaf (one "
+            f"per rail) but a leaf of {switch.id} has {plan.leaf_down} at {speed / planes:g}G; "
+            "choose more planes or a switch with more ports",
+            "network_rack_type",
+        )
     if servers_per_array > plan.leaf_down:
         most = plan.leaf_down // rack.servers
         raise GeneratorError(
@@ -288,13 +333,20 @@ def _racks_per_array(request: ClusterRequest) -> int:
     return request.racks_per_array
 
 
-def _planes(
-    request: ClusterRequest, switch: Any, speed: float, endpoints: int, rails: int
+def _planes(  # noqa: PLR0917 - the fabric's inputs, each needed
+    request: ClusterRequest,
+    switch: Any,
+    speed: float,
+    endpoints: int,
+    rails: int,
+    arrays: int | None = None,
 ) -> tuple[int, FabricPlan]:
     """The plane count and per-plane plan: the fewest planes whose tree holds the GPUs.
 
     Splitting a NIC into p planes runs each plane at speed / p, where a switch
     has p times the radix, so a 3-tier tree holds p³ times as many endpoints.
+    With ``arrays`` the tree must also connect their leaves (one per rail per
+    array, see :func:`_holding_arrays`).
     """
     choices = PLANES if request.planes == "auto" else (int(request.planes),)
     first_error: GeneratorError | None = None
@@ -309,11 +361,40 @@ def _planes(
                 )
             continue
         try:
-            return planes, _plan(request, endpoints, radix, rails)
+            plan = _plan(request, endpoints, radix, rails)
+            if arrays is not None:
+                plan = _holding_arrays(request, plan, arrays)
+            return planes, plan
         except GeneratorError as err:
             first_error = first_error or err
     assert first_error is not None
     raise first_error
+
+
+def _holding_arrays(request: ClusterRequest, plan: FabricPlan, arrays: int) -> FabricPlan:
+    """``plan``, or one with more tiers, whose tree connects the leaves of ``arrays``.
+
+    Every array has one leaf per rail however few racks it holds, so arrays that do
+    not fill their leaves (a partial last array; servers per rack that do not divide
+    a leaf's down-ports, as the 18 of an NVL72 rack) can need more leaves than the
+    GPUs alone would: a 2-tier tree connects at most one leaf per spine port.
+    """
+    if plan.tiers == 1:
+        return plan  # one switch: no leaf groups to connect
+    for _ in range(MAX_TIERS_TRIES):
+        max_groups = plan.max_endpoints // (plan.leaf_down * plan.rails)
+        if arrays <= max_groups:
+            return plan
+        if request.tiers != "auto":
+            raise GeneratorError(
+                f"{arrays:,} arrays need {arrays * plan.rails:,} leaves (one per rail each), "
+                f"more than the {max_groups * plan.rails:,} that {plan.tiers} tiers of "
+                f"{plan.radix}-port switches connect; use more racks per array or more tiers",
+                "tiers",
+            )
+        # Size the tree for the leaf ports the arrays bring, full or not.
+        plan = _plan(request, arrays * plan.leaf_down * plan.rails, plan.radix, plan.rails)
+    return plan
 
 
 def _upper_tiers(plan: FabricPlan, leaves: list[int]) -> tuple[list[int], list[int], int]:
@@ -369,15 +450,52 @@ class _Cooling:
     cdus: int
 
     def rows(self, segment_w: float) -> list[list[tuple[str, float]]]:
-        rows: list[list[tuple[str, float]]] = []
-        used = math.inf
-        for unit in self.units:
-            if used + unit[1] > segment_w + EPS:
-                rows.append([])
-                used = 0.0
-            rows[-1].append(unit)
-            used += unit[1]
-        return rows
+        """The units packed densely, in order, into rows of ``segment_w``."""
+        return _fill_rows(self.units, segment_w, math.inf)
+
+    def spread(self, available: int, segment_w: float) -> list[list[tuple[str, float]]]:
+        """The units in at most ``available`` rows of ``segment_w``, as evenly as they go.
+
+        CRAHs and CDUs are interleaved so that every row takes its share of each kind,
+        and rows are filled to an equal share of the units' total width, so wide CRAHs
+        and narrow CDUs share the rows by width, not by count; none is wider than a
+        segment. Where that takes too many rows, the units go as dense as they pack.
+        """
+        share = sum(width for _, width in self.units) / max(1, available)
+        interleaved = self._interleaved()
+        for units, row_share in ((interleaved, share), (interleaved, math.inf)):
+            rows = _fill_rows(units, segment_w, row_share)
+            if len(rows) <= available:
+                return rows
+        return self.rows(segment_w)
+
+    def _interleaved(self) -> list[tuple[str, float]]:
+        """The units with each kind spread evenly through the list, so that every row
+        of :meth:`spread` takes its share of CRAHs and of CDUs (a CDU serves racks
+        within its loop distance, so CDUs bunched in a few rows leave racks far away)."""
+        count = Counter(type_id for type_id, _ in self.units)
+        seen: Counter[str] = Counter()
+        keyed = []
+        for index, unit in enumerate(self.units):
+            keyed.append(((seen[unit[0]] + 0.5) / count[unit[0]], index, unit))
+            seen[unit[0]] += 1
+        return [unit for _, _, unit in sorted(keyed)]
+
+
+def _fill_rows(
+    units: list[tuple[str, float]], segment_w: float, share: float
+) -> list[list[tuple[str, float]]]:
+    """``units`` in order into rows no wider than ``segment_w``, each closed once it
+    holds ``share`` of width (``math.inf``: only when the next unit does not fit)."""
+    rows: list[list[tuple[str, float]]] = []
+    used = math.inf
+    for unit in units:
+        if used + unit[1] > segment_w + EPS or used >= share - EPS:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(unit)
+        used += unit[1]
+    return rows
 
 
 def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
@@ -534,26 +652,87 @@ def _floor(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
 
 def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
     """The request with its automatic choices made: an array fills a leaf's down-ports,
-    but holds no more racks than the GPUs need."""
+    but holds no more racks than the GPUs need.
+
+    The leaf's down-ports come from the tree that holds the GPUs asked for, which does
+    not depend on the array size; an array takes as many whole racks of servers as
+    they fill (3 NVL72 racks of 18 compute trays on a 64-port leaf). Where that array
+    cannot be laid out (whole arrays that need a larger tree), the next smaller one
+    is tried; when none can, the first is kept and laying it out says why.
+    """
     if request.racks_per_array is not None:
         return request
-    rack, _ = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
+    rack, net = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
+    switch = catalog[net.switch]
+    speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
     needed = math.ceil(request.gpus / rack.gpus)
-    per_array = min(64, needed)
-    # The leaf's down-ports depend on the tree, which depends on the array size: settle.
-    for _ in range(6):
+    rails = rack.gpus_per_server * rack.nics_per_gpu
+    try:
+        _, plan = _planes(request, switch, speed, needed * rack.gpus * rack.nics_per_gpu, rails)
+        best = max(1, min(64, needed, plan.leaf_down // rack.servers))
+    except GeneratorError:
+        best = min(DEFAULT_RACKS_PER_ARRAY, needed)  # laying it out reports the fabric's error
+    for per_array in range(best, 0, -1):
+        candidate = dataclasses.replace(request, racks_per_array=per_array)
         try:
-            sizes = _sizes(dataclasses.replace(request, racks_per_array=per_array), catalog)
+            _sizes(candidate, catalog)
         except GeneratorError:
-            per_array = max(1, per_array // 2)
             continue
-        best = max(1, min(64, needed, sizes.plan.leaf_down // rack.servers))
-        if best == per_array:
-            return dataclasses.replace(request, racks_per_array=per_array)
-        per_array = best
-    # Nothing settles (the request cannot be laid out): the usual array size says why.
-    per_array = min(DEFAULT_RACKS_PER_ARRAY, needed)
-    return dataclasses.replace(request, racks_per_array=per_array)
+        return candidate
+    return dataclasses.replace(request, racks_per_array=best)
+
+
+@dataclass(frozen=True)
+class SizePreview:
+    """What a request builds, before any of it is laid out (see :func:`preview`)."""
+
+    requested_gpus: int
+    gpus: int
+    """GPUs built: whole racks of them."""
+    racks: int
+    arrays: int
+    racks_per_array: int
+    last_array_racks: int
+    """Racks of the last array (fewer than ``racks_per_array`` when it is partial)."""
+    gpus_per_rack: int
+    tiers: int
+    planes: int
+
+    def describe(self) -> str:
+        """One line, e.g. ``requested 100,000 GPUs → builds 100,032 GPUs in 1,563 racks
+        (196 arrays)``."""
+        return (
+            f"requested {_counted(self.requested_gpus, 'GPU')} → builds "
+            f"{_counted(self.gpus, 'GPU')} in {_counted(self.racks, 'rack')} "
+            f"({_counted(self.arrays, 'array')})"
+        )
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("s" if n != 1 else "")
+
+
+def preview(request: ClusterRequest, catalog: Catalog | None = None) -> SizePreview:
+    """The sizes :func:`generate` builds for ``request``, without laying out the hall.
+
+    Cheap (milliseconds at a million GPUs): it resolves the array size and sizes the
+    fabric the same way :func:`generate` does, and places nothing. Raises
+    :class:`GeneratorError` for a request whose racks or fabric cannot be sized (a
+    hall that is too small is only found by laying it out).
+    """
+    catalog = catalog if catalog is not None else default_catalog()
+    sizes = _sizes(_resolved(request, catalog), catalog)
+    return SizePreview(
+        requested_gpus=request.gpus,
+        gpus=sizes.racks * sizes.rack.gpus,
+        racks=sizes.racks,
+        arrays=sizes.arrays,
+        racks_per_array=sizes.racks_per_array,
+        last_array_racks=sizes.array_racks[-1],
+        gpus_per_rack=sizes.rack.gpus,
+        tiers=sizes.plan.tiers,
+        planes=sizes.planes,
+    )
 
 
 TraySizer = Callable[[Project], TrayPlan]
@@ -585,7 +764,8 @@ def generate(
     floor = _floor(request, geometry, gpu_n + net_n + cool_n)
     slots = _candidate_slots(request, floor, geometry)
     if len(slots) < gpu_n + net_n + cool_n:
-        raise GeneratorError(_too_small(request, catalog, sizes, len(slots)))
+        where = "hall_m" if request.floor is None else "floor"
+        raise GeneratorError(_too_small(request, catalog, sizes, len(slots)), where)
     net_slots, gpu_slots, cool_slots = _split_slots(slots, gpu_n, net_n, cool_n, geometry)
     layout = _Layout(request, sizes, geometry)
     layout.place_gpu_rows(gpu_slots)
@@ -616,6 +796,7 @@ def generate(
             "planes": sizes.planes,
             "rails": sizes.rack.gpus_per_server,
             "assignments": layout.assignments,
+            "requested_gpus": request.gpus,
         })  # fmt: skip
     except pydantic.ValidationError as err:
         # A request field beyond what a project file holds (oversubscription above 64:1).
@@ -650,21 +831,23 @@ def generate(
 
 
 def _too_small(request: ClusterRequest, catalog: Catalog, sizes: _Sizes, available: int) -> str:
-    """The message for a hall that is too small, with the most arrays that do fit."""
+    """The message for a hall that is too small, with the most racks that do fit (in
+    whole arrays when the request asks for them)."""
     geometry = _geometry(request, sizes)
+    unit = sizes.racks_per_array if request.whole_arrays else 1
 
-    def fits(arrays: int) -> bool:
+    def fits(units: int) -> bool:
         try:
-            s = _sizes(request, catalog, arrays)
+            s = _sizes(request, catalog, units * unit)
         except GeneratorError:
             return False
         return sum(_slots_needed(s, geometry, _cooling(request, s, catalog))) <= available
 
-    low, high = 0, sizes.arrays
+    low, high = 0, math.ceil(sizes.racks / unit)
     while low < high:
         mid = (low + high + 1) // 2
         low, high = (mid, high) if fits(mid) else (low, mid - 1)
-    racks = low * sizes.racks_per_array
+    racks = low * unit
     return (
         f"the hall is too small: it fits {racks:,} racks ({racks * sizes.rack.gpus:,} GPUs) "
         f"with their aisles, network and cooling, but {sizes.racks:,} racks are needed"
@@ -719,28 +902,33 @@ class _Layout:
         self.rows.append(Row([m.id for m in members], y, x_start, x_end, rot))
 
     def place_gpu_rows(self, slots: np.ndarray) -> None:
-        s, per_array = self.s, self.s.racks_per_array
+        s = self.s
         rack_w, net_w = s.rack.footprint.width_m, s.net.footprint.width_m
-        arrays_left = s.arrays
+        array_racks = s.array_racks
+        placed_arrays = 0
         for x0, y, rotation in self._row_positions(slots):
-            if arrays_left <= 0:
+            if placed_arrays >= s.arrays:
                 break
-            arrays_here = min(s.arrays_per_segment, arrays_left)
-            arrays_left -= arrays_here
+            arrays_here = min(s.arrays_per_segment, s.arrays - placed_arrays)
+            racks_of = array_racks[placed_arrays : placed_arrays + arrays_here]
+            placed_arrays += arrays_here
             # Arrays split around the leaf racks: leaf rack k serves arrays k·n .. k·n + n - 1.
             groups = _chunks(arrays_here, s.arrays_per_leaf_rack)
-            left = math.ceil(arrays_here / 2) * per_array
+            left = sum(racks_of[: math.ceil(arrays_here / 2)])
             leaves_w = len(groups) * s.planes * net_w
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
-            right = arrays_here * per_array - left
+            right = sum(racks_of) - left
             xs += [x0 + left * rack_w + leaves_w + rack_w * (k + 0.5) for k in range(right)]
             prefix = EQUIPMENT_KINDS["gpu_rack"].id_prefix
             racks = [self._item(prefix, s.rack.id, x, y, rotation, "GPU rack") for x in xs]
             leaves = []
-            first = 0
+            first = first_array = 0
             for k, arrays in enumerate(groups):
-                served = racks[first : first + arrays * per_array]
-                first += arrays * per_array
+                # A partial array still has one leaf per rail; its free ports stay free.
+                served_racks = sum(racks_of[first_array : first_array + arrays])
+                served = racks[first : first + served_racks]
+                first += served_racks
+                first_array += arrays
                 pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
                 for plane in range(s.planes):
                     props: dict[str, PropertyValue] = {"tier": "leaf", "pod": pod}
@@ -783,10 +971,9 @@ class _Layout:
         positions = self._row_positions(slots)
         if not positions:
             return
-        packed = cooling.rows(self.g.segment_w)
-        per_row = max(1, math.ceil(len(cooling.units) / len(positions)))
-        per_row = min(per_row, max(len(r) for r in packed) if packed else 1)
-        rows = [cooling.units[k : k + per_row] for k in range(0, len(cooling.units), per_row)]
+        rows = cooling.spread(len(positions), self.g.segment_w)
+        # The cooling slots were counted for the packed rows, so every row has a place.
+        assert len(rows) <= len(positions)
         for (x0, y, rotation), units in zip(positions, rows, strict=False):
             used_w = sum(width for _, width in units)
             # Centre the units in the segment, so they serve both ends of it.

@@ -280,8 +280,12 @@ class _Builder:
         switches = m.get("switches_per_tier") or {}
         per_tier = ", ".join(f"{n:,} {tier}" for tier, n in switches.items())
         x0, y0, x1, y1 = p.floor.bounds
+        requested = m.get("gpus_requested")
+        servers = f"{t.count(m.get('servers'))} servers"
         tiles = [
-            ("GPUs", t.count(m.get("gpus")), f"{t.count(m.get('servers'))} servers"),
+            # Whole racks can hold a few more GPUs than were asked for: say both.
+            ("GPUs built", t.count(m.get("gpus")),
+             f"{t.count(requested)} requested, {servers}" if requested else servers),
             ("GPU racks", t.count(m.get("racks")), ""),
             ("Network racks", t.count(m.get("network_racks")), ""),
             ("Switches", t.count(sum(switches.values())) if switches else "–", per_tier),

@@ -115,6 +115,26 @@ def test_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
         (("new", "--gpus", "8"), "the following arguments are required: -o/--output"),
         (("new", "-o", "x.dclayout", "--gpus", "abc"), "argument --gpus: "),
         (("new", "-o", "x.dclayout", "--gpus", "8", "--tiers", "9"), "argument --tiers: "),
+        (
+            ("new", "-o", "x.dclayout", "--gpus", "0"),
+            "argument --gpus: expected a number ≥ 1, got 0",
+        ),
+        (
+            ("new", "-o", "x.dclayout", "--gpus", "-64"),
+            "argument --gpus: expected a number ≥ 1, got -64",
+        ),
+        (
+            ("new", "-o", "x.dclayout", "--gpus", "1e5"),
+            "argument --gpus: expected a whole number, got '1e5'",
+        ),
+        (
+            ("new", "-o", "x.dclayout", "--gpus", "64", "--whole-arrays=maybe"),
+            "argument --whole-arrays: expected yes or no, got 'maybe'",
+        ),
+        (
+            ("new", "-o", "x.dclayout", "--gpus", "64", "--whole-arrays", "maybe"),
+            "argument --whole-arrays: expected yes or no, got 'maybe'",
+        ),
     ],
 )
 def test_new_usage_errors_are_one_line_with_a_hint(args: tuple[str, ...], says: str) -> None:
@@ -127,6 +147,57 @@ def test_new_usage_errors_are_one_line_with_a_hint(args: tuple[str, ...], says: 
     assert lines[0].endswith("; see 'python main.py new --help'")
     assert "usage:" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        # 1,563 racks of 64 GPUs do not fit a 30 × 30 m hall with their aisles.
+        (("--gpus", "100000", "--hall", "30x30"), "--hall: the hall is too small: it fits "),
+        # 2 tiers of 128-port switches hold 128²/2 = 8,192 GPUs.
+        (
+            ("--gpus", "100000", "--tiers", "2"),
+            "--tiers: 100,032 endpoints do not fit 2 tiers of 128-port switches",
+        ),
+        # A 64-port leaf takes 3 NVL72 racks of 18 trays (54 ports), not 4 (72).
+        (
+            ("--gpus", "1000", "--rack", "gb200-nvl72", "--racks-per-array", "4"),
+            "--racks-per-array: an array of 72 servers needs 72 ports per leaf but a leaf has 64; "
+            "use at most 3 racks per array",
+        ),
+        (("--gpus", "20000000"), "--gpus: 20,000,000 is outside 1..10,000,000"),
+        (("--gpus", "1000", "--rack", "no-such-rack"), "--rack: 'no-such-rack' is not a GPU rack"),
+    ],
+)
+def test_new_refuses_an_impossible_request_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "x.dclayout"
+    result = run("new", "-o", str(out), "--whole-arrays", "no", *args)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"coherence new: error: {says}"), lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert list(folder.iterdir()) == []
+
+
+def test_new_says_what_was_asked_and_what_is_built(tmp_path: Path) -> None:
+    # 100 GPUs: one 64-GPU rack holds 64, so 2 racks (128 GPUs); whole arrays change
+    # nothing here (2 racks fill less than one 8-rack array, which is then the array).
+    out = tmp_path / "small.dclayout"
+    made = run("new", "-o", str(out), "--gpus", "100")
+    assert made.returncode == 0, made.stderr
+    assert "  100 GPUs requested, 128 built in 2 racks, " in made.stdout
+    checked = run("check", str(out), "--json")
+    summary = json.loads(checked.stdout)["summary"]
+    assert (summary["gpus_requested"], summary["gpus"], summary["racks"]) == (100, 128, 2)
+    assert (summary["scale_up_domains"], summary["scale_up_gpus"]) == (2 * 8, 8)
+    untouched = run("check", str(SAMPLE), "--json")
+    assert json.loads(untouched.stdout)["summary"]["gpus_requested"] is None
 
 
 def test_usage_errors_of_the_other_commands_name_them() -> None:

@@ -32,13 +32,13 @@ def project():
 
 @pytest.fixture(scope="module")
 def three_tier():
-    """A 20,480-GPU project (3 tiers); read-only."""
+    """A 20,032-GPU project (313 racks, 3 tiers); read-only."""
     return generate(ClusterRequest(gpus=20_000), tray_sizer=size_trays)
 
 
 @pytest.fixture(scope="module")
 def colossus():
-    """The 100,352-GPU project; read-only."""
+    """The 100,032-GPU project (1,563 racks); read-only."""
     return generate(ClusterRequest(gpus=100_000), tray_sizer=size_trays)
 
 

@@ -25,7 +25,7 @@ from layout.catalog import default_catalog
 from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor, Obstacle
-from layout.generator import FIELD_LABELS, ClusterRequest, GeneratorError, generate
+from layout.generator import FIELD_LABELS, ClusterRequest, GeneratorError, generate, preview
 from layout.limits import MAX_NAME_CHARS
 from layout.project import Project
 from main import build_parser, option_of
@@ -40,14 +40,16 @@ COLOSSUS_GPUS = 100_000  # xAI Colossus, 2024
 # so 8 rails. Network rack net-sn5600-8 (the default: 24.5 kW, under the air
 # limit): 8 × SN5600, which has 128 × 400 GbE ports, so k = 128.
 #
-# Racks: ceil(100,000 / 64) = 1,563 → whole arrays of 8: ceil(1,563 / 8) = 196
-#   arrays → 1,568 racks, 100,352 GPUs.
+# Racks: ceil(100,000 / 64) = 1,563 (1,562 racks hold 99,968, too few): 100,032 GPUs.
+#   In arrays of 8: 1,563 = 195 × 8 + 3, so 196 arrays, the last of 3 racks.
+#   (Asked for whole arrays: ceil(1,563 / 8) = 196 arrays → 1,568 racks, 100,352 GPUs.)
 # Tiers: 1 tier holds k = 128, 2 tiers k²/2 = 8,192, 3 tiers k³/4 = 524,288
 #   → 3 tiers.
 # Leaves: non-blocking, so leaf_down = leaf_up = k/2 = 64 = the servers of one
 #   array (8 racks × 8 servers). An array is one rail group of 8 leaves (one per
-#   rail): 196 × 8 = 1,568 leaves. 8 switches per SN5600 rack = the leaves of
-#   one array, so 196 leaf racks, each serving 8 GPU racks.
+#   rail), the partial one too (its leaves use 3 × 8 = 24 of their 64 down-ports):
+#   196 × 8 = 1,568 leaves. 8 switches per SN5600 rack = the leaves of one array,
+#   so 196 leaf racks, 195 serving 8 GPU racks and the last 3.
 # Spines: a pod is spine_down = k/2 = 64 leaves; 1,568 = 24 × 64 + 32, so 24
 #   full pods with 64 spines each and one pod of 32 leaves with
 #   ceil(32 × 64 / 64) = 32 spines: 1,536 + 32 = 1,568 spines.
@@ -65,9 +67,11 @@ def design(request: ClusterRequest) -> Project:
     return generate(request, tray_sizer=size_trays)
 
 
-def _hand_worked(gpus: int, racks_per_array: int = 8) -> dict[str, int]:
-    racks = math.ceil(math.ceil(gpus / RACK_GPUS) / racks_per_array) * racks_per_array
-    arrays = racks // racks_per_array
+def _hand_worked(gpus: int, racks_per_array: int = 8, whole_arrays: bool = False) -> dict[str, int]:
+    racks = math.ceil(gpus / RACK_GPUS)
+    if whole_arrays:
+        racks = math.ceil(racks / racks_per_array) * racks_per_array
+    arrays = math.ceil(racks / racks_per_array)
     leaf_down = leaf_up = K // 2
     spine_down = spine_up = K // 2
     assert racks_per_array * SERVERS_PER_RACK == leaf_down  # an array is one rail group
@@ -104,22 +108,26 @@ def _by_tier(project) -> dict[str, list]:
 def test_hand_worked_figures_are_the_colossus_figures():
     hand = _hand_worked(COLOSSUS_GPUS)
     assert hand == {
-        "racks": 1_568,
-        "gpus": 100_352,
+        "racks": 1_563,
+        "gpus": 100_032,
         "leaves": 1_568,
         "spines": 1_568,
         "cores": 784,
         "leaf_racks": 196,
     }
     assert 8_192 < hand["gpus"] <= K**3 // 4  # needs 3 tiers, fits them
+    # Whole arrays: five racks more, the same switches.
+    whole = _hand_worked(COLOSSUS_GPUS, whole_arrays=True)
+    assert whole == hand | {"racks": 1_568, "gpus": 100_352}
 
 
 def test_colossus_counts(colossus):
     project, results = colossus
     m = results.metrics
-    assert m["racks"] == 1_568
-    assert m["gpus"] == 100_352 == 196 * 8 * 64
-    assert m["servers"] == 1_568 * 8
+    assert m["racks"] == 1_563
+    assert m["gpus"] == 100_032 == (195 * 8 + 3) * 64
+    assert m["gpus_requested"] == project.fabric.requested_gpus == COLOSSUS_GPUS
+    assert m["servers"] == 1_563 * 8
     tiers = _by_tier(project)
     assert len(tiers["leaf"]) == 196
     assert len(tiers["spine"]) == 1_568 // 8
@@ -135,9 +143,11 @@ def test_colossus_is_clean_and_coherent(colossus):
     assert m["tiers"] == 3
     assert m["max_switch_hops"] == 5
     assert m["switches_per_tier"] == {"leaf": 1_568, "spine": 1_568, "core": 784}
-    # Non-blocking: as many links up each tier as GPUs below.
+    # One link per GPU; above the leaves every leaf's 64 uplinks, the partial array's
+    # too (their 40 free down-ports are there for its 5 missing racks):
+    # 1,568 × 64 = 100,352 leaf-spine and as many spine-core links (non-blocking).
     assert m["links_per_tier"] == {
-        "gpu-leaf": 100_352,
+        "gpu-leaf": 100_032,
         "leaf-spine": 100_352,
         "spine-core": 100_352,
     }
@@ -155,8 +165,9 @@ def test_every_gpu_rack_has_exactly_one_leaf_rack_in_its_own_row(colossus):
     assert set(assignments) == leaf_ids
     # A segment: 16 GPU racks (two arrays) and their two leaf racks in the middle.
     half_segment = (16 * RACK_WIDTH_M + 2 * NET_RACK_WIDTH_M) / 2
+    # 195 full arrays of 8 racks and the last of 3 (1,563 = 195 × 8 + 3).
+    assert sorted(len(racks) for racks in assignments.values()) == [3] + [8] * 195
     for leaf_id, racks in assignments.items():
-        assert len(racks) == 8, leaf_id
         leaf = project.items.get(leaf_id)
         for rack_id in racks:
             rack = project.items.get(rack_id)
@@ -186,22 +197,30 @@ def test_generation_is_deterministic():
 
 
 @pytest.mark.parametrize(
-    ("gpus", "racks_per_array", "placed", "tiers"),
+    ("gpus", "racks_per_array", "whole_arrays", "placed", "tiers"),
     [
         # 1 tier holds k = 128 endpoints.
-        (64, 1, 64, 1),
-        (128, 2, 128, 1),
-        (192, 3, 192, 2),  # 192 > 128
-        # Racks come in whole arrays: 64 GPUs with the default 8-rack array are
-        # 8 racks (512 GPUs), more than one switch holds.
-        (64, 8, 512, 2),
-        (512, 8, 512, 2),
-        (8_192, 8, 8_192, 2),  # exactly k²/2
-        (8_193, 8, 8_704, 3),  # one GPU more: a 17th array, 3 tiers
+        (64, 1, False, 64, 1),
+        (128, 2, False, 128, 1),
+        (192, 3, False, 192, 2),  # 192 > 128
+        # 64 GPUs with 8-rack arrays are one rack, a partial array on one switch...
+        (64, 8, False, 64, 1),
+        # ... unless whole arrays are asked for: 8 racks (512 GPUs), more than one
+        # switch holds.
+        (64, 8, True, 512, 2),
+        (512, 8, False, 512, 2),
+        (8_192, 8, False, 8_192, 2),  # exactly k²/2
+        # One GPU more: a 129th rack (8,256 GPUs, a 17th array of one rack), 3 tiers;
+        # in whole arrays the 17th array is 8 racks: 136 × 64 = 8,704.
+        (8_193, 8, False, 8_256, 3),
+        (8_193, 8, True, 8_704, 3),
     ],
 )
-def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, placed, tiers):
-    project = design(ClusterRequest(gpus=gpus, racks_per_array=racks_per_array))
+def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, whole_arrays, placed, tiers):
+    project = design(
+        ClusterRequest(gpus=gpus, racks_per_array=racks_per_array, whole_arrays=whole_arrays)
+    )
+    assert project.fabric.requested_gpus == gpus
     results = check(project)
     assert results.violations == []
     m = results.metrics
@@ -223,15 +242,112 @@ def test_small_clusters_take_the_fewest_tiers(gpus, racks_per_array, placed, tie
         assert by_tier["core"]
 
 
+def test_the_racks_built_are_the_fewest_that_hold_the_gpus():
+    # 2,056 GPUs: 32 racks of 64 hold 2,048, so 33 racks, 2,112 GPUs, in arrays of 8
+    # (a 64-port leaf's down-ports): 4 full arrays and a fifth of one rack. In whole
+    # arrays the fifth is full too: 40 racks, 2,560 GPUs.
+    exact = design(ClusterRequest(gpus=2_056))
+    whole = design(ClusterRequest(gpus=2_056, whole_arrays=True))
+    for project, racks in ((exact, 33), (whole, 40)):
+        results = check(project)
+        assert results.violations == []
+        assert results.metrics["racks"] == racks
+        assert results.metrics["gpus"] == racks * RACK_GPUS
+        assert results.metrics["gpus_requested"] == project.fabric.requested_gpus == 2_056
+    served = sorted(len(r) for r in exact.fabric.assignments.values())
+    assert served == [1, 8, 8, 8, 8]
+    # The partial array still has its 8 rail leaves: the same switches as whole arrays.
+    assert check(exact).metrics["switches_per_tier"] == check(whole).metrics["switches_per_tier"]
+
+
+def test_a_partial_array_is_written_the_same_every_time():
+    request = ClusterRequest(gpus=20_001)
+    assert dclayout.dumps(design(request)) == dclayout.dumps(design(request))
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ClusterRequest(gpus=1),
+        ClusterRequest(gpus=2_056),
+        ClusterRequest(gpus=2_056, whole_arrays=True),
+        ClusterRequest(gpus=20_000, oversubscription=(3.0,)),
+        ClusterRequest(gpus=10_000, rack_type="gb200-nvl72"),
+        ClusterRequest(gpus=5_000, rack_type="dgx-b200-air-4", planes=2),
+    ],
+    ids=["one", "2056", "2056-whole", "3to1", "nvl72", "b200-2planes"],
+)
+def test_preview_says_what_generate_builds(request_):
+    sized = preview(request_)
+    project = generate(request_)
+    m = check(project).metrics
+    assert (sized.racks, sized.gpus, sized.tiers, sized.planes) == (
+        m["racks"],
+        m["gpus"],
+        m["tiers"],
+        m["planes"],
+    )
+    rack = project.catalog[request_.rack_type]
+    rails = rack.gpus_per_server * rack.nics_per_gpu
+    # One leaf per rail per array and plane.
+    assert sized.arrays * rails * sized.planes == m["switches_per_tier"]["leaf"]
+    assert sized.racks == (sized.arrays - 1) * sized.racks_per_array + sized.last_array_racks
+    assert sized.describe().startswith(f"requested {request_.gpus:,} GPU")
+    assert f"builds {m['gpus']:,} GPUs in {m['racks']:,} rack" in sized.describe()
+
+
+def test_nvl72_arrays_are_three_racks_of_18_trays():
+    # gb200-nvl72: 18 compute trays of 4 GPUs (72 GPUs, one NVLink domain), one 400G
+    # NIC per GPU, so 4 rails. SN5600 at 400G: k = 128, a leaf has 64 down-ports, which
+    # whole racks of 18 trays fill to 3 × 18 = 54 (4 racks would need 72).
+    # 10,000 GPUs: 138 racks hold 9,936, so 139 racks = 10,008 GPUs, in 47 arrays
+    # (46 of 3 racks, one of 1): 47 × 4 = 188 leaves, 2 arrays per 8-switch leaf rack
+    # → 24 leaf racks, the last with 4 switches. 10,008 > k²/2 = 8,192: 3 tiers; pods of
+    # 64 leaves: 64 + 64 + 60 → 188 spines; cores 188 × 64 / 128 = 94.
+    project = design(ClusterRequest(gpus=10_000, rack_type="gb200-nvl72"))
+    results = check(project)
+    m = results.metrics
+    assert results.errors == 0, [v.message for v in results.violations if v.severity == "error"]
+    assert m["coherent"] is True
+    assert (m["racks"], m["gpus"], m["gpus_requested"]) == (139, 10_008, 10_000)
+    assert m["switches_per_tier"] == {"leaf": 188, "spine": 188, "core": 94}
+    assert (m["scale_up_domains"], m["scale_up_gpus"]) == (139, 72)
+    served = sorted(len(r) for r in project.fabric.assignments.values())
+    assert served == [1] + [6] * 23
+    last = project.items.get(max(project.fabric.assignments))
+    assert last.properties["switches"] == 4
+
+
+def test_cooling_rows_mix_crahs_and_cdus_within_their_segments():
+    # NVL72 racks have no in-rack CDU: in-row CDUs (0.6 m) stand in the cooling rows
+    # beside the CRAHs (2.5 m). Every unit counted is placed, none beyond its segment.
+    from layout.facility import FacilityChoice, unit_count
+
+    project = design(ClusterRequest(gpus=10_000, rack_type="gb200-nvl72"))
+    catalog = project.catalog
+    cdu = catalog[FacilityChoice().cdu]
+    rack = catalog["gb200-nvl72"]
+    from layout.facility import liquid_heat_kw
+
+    placed = Counter(i.type_id for i in project.items)
+    assert placed[cdu.id] == unit_count([(liquid_heat_kw(rack, catalog), 139)], cdu)
+    results = check(project)
+    assert not [v for v in results.violations if v.rule == "placement.overlap"]
+    rows = Counter(round(i.y, 3) for i in project.items if i.type_id == cdu.id)
+    crah_rows = Counter(round(i.y, 3) for i in project.items if i.type_id == FacilityChoice().crah)
+    assert set(rows) == set(crah_rows)  # every cooling row has both kinds
+
+
 def test_hall_too_small_says_how_many_racks_fit():
     with pytest.raises(GeneratorError, match=r"too small") as caught:
         design(ClusterRequest(gpus=COLOSSUS_GPUS, hall_m=(60.0, 40.0)))
     message = str(caught.value)
-    assert "1,568 racks are needed" in message
+    assert caught.value.field == "hall_m"
+    assert "1,563 racks are needed" in message
     match = re.search(r"fits ([\d,]+) racks \(([\d,]+) GPUs\)", message)
     assert match, message
     racks, gpus = (int(g.replace(",", "")) for g in match.groups())
-    assert 0 < racks < 1_568
+    assert 0 < racks < 1_563
     assert gpus == racks * RACK_GPUS
     # What the message promises does fit that hall.
     project = design(ClusterRequest(gpus=gpus, hall_m=(60.0, 40.0)))
@@ -245,9 +361,9 @@ def test_hall_too_small_figure_is_the_most_that_fits():
     match = re.search(r"fits ([\d,]+) racks", str(caught.value))
     assert match
     racks = int(match.group(1).replace(",", ""))
-    # One array more than the figure must not fit.
+    # Racks are laid out one by one (the last array partial): one rack more must not fit.
     with pytest.raises(GeneratorError):
-        design(ClusterRequest(gpus=(racks + 8) * RACK_GPUS, hall_m=hall))
+        design(ClusterRequest(gpus=(racks + 1) * RACK_GPUS, hall_m=hall))
 
 
 def test_a_tiny_hall_fits_nothing():
@@ -276,6 +392,7 @@ def test_a_tiny_hall_fits_nothing():
         ({"cold_aisle_m": -1.0}, "cold_aisle_m"),
         ({"wall_margin_m": math.inf}, "wall_margin_m"),
         ({"facility": FacilityChoice(busway="no-such-busway")}, "busway"),
+        ({"whole_arrays": "garbage"}, "whole_arrays"),
     ],
 )
 def test_absurd_input_names_the_field(changes, field):
@@ -320,7 +437,7 @@ def test_two_tiers_forced_for_colossus_names_their_limit():
     # 2 tiers of k = 128 hold k²/2 = 8,192 GPUs.
     with pytest.raises(CoherenceError, match="8,192") as caught:
         design(ClusterRequest(gpus=COLOSSUS_GPUS, tiers=2))
-    assert "100,352" in str(caught.value)
+    assert "100,032" in str(caught.value)  # 1,563 racks of 64
 
 
 def test_qm9700_is_too_small_for_colossus_on_one_plane():
@@ -407,7 +524,7 @@ def columned():
 def test_racks_avoid_the_columns(columned):
     floor, project, results = columned
     assert len(floor.obstacles) == 14 * 9  # every 12 m inside 180 × 110 m
-    assert results.metrics["gpus"] == 100_352
+    assert results.metrics["gpus"] == 100_032  # 1,563 racks of 64
     footprints = project.footprints()
     columns = np.array([o.polygon for o in floor.obstacles])
     hits = [
@@ -450,6 +567,7 @@ def _main(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_new_then_check_json(tmp_path):
     made = _main("new", "-o", "tmp.dclayout", "--gpus", "20000", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
+    assert "20,000 GPUs requested, 20,032 built in 313 racks" in made.stdout
     assert (tmp_path / "tmp.dclayout").is_file()
     checked = _main("check", "tmp.dclayout", "--json", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
@@ -462,10 +580,13 @@ def test_cli_new_then_check_json(tmp_path):
         "coherent", "max_switch_hops", "worst_latency_ns", "largest_fabric_gpus", "servers",
     ):  # fmt: skip
         assert key in summary, key
-    # 20,000 / 64 = 312.5 → 313 racks → 40 arrays of 8 = 320 racks, 20,480 GPUs (> 8,192: 3 tiers).
-    assert summary["gpus"] == 20_480
-    assert summary["racks"] == 320
-    assert summary["servers"] == 320 * 8
+    # 20,000 / 64 = 312.5 → 313 racks, 20,032 GPUs (> 8,192: 3 tiers), in 40 arrays:
+    # 39 of 8 racks and one of 1. Every array has its 8 leaves: 320 leaves, and
+    # non-blocking above them 320 spines (5 pods of 64 leaves) and 320 × 64 / 128 = 160 cores.
+    assert summary["gpus_requested"] == 20_000
+    assert summary["gpus"] == 20_032
+    assert summary["racks"] == 313
+    assert summary["servers"] == 313 * 8
     assert summary["tiers"] == 3
     assert summary["max_switch_hops"] == 5
     assert summary["coherent"] is True

@@ -361,6 +361,29 @@ def test_wizard_refuses_bad_oversubscription_on_its_page(qtbot):
     assert not page.error.isVisible()
 
 
+def test_wizard_says_what_the_answers_build_as_the_planner_types(qtbot):
+    wizard = NewClusterWizard()
+    qtbot.addWidget(wizard)
+    wizard.show()
+    page = wizard.cluster_page
+    page.gpus.selectAll()
+    qtbot.keyClicks(page.gpus, "2056")
+    # 32 racks of 64 hold 2,048: 33 racks (2,112 GPUs) in arrays of 8, the fifth of one rack.
+    assert page.summary.text().startswith(
+        "requested 2,056 GPUs → builds 2,112 GPUs in 33 racks (5 arrays), about "
+    )
+    page.whole_arrays.click()
+    assert page.summary.text().startswith(
+        "requested 2,056 GPUs → builds 2,560 GPUs in 40 racks (5 arrays)"
+    )
+    assert wizard.request().whole_arrays is True
+    # The fabric's answers size the arrays too: 3:1 leaves have 96 down-ports, 12 racks.
+    wizard.fabric_page.oversubscription.setText("3")
+    assert "builds 2,304 GPUs in 36 racks (3 arrays)" in page.summary.text()
+    wizard.fabric_page.oversubscription.setText("three")
+    assert page.summary.text().startswith("Cannot size this cluster: oversubscription")
+
+
 # -- Tools -----------------------------------------------------------------------------------
 def test_auto_assign_is_one_undo_step(qtbot, answers):
     project = generate(ClusterRequest(gpus=4096))

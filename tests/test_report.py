@@ -205,6 +205,21 @@ def test_html_names_what_it_cuts_waivers_and_overrides(qapp, project, monkeypatc
     assert f"{results.metrics['gpus']:,}" in html
 
 
+def test_cover_shows_the_gpus_requested_and_built(qapp) -> None:
+    # 4,000 GPUs: 62 racks of 64 hold 3,968, so 63 racks, 4,032 GPUs (504 servers).
+    asked = generate(ClusterRequest(gpus=4_000))
+    html = build_report(asked).document()
+    assert "GPUs built" in html
+    assert "4,032" in html
+    assert "4,000 requested, 504 servers" in html
+    # A file that does not say what was asked for shows the servers alone.
+    unknown = asked.fabric.model_copy(update={"requested_gpus": None})
+    asked.replace_section("fabric", unknown)
+    html = build_report(asked).document()
+    assert "requested" not in html.split("GPUs built", 1)[1].split("GPU racks", 1)[0]
+    assert ">504 servers<" in html
+
+
 # -- errors and the command line ------------------------------------------------------------
 def test_write_report_refuses_bad_paths_and_overlays(project, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"

@@ -8,6 +8,10 @@ oversubscription), the hall (automatic, a size, or the current floor, and the
 aisle widths) and the plant (power and cooling types, as
 :class:`layout.facility.FacilityChoice`).
 
+The first page shows, live as the planner types, what the answers build
+("requested 100,000 GPUs → builds 100,032 GPUs in 1,563 racks (196 arrays)"),
+sized by :func:`layout.generator.preview`, the generator's own arithmetic.
+
 Bad entries are caught on their page (Next stays disabled and a red line
 says why). Finish generates on a worker thread behind a busy progress dialog;
 a :class:`~layout.generator.GeneratorError` (hall too small, fabric too
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEventLoop, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -43,7 +48,7 @@ from layout.catalog import Catalog, default_catalog
 from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor
-from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError, generate
+from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError, generate, preview
 from layout.project import Project
 from physics.tray_sizing import size_trays
 
@@ -151,21 +156,22 @@ class ClusterPage(_Page):
         self.racks_per_array.setSpecialValueText("auto (fill a leaf)")
         self.racks_per_array.setValue(0)
         form.addRow("Racks per &array:", self.racks_per_array)
+        self.whole_arrays = QCheckBox("Round up to &whole arrays", self)
+        self.whole_arrays.setToolTip(
+            "Off: the last array is partial and the design holds the GPUs asked for. "
+            "On: every array is full, which can add up to an array's racks."
+        )
+        form.addRow("", self.whole_arrays)
         self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         form.addRow("", self.summary)
         form.addRow(self.error)
         self._catalog = catalog
-        self.gpus.valueChanged.connect(self._update_summary)
-        self.rack.currentIndexChanged.connect(self._update_summary)
-        self._update_summary()
 
-    def _update_summary(self) -> None:
-        t = self._catalog.get(self.rack.currentData())
-        if t is not None:
-            racks = -(-self.gpus.value() // t.gpus)
-            self.summary.setText(
-                f"{racks:,} racks of {t.gpus} GPUs, about {racks * t.it_kw / 1000:,.1f} MW of IT"
-            )
+    def show_preview(self, text: str, it_mw: float | None) -> None:
+        """The line saying what the answers build (and its IT load), or why they cannot."""
+        self.summary.setText(text + (f", about {it_mw:,.1f} MW of IT" if it_mw else ""))
 
 
 class FabricPage(_Page):
@@ -349,7 +355,29 @@ class NewClusterWizard(QWizard):
         self._pool.setMaxThreadCount(1)
         self._outcome: tuple[object, str] | None = None
         self._generated.connect(self._on_generated, Qt.ConnectionType.QueuedConnection)
+        cluster, fabric = self.cluster_page, self.fabric_page
+        for signal in (
+            cluster.gpus.valueChanged, cluster.rack.currentIndexChanged,
+            cluster.racks_per_array.valueChanged, cluster.whole_arrays.toggled,
+            fabric.network_rack.currentIndexChanged, fabric.nic_speed.currentIndexChanged,
+            fabric.tiers.currentIndexChanged, fabric.planes.currentIndexChanged,
+            fabric.oversubscription.textChanged,
+        ):  # fmt: skip
+            signal.connect(self.refresh_preview)
+        self.refresh_preview()
         self.resize(640, 520)
+
+    def refresh_preview(self) -> None:
+        """Show what the answers build, sized as generating sizes them (no layout: the
+        sizing takes milliseconds even at a million GPUs, so it runs on every keystroke)."""
+        try:
+            request = self.request()
+            sized = preview(request, self.catalog)
+        except CoherenceError as err:
+            self.cluster_page.show_preview(f"Cannot size this cluster: {err}", None)
+            return
+        rack = self.catalog[request.rack_type]
+        self.cluster_page.show_preview(sized.describe(), sized.racks * rack.it_kw / 1000)
 
     def validateCurrentPage(self) -> bool:
         # QWizard.done(Accepted) validates the current page before closing: that is
@@ -390,6 +418,7 @@ class NewClusterWizard(QWizard):
             hot_aisle_m=hall.hot_aisle.value(),
             cross_aisle_m=hall.cross_aisle.value(),
             facility=self.plant_page.choice(),
+            whole_arrays=cluster.whole_arrays.isChecked(),
         )
 
     def set_request(self, request: ClusterRequest) -> None:
@@ -398,6 +427,7 @@ class NewClusterWizard(QWizard):
         cluster.gpus.setValue(request.gpus)
         _select(cluster.rack, request.rack_type)
         cluster.racks_per_array.setValue(request.racks_per_array or 0)
+        cluster.whole_arrays.setChecked(request.whole_arrays)
         _select(fabric.network_rack, request.network_rack_type)
         _select(fabric.nic_speed, request.nic_speed_gbps or 0.0)
         _select(fabric.tiers, request.tiers)
