@@ -52,7 +52,7 @@ import shapely
 
 from layout.catalog import Catalog, GpuRackType, NetworkRackType, default_catalog
 from layout.errors import CoherenceError, EditError, describe_validation_error
-from layout.fabric_plan import FabricError, FabricPlan, plan_fabric
+from layout.fabric_plan import FabricError, FabricPlan, TierPorts, even_spines, plan_fabric
 from layout.facility import (
     FacilityChoice,
     FacilityError,
@@ -406,16 +406,17 @@ def _upper_tiers(plan: FabricPlan, leaves: list[int]) -> tuple[list[int], list[i
     """
     if plan.tiers == 1:
         return [0] * len(leaves), [], 0
+    ports = plan.ports or TierPorts.uniform(plan.radix)
     if plan.tiers == 2:
-        return [0] * len(leaves), [math.ceil(sum(leaves) * plan.leaf_up / plan.radix)], 0
+        return [0] * len(leaves), [even_spines(sum(leaves), plan.leaf_up, ports.spine_down)], 0
     pods, in_pod = [], [0]
     for n in leaves:
-        if in_pod[-1] and in_pod[-1] + n > plan.spine_down:
+        if in_pod[-1] and in_pod[-1] + n > plan.leaves_per_pod:
             in_pod.append(0)
         in_pod[-1] += n
         pods.append(len(in_pod) - 1)
-    spines = [math.ceil(n * plan.leaf_up / plan.spine_down) for n in in_pod]
-    return pods, spines, math.ceil(sum(spines) * plan.spine_up / plan.radix)
+    spines = [even_spines(n, plan.leaf_up, plan.leaves_per_pod) for n in in_pod]
+    return pods, spines, math.ceil(sum(spines) * plan.spine_up / ports.core)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ ALLOWED_WARNINGS = {
 def test_the_matrix_covers_every_rack_type_of_the_catalog():
     assert set(RACK_TYPES) == {
         "colossus-hgx-h100-lc", "dgx-h100-air-4", "dgx-h200-air-4", "dgx-b200-air-4",
-        "gb200-nvl72",
+        "gb200-nvl72", "gb300-nvl72",
     }  # fmt: skip
 
 

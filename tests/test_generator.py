@@ -303,14 +303,16 @@ def test_nvl72_arrays_are_three_racks_of_18_trays():
     # 10,000 GPUs: 138 racks hold 9,936, so 139 racks = 10,008 GPUs, in 47 arrays
     # (46 of 3 racks, one of 1): 47 × 4 = 188 leaves, 2 arrays per 8-switch leaf rack
     # → 24 leaf racks, the last with 4 switches. 10,008 > k²/2 = 8,192: 3 tiers; pods of
-    # 64 leaves: 64 + 64 + 60 → 188 spines; cores 188 × 64 / 128 = 94.
+    # 64 leaves: 64 + 64 + 60. The last pod's 60 leaves × 64 uplinks fill 60 spines by
+    # ports, but 60 does not divide 64 uplinks evenly: 64 spines (one link from every leaf
+    # to each) → 192 spines; cores 192 × 64 / 128 = 96.
     project = design(ClusterRequest(gpus=10_000, rack_type="gb200-nvl72"))
     results = check(project)
     m = results.metrics
     assert results.errors == 0, [v.message for v in results.violations if v.severity == "error"]
     assert m["coherent"] is True
     assert (m["racks"], m["gpus"], m["gpus_requested"]) == (139, 10_008, 10_000)
-    assert m["switches_per_tier"] == {"leaf": 188, "spine": 188, "core": 94}
+    assert m["switches_per_tier"] == {"leaf": 188, "spine": 192, "core": 96}
     assert (m["scale_up_domains"], m["scale_up_gpus"]) == (139, 72)
     served = sorted(len(r) for r in project.fabric.assignments.values())
     assert served == [1] + [6] * 23
