@@ -142,6 +142,8 @@ class DerivedFabric:
     """(switch types, link tiers): ports of each switch type at each link tier's speed."""
     switch_latency_ns: np.ndarray
     """Per switch type: its port-to-port latency (NaN where the catalog gives none)."""
+    switch_protocols: tuple[str, ...]
+    """Per switch type: its protocol (ethernet, infiniband)."""
     ends: np.ndarray
     """(rows, link tiers): link ends at each row per link tier (ports in use at its speed)."""
     budget_used: np.ndarray
@@ -230,6 +232,7 @@ class _NetworkRacks:
     switch_types: tuple[str, ...]
     radix_at: np.ndarray
     latency_ns: np.ndarray
+    protocols: tuple[str, ...]
     speeds: tuple[float, float, float]
 
 
@@ -270,15 +273,17 @@ def _network_racks(
     switch_types = tuple(type_index)
     radix_at = np.zeros((len(switch_types), 3), np.int64)
     latency = np.full(len(switch_types), np.nan)
+    protocols = []
     for k, type_id in enumerate(switch_types):
         switch = catalog[type_id]
         assert isinstance(switch, SwitchType)
         radix_at[k] = [switch.radix(s) for s in speeds]
         if switch.latency_ns is not None:
             latency[k] = switch.latency_ns
+        protocols.append(switch.protocol)
     rows = {t: np.asarray(r, dtype=np.intp) for t, r in by_tier.items()}
     return _NetworkRacks(rows, switches_in, pods, plane_of, backend, type_of, switch_types,
-                         radix_at, latency, speeds)  # fmt: skip
+                         radix_at, latency, tuple(protocols), speeds)  # fmt: skip
 
 
 def _gpu_racks(project: Project, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -351,7 +356,7 @@ def derive(project: Project) -> DerivedFabric | None:
     return DerivedFabric(
         tiers, planes, speeds, per_port, gpu_ports, nic_speed, net.rows_by_tier,
         net.switches_in, links, unassigned, net.plane_of, net.switch_types, net.type_of,
-        net.radix_at, net.latency_ns, ends, budget, down, up, dangling,
+        net.radix_at, net.latency_ns, net.protocols, ends, budget, down, up, dangling,
     )  # fmt: skip
 
 
@@ -378,8 +383,9 @@ def _ports_left(
     used = _budget(ends[rows], radix[rows])
     if reserve is not None:
         used = used + reserve
-    free = (net.switches_in[rows] - used) * radix[rows, tier]
-    free = np.floor(np.where(np.isfinite(free), free, 0.0) + EPS)
+    left = net.switches_in[rows] - used
+    # A rack over its budget at a speed its switch lacks (inf used) has nothing left.
+    free = np.floor(np.where(np.isfinite(left), left, 0.0) * radix[rows, tier] + EPS)
     if below_gbps is not None:
         speed = net.speeds[tier]
         fills = np.ceil(below_gbps / speed - EPS) if speed > 0 else np.zeros(len(rows))
@@ -987,26 +993,64 @@ def link_speed(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]
             )
     for k, type_id in enumerate(fabric.switch_types):
         mine = fabric.network_rows[fabric.type_of[fabric.network_rows] == k]
+        # Per speed the type lacks: the racks that carry (or would carry) links at it.
+        lacking: dict[float, tuple[list[str], np.ndarray]] = {}
         for tier, name in enumerate(LINK_TIERS):
             if fabric.radix_at[k, tier] > 0:
                 continue
-            lacking = mine[fabric.ends[mine, tier] > 0]
-            if tier > 0:
-                # Racks that would carry this tier's links but cannot: a leaf's
-                # uplinks, a spine's down- and uplinks, a core's downlinks.
-                below = {1: ("leaf", "spine"), 2: ("spine", "core")}[tier]
-                if fabric.tiers > tier:
-                    lacking = np.union1d(lacking, np.intersect1d(
-                        mine, np.concatenate([fabric.switch_rows[t] for t in below])))
-            if len(lacking) == 0:
+            rows = mine[fabric.ends[mine, tier] > 0]
+            if tier > 0 and fabric.tiers > tier:
+                # A leaf's uplinks and a spine's downlinks; a spine's uplinks and a core's.
+                carrying = {1: ("leaf", "spine"), 2: ("spine", "core")}[tier]
+                rows = np.union1d(rows, np.intersect1d(
+                    mine, np.concatenate([fabric.switch_rows[t] for t in carrying])))  # fmt: skip
+            if len(rows) == 0:
                 continue
-            racks = [ids[r] for r in lacking]
+            speed = fabric.link_speeds_gbps[tier]
+            names, before = lacking.get(speed, ([], np.empty(0, np.intp)))
+            lacking[speed] = ([*names, name], np.union1d(before, rows))
+        for speed, (names, rows) in lacking.items():
+            racks = [ids[r] for r in rows]
             yield rule.violation(
-                f"{type_id} has no {_speed(fabric.link_speeds_gbps[tier])} ports, the speed "
-                f"of the fabric's {name} links: {_shown_ids(racks)}",
+                f"{type_id} has no {_speed(speed)} ports, the speed of the fabric's "
+                f"{' and '.join(names)} links: {_shown_ids(racks)}",
                 racks,
                 _position(context, racks[0]),
             )
+    yield from _protocol_mismatches(context, rule, fabric)
+
+
+def _protocol_mismatches(
+    context: CheckContext, rule: RuleProvider, fabric: DerivedFabric
+) -> Iterator[Violation]:
+    """Switch-to-switch links whose two switches speak different protocols (an InfiniBand
+    switch cannot take an Ethernet link): one violation per rack of the rarer protocol."""
+    ids = context.project.items.ids
+    a = np.concatenate([fabric.links[t].a for t in LINK_TIERS[1:]])
+    b = np.concatenate([fabric.links[t].b for t in LINK_TIERS[1:]])
+    protocol = np.array([*fabric.switch_protocols, ""], dtype=object)
+    pa, pb = protocol[fabric.type_of[a]], protocol[fabric.type_of[b]]
+    wrong = np.flatnonzero(pa != pb)
+    if len(wrong) == 0:
+        return
+    rows = fabric.network_rows
+    by_protocol = {p: int(fabric.switches_in[rows[protocol[fabric.type_of[rows]] == p]].sum())
+                   for p in fabric.switch_protocols}  # fmt: skip
+    odd_rows = sorted({int(r) for k in wrong for r in (a[k], b[k])
+                       if by_protocol[protocol[fabric.type_of[r]]]
+                       == min(by_protocol[pa[k]], by_protocol[pb[k]])})  # fmt: skip
+    for row in odd_rows:
+        mine = wrong[(a[wrong] == row) | (b[wrong] == row)]
+        peers = sorted({int(r) for k in mine for r in (a[k], b[k]) if r != row})
+        own = fabric.switch_types[fabric.type_of[row]]
+        other = sorted({fabric.switch_types[fabric.type_of[r]] for r in peers})
+        yield rule.violation(
+            f"{ids[row]} holds {own} ({protocol[fabric.type_of[row]]}) but links to "
+            f"{', '.join(other)} ({protocol[fabric.type_of[peers[0]]]}) in "
+            f"{_shown_ids([ids[r] for r in peers])}",
+            (ids[row],),
+            _position(context, ids[row]),
+        )
 
 
 def _link_words(fabric: DerivedFabric) -> str:

@@ -19,7 +19,7 @@ from physics import check
 from physics.fabric import LINK_TIERS, derive, fail_switch_rack, installed_switches
 from physics.tray_sizing import size_trays
 
-PER_HOP_NS = 600.0  # rules default per_hop_latency_ns
+SN5600_HOP_NS = 600.0  # the catalog's SN5600 latency_ns (an estimate; see switches.yaml)
 FIBER_NS_PER_M = 4.9  # rules default fiber_ns_per_m
 RACK_GPUS = 64  # colossus-hgx-h100-lc: 8 servers × 8 GPUs
 
@@ -187,7 +187,9 @@ def test_worst_latency_without_trays_is_hops_plus_longest_manhattan_links(gpus, 
     CommandStack(project).push(ReplaceSection("trays", TrayPlan()))
     longest = _longest_links_by_hand(project)
     hops = 2 * tiers - 1
-    expected = hops * PER_HOP_NS + 2 * sum(longest.values()) * FIBER_NS_PER_M
+    assert project.catalog["sn5600"].latency_ns == SN5600_HOP_NS
+    # Up through every tier and down again, each hop an SN5600.
+    expected = hops * SN5600_HOP_NS + 2 * sum(longest.values()) * FIBER_NS_PER_M
     m = check(project).metrics
     assert m["tiers"] == tiers
     assert m["worst_latency_ns"] == pytest.approx(expected, abs=0.05)
