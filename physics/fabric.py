@@ -352,7 +352,8 @@ def derive(project: Project) -> DerivedFabric | None:
         ends[:, 2] = links["spine-core"].per_rack(n, "a") + links["spine-core"].per_rack(n, "b")
     budget = _budget(ends, radix)
     down, up = _bandwidth(links, speeds, n)
-    unassigned = [items.ids[r] for r in np.flatnonzero((gpu_ports > 0) & ~served.all(axis=0))]
+    unassigned = [items.ids[r]
+                  for r in np.flatnonzero((gpu_ports > 0) & ~served.all(axis=0)).tolist()]
     return DerivedFabric(
         tiers, planes, speeds, per_port, gpu_ports, nic_speed, net.rows_by_tier,
         net.switches_in, links, unassigned, net.plane_of, net.switch_types, net.type_of,

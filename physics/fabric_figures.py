@@ -334,6 +334,17 @@ def coherence(context: CheckContext) -> dict[str, Any] | None:
     }
 
 
+VERDICT_WORDS = {True: "pass", False: "FAIL", None: "not checked"}
+"""How a criterion's verdict reads, the same in the status bar, the report and the CLI."""
+
+
+def criterion_line(criterion: Mapping[str, Any]) -> str:
+    """One criterion as a plain line: ``pass  One connected domain per plane: 1 … (limit …)``."""
+    verdict = VERDICT_WORDS[criterion.get("pass")]
+    return (f"{verdict}: {criterion['title']}: {criterion['figure_text']} "
+            f"(limit {criterion['limit_text']})")  # fmt: skip
+
+
 def failing(criteria: Sequence[Mapping[str, Any]]) -> list[str]:
     """The titles of the criteria that failed."""
     return [str(c["title"]) for c in criteria if c.get("pass") is False]
@@ -349,7 +360,7 @@ def fabric_figure_metrics(context: CheckContext) -> Mapping[str, Any]:
 
 
 __all__ = [
-    "CRITERIA", "Criterion", "SwitchPorts", "SwitchRackFigures", "bisection_tbps",
-    "coherence", "failing", "oversubscription", "ports_by_switch_type", "rack_figures",
-    "tier_figures",
+    "CRITERIA", "VERDICT_WORDS", "Criterion", "SwitchPorts", "SwitchRackFigures",
+    "bisection_tbps", "coherence", "criterion_line", "failing", "oversubscription",
+    "ports_by_switch_type", "rack_figures", "tier_figures",
 ]  # fmt: skip
