@@ -30,8 +30,12 @@ link count), never one object per cable:
 - spine → core: likewise, a spine rack's uplinks are the ports left after the
   leaf links it took, shared over the core racks of its plane. A spine's
   ports split into down and up by what its leaves use, never by the target.
+  In a 3-tier plane a spine first keeps for the cores its share of their
+  ports (in proportion to its own ports, and never more than half of them: an
+  uplink beyond that has no downlink to feed it); its leaves share the rest.
 
-A rack with nothing below it draws no uplinks (an idle switch carries nothing).
+No rack draws more uplinks than the bandwidth below it fills (a link more would
+carry nothing); so a rack with nothing below it draws none.
 
 Achieved oversubscription follows from what is drawn, per rack, in bandwidth:
 down (the GPU links, or each downlink at the share of a link the rack below

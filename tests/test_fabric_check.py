@@ -345,3 +345,64 @@ def test_links_conserve_ports_and_no_switch_is_over_radix(name, request):
     # Every GPU rack sends all its GPUs' links to exactly one leaf rack.
     gpu_rows = list(np.flatnonzero(project.kinds() == "gpu_rack"))
     assert all(int(up["gpu-leaf"][r]) == RACK_GPUS for r in gpu_rows), ids[gpu_rows[0]]
+
+
+# --- the derivation's parts, by hand ----------------------------------------------------------
+def test_water_filling_is_max_min_fair_and_spread_by_ports():
+    from physics.fabric import water_fill
+
+    # 120 ports for wants of 100, 50 and 10: the level L with 10 + 50 + L = 120 is 60,
+    # so 10, 50 and 60; each spread over two equal racks, half each.
+    counts = water_fill(np.array([100, 50, 10]), np.array([60, 60]))
+    assert counts.tolist() == [[30, 30], [25, 25], [5, 5]]
+    # Enough ports: every want granted, spread in proportion (1:3), whole links, no
+    # column over its ports.
+    counts = water_fill(np.array([7, 5]), np.array([10, 30]))
+    assert counts.sum(axis=1).tolist() == [7, 5]
+    assert (counts.sum(axis=0) <= [10, 30]).all()
+    assert np.abs(counts - np.outer([7, 5], [10, 30]) / 40).max() < 1
+
+
+def _hand_fabric(**spec):
+    """Two racks of 64 GPUs (400G NICs) served by leaf racks L1, L2 (8 SN5600 each) of
+    plane 0, and a front-end rack F1 that the GPU fabric must ignore."""
+    from layout.floor import Floor
+    from layout.items import Item
+    from layout.project import FabricSpec, Project
+
+    items = [
+        Item("G1", "colossus-hgx-h100-lc", 2.0, 5.5),
+        Item("G2", "colossus-hgx-h100-lc", 2.6, 5.5),
+        Item("L1", "net-sn5600-8", 8.0, 5.0, properties={"tier": "leaf"}),
+        Item("L2", "net-sn5600-8", 9.0, 5.0, properties={"tier": "leaf"}),
+        Item("F1", "net-sn5600-8", 10.0, 5.0,
+             properties={"tier": "leaf", "network": "frontend"}),
+    ]  # fmt: skip
+    fabric = FabricSpec(switch_type="sn5600", nic_speed_gbps=400,
+                        assignments={"L1": ["G1", "G2"], "L2": ["G1", "G2"]}, **spec)  # fmt: skip
+    return Project(Floor.rectangle(20.0, 10.0), items=items, fabric=fabric)
+
+
+def test_dual_homed_nics_spread_over_the_leaf_racks_serving_them():
+    # Dual-homed: each NIC port gives two links per plane, each at half of 400G; a rack
+    # served by two leaf racks sends each 64 of its 128.
+    project = _hand_fabric(dual_homed=True)
+    fabric = derive(project)
+    assert fabric.link_speeds_gbps[0] == 200.0
+    assert fabric.links_per_nic_port == 2
+    gpu = fabric.links["gpu-leaf"]
+    assert sorted(zip(gpu.a.tolist(), gpu.b.tolist(), gpu.count.tolist(), strict=True)) == [
+        (0, 2, 64), (0, 3, 64), (1, 2, 64), (1, 3, 64)]
+    # 128 links at 200G on 8 SN5600 of 256 ports at 200G: 1/16 of the ports.
+    assert fabric.budget_used[2] == pytest.approx(128 / 256)
+    # The front-end rack is not part of the GPU fabric.
+    assert fabric.type_of[4] == -1
+    assert 4 not in fabric.switch_rows["leaf"].tolist()
+    assert [v for v in check(project).violations if v.rule == "fabric.link_speed"] == []
+
+
+def test_without_dual_homing_two_leaf_racks_share_a_racks_links():
+    fabric = derive(_hand_fabric())
+    gpu = fabric.links["gpu-leaf"]
+    assert gpu.total == 2 * 64
+    assert sorted(gpu.count.tolist()) == [32, 32, 32, 32]
