@@ -34,8 +34,9 @@ link count), never one object per cable:
   ports (in proportion to its own ports, and never more than half of them: an
   uplink beyond that has no downlink to feed it); its leaves share the rest.
 
-No rack draws more uplinks than the bandwidth below it fills (a link more would
-carry nothing); so a rack with nothing below it draws none.
+A rack with nothing below it draws no uplinks (an idle switch carries nothing). A
+leaf with spare down-ports (a partial array) draws its spare ports up too, as far
+as its spines' ports go; its uplinks then count at the share its GPUs can fill.
 
 Achieved oversubscription follows from what is drawn, per rack, in bandwidth:
 down (the GPU links, or each downlink at the share of a link the rack below
@@ -380,8 +381,8 @@ def _ports_left(
     """Ports at link tier ``tier``'s speed the racks at ``rows`` have left after the links
     they already have (and after ``reserve``, switches' worth kept for another tier).
 
-    With ``below_gbps`` (the bandwidth below each rack), these are uplinks: no more than
-    that bandwidth fills, since a link more would carry nothing.
+    With ``below_gbps`` (the bandwidth below each rack), these are uplinks, and a rack with
+    nothing below draws none (an idle switch carries nothing).
     """
     if len(rows) == 0:
         return np.zeros(0, np.int64)
@@ -392,9 +393,7 @@ def _ports_left(
     # A rack over its budget at a speed its switch lacks (inf used) has nothing left.
     free = np.floor(np.where(np.isfinite(left), left, 0.0) * radix[rows, tier] + EPS)
     if below_gbps is not None:
-        speed = net.speeds[tier]
-        fills = np.ceil(below_gbps / speed - EPS) if speed > 0 else np.zeros(len(rows))
-        free = np.minimum(free, fills)
+        free[below_gbps <= EPS] = 0
     return np.maximum(free, 0).astype(np.int64)
 
 

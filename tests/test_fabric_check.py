@@ -273,7 +273,10 @@ def test_failing_a_core_rack_loses_its_share_of_the_cores(three_tier):
     assert sum(cores.values()) == 160
     report = fail_switch_rack(three_tier, "C00001")
     assert report["gpus_disconnected"] == 0
-    assert report["bisection_lost"] == pytest.approx(8 / 160)
+    # The spines' uplinks are shared evenly over the 20 core racks of 8, in whole links:
+    # each takes a twentieth of them, within a link.
+    links = derive(three_tier).links["spine-core"].total
+    assert report["bisection_lost"] == pytest.approx(8 / 160, abs=1 / links)
 
 
 def test_failing_a_gpu_rack_is_refused(project):
@@ -299,12 +302,13 @@ def test_failing_a_pods_only_spine_rack_cuts_off_the_pod():
 @pytest.mark.parametrize("name", ["project", "three_tier", "colossus"])
 def test_links_conserve_ports_and_no_switch_is_over_radix(name, request):
     # The check draws links from what is placed, not from the planned split: every
-    # leaf's uplinks are the ports its switches have left after its GPU links, and a
-    # spine's ports split into down and up by what its leaves take. On these
-    # non-blocking designs that comes to the textbook figures by hand: a leaf switch
-    # serves 64 GPUs (8 racks' GPU n), so 128 - 64 = 64 ports go up; a spine of a
-    # 3-tier pod takes one link from each of its pod's 64 leaves and sends its other
-    # 64 ports to the cores.
+    # leaf's uplinks are the ports its switches have left after its GPU links, as far as
+    # its pod's spines take them, and a spine's ports split into down and up by what its
+    # leaves use. By hand on these non-blocking designs: a full leaf switch serves 64
+    # GPUs (8 racks' GPU n) and sends its other 128 - 64 = 64 ports up; the spines of a
+    # pod were placed for 64 uplinks a leaf (3 tiers: a spine keeps its 64-port share of
+    # the cores), so a leaf with spare down-ports (a partial array) also gets 64; a
+    # spine takes one link from each of its pod's 64 leaves and sends 64 to the cores.
     project = request.getfixturevalue(name)
     fabric = derive(project)
     gpus = project.gpu_count()
@@ -315,9 +319,9 @@ def test_links_conserve_ports_and_no_switch_is_over_radix(name, request):
     spines = sum(switches["spine"].values())
     links = {t: fabric.links[t].total for t in LINK_TIERS}
     assert links["gpu-leaf"] == gpus
-    assert links["leaf-spine"] == leaves * (k - 64)
+    assert links["leaf-spine"] == leaves * 64
     if fabric.tiers == 3:
-        assert links["spine-core"] == spines * (k - 64)
+        assert links["spine-core"] == spines * 64
     else:
         assert links["spine-core"] == 0
 
@@ -337,11 +341,15 @@ def test_links_conserve_ports_and_no_switch_is_over_radix(name, request):
             row = project.items.row(rack)
             used_down = int(down[below[tier]][row])
             used_up = int(up[above[tier]][row]) if above[tier] else 0
-            # Every port of every switch in use, half down and half up below the top.
-            assert used_down + used_up == n_switches * k, (rack, used_down, used_up)
-            if above[tier] and (tier == "leaf" or fabric.tiers == 3):
-                assert used_down == used_up == n_switches * 64, (rack, used_down, used_up)
-            assert fabric.budget_used[row] == pytest.approx(n_switches)
+            assert used_down + used_up <= n_switches * k, (rack, used_down, used_up)
+            assert fabric.budget_used[row] <= n_switches + 1e-9
+            if tier == "leaf" and fabric.tiers > 1:
+                assert used_up == n_switches * 64, (rack, used_up)
+            if tier == "spine" and fabric.tiers == 3:
+                assert used_up == n_switches * 64, (rack, used_up)
+            # Down:up in bandwidth: never above the 1:1 the design was made for.
+            if above[tier] and tier != "spine" or fabric.tiers == 3 and tier == "spine":
+                assert fabric.ratio(np.array([row]))[0] <= 1 + 1e-9, rack
     # Every GPU rack sends all its GPUs' links to exactly one leaf rack.
     gpu_rows = list(np.flatnonzero(project.kinds() == "gpu_rack"))
     assert all(int(up["gpu-leaf"][r]) == RACK_GPUS for r in gpu_rows), ids[gpu_rows[0]]
