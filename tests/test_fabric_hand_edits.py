@@ -10,9 +10,9 @@ The designs (SN5600 at 400G: 128 ports a switch; Colossus racks of 64 GPUs):
   each serving 8 racks (512 GPU links, 64 per switch); its 8 × 128 − 512 = 512 free
   ports go up. 4,096 uplinks over 32 spines (4 racks of 8, 1,024 ports each): 128
   links from each leaf rack to each spine rack. Non-blocking: 1:1.
-- 20,480 GPUs (40 whole arrays), 3 tiers: 40 leaf racks in 5 pods of 8 (64 leaves, 64 spines: 8 spine
-  racks a pod); 40 spine racks send their 8 × 128 − 512 = 512 free ports each to 20
-  core racks of 8 (1,024 ports each): 40 × 512 = 20 × 1,024 = 20,480.
+- 20,480 GPUs (40 whole arrays), 3 tiers: 40 leaf racks in 5 pods of 8 (64 leaves,
+  64 spines: 8 spine racks a pod); 40 spine racks send their 8 × 128 − 512 = 512 free
+  ports each to 20 core racks of 8 (1,024 ports each): 40 × 512 = 20 × 1,024 = 20,480.
 """
 
 from __future__ import annotations
