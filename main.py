@@ -436,9 +436,18 @@ def run_new(args: argparse.Namespace) -> int:
         print(
             f"  fabric: {m['tiers']} tiers{planes} ({per_tier} switches in all), "
             f"{m['max_switch_hops']} hops max, coherent: {'yes' if m['coherent'] else 'no'}"
+            + _failing_criteria(m)
         )
     print(f"  {results.errors} error(s), {results.warnings} warning(s)")
     return EXIT_OK
+
+
+def _failing_criteria(metrics: dict[str, Any]) -> str:
+    """`` (failing: …)`` naming the coherence criteria that failed, or nothing."""
+    from physics.fabric_figures import failing
+
+    failed = failing((metrics.get("coherence") or {}).get("criteria", []))
+    return f" (failing: {'; '.join(failed)})" if failed else ""
 
 
 def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:

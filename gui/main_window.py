@@ -81,6 +81,7 @@ from layout.assign import auto_assign_fabric, auto_assign_plant
 from layout.commands import CommandGroup, ReplaceSection
 from layout.errors import CoherenceError
 from layout.project import Project
+from physics.fabric_figures import criterion_line, failing
 from physics.solution import Solution
 from physics.whatif import WhatIfReport
 from report.exporters import (
@@ -225,11 +226,14 @@ class MainWindow(QMainWindow):
         self.gpu_label = QLabel(self)
         self.power_label = QLabel(self)
         self.check_label = QLabel(self)
+        self.coherence_label = QLabel(self)
         self.checked_label = QLabel(self)
-        for label in (self.gpu_label, self.power_label, self.check_label, self.checked_label):
+        labels = (self.gpu_label, self.power_label, self.check_label, self.coherence_label,
+                  self.checked_label)  # fmt: skip
+        for label in labels:
             label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addWidget(self.cursor_label, 1)
-        for label in (self.gpu_label, self.power_label, self.check_label, self.checked_label):
+        for label in labels:
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
         self.gpu_label.setToolTip("GPUs placed")
@@ -753,9 +757,27 @@ class MainWindow(QMainWindow):
         )
         colour = "#c0251f" if errors else ("#a86b00" if warnings else "#2e7d32")
         self.check_label.setStyleSheet(f"color: {colour};")
+        self._show_coherence(metrics.get("coherence"))
         stamp = self.document.checker.last_checked or time.time()
         self.checked_label.setText(f"checked {time.strftime('%H:%M:%S', time.localtime(stamp))}")
         self.checked_label.setToolTip(f"The last check took {results.seconds:.2f} s")
+
+    def _show_coherence(self, coherence: dict[str, Any] | None) -> None:
+        """Whether the GPU fabric is coherent; the tooltip lists every criterion with its
+        figure and limit, as ``check --json`` and the report do."""
+        label = self.coherence_label
+        if not coherence:
+            label.setText("")
+            label.setToolTip("")
+            return
+        criteria = coherence["criteria"]
+        failed = failing(criteria)
+        label.setText("fabric coherent" if coherence["coherent"] else
+                      f"fabric not coherent ({len(failed)} of {len(criteria)})")  # fmt: skip
+        label.setStyleSheet(f"color: {'#2e7d32' if coherence['coherent'] else '#c0251f'};")
+        lines = ["Coherent GPU fabric: every criterion passes"]
+        lines += [criterion_line(c) for c in criteria]
+        label.setToolTip(literal_markup("\n".join(lines)))
 
     # -- canvas and docks ------------------------------------------------------------------------
     def show_status(self, message: str) -> None:

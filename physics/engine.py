@@ -138,6 +138,8 @@ class CheckContext:
         self._structure: tuple[Any, ...] | None = None
         self.found: list[Violation] = []
         """Every violation the rules found (before waivers), once the rules have run."""
+        self.rules_run: list[str] = []
+        """The ids of the rules that ran, once they have."""
 
     def structure(self) -> tuple[Any, ...]:
         """What position-independent results depend on; equal tuples mean equal structure."""
@@ -459,6 +461,7 @@ def check_context(
         context.keep_geometry()
     # Metrics come after the rules so that they can summarise what the rules found.
     context.found = found
+    context.rules_run = run
     metrics: dict[str, Any] = {}
     for name in sorted(METRICS):
         metrics.update(METRICS[name](context))

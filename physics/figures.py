@@ -3,10 +3,11 @@
 Owns the domain side of the inspector and of the canvas's links overlay:
 which units feed an item and which items a unit feeds or supplies, which
 racks a CDU or CRAH serves and the design load a power unit feeds directly;
-a unit's worst-case utilisation; a rack's estimated inlet; a rack's fabric
-links per tier (with the racks at their other ends and the longest Manhattan
-distance to them) and its routed cables (the longest, the media mix). Qt-free;
-the GUI only formats what these functions return.
+a unit's worst-case utilisation; a rack's estimated inlet; a network rack's
+switches (type, ports used and free, down:up); a rack's fabric links per tier
+(with the racks at their other ends and the longest Manhattan distance to them)
+and its routed cables (the longest, the media mix). Qt-free; the GUI only
+formats what these functions return.
 
 The reverse look-ups are a :class:`FigureIndex`, built once per solution by
 :func:`index_of` when the solution is made (in the GUI, on the background
@@ -32,6 +33,7 @@ from layout.facility import design_load_kw
 from layout.project import Project
 from physics.engine import CheckContext
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
+from physics.fabric_figures import SwitchRackFigures, rack_figures
 from physics.power import PowerLoads
 from physics.thermal import ThermalMap
 
@@ -314,6 +316,16 @@ def _rack_links(solution: Solution, item_id: str) -> RackLinks | None:
     return RackLinks(tuple(tiers), tuple(cables), unassigned)
 
 
+def switch_figures(solution: Solution, item_id: str) -> SwitchRackFigures | None:
+    """A back-end network rack's switches as derived: switch type, ports used and free, and
+    its down:up ratio against its tier's target; None for anything else (or without a
+    fabric). Read from the solution's derived fabric, never derived again."""
+    fabric, row = solution.fabric, solution.row(item_id)
+    if fabric is None or row is None:
+        return None
+    return rack_figures(solution.project, fabric, row)
+
+
 __all__ = [
     "Cable",
     "FigureIndex",
@@ -328,5 +340,6 @@ __all__ = [
     "rack_links",
     "serves",
     "supplies",
+    "switch_figures",
     "utilisation",
 ]

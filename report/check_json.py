@@ -4,7 +4,9 @@ Owns the format (``coherence.check``, version :data:`CHECK_VERSION`) that
 README.md documents under "check --json": the file checked, whether it has
 errors, the summary figures with the violation counts, the violations, the
 waived violations with their reasons, the rules that ran and how long the
-check took. A what-if, when asked for, is added under ``what_if``
+check took; and ``coherence``, each criterion of a coherent GPU fabric with its figure,
+its limit and whether it passed (:func:`physics.fabric_figures.coherence`; null without a
+fabric). A what-if, when asked for, is added under ``what_if``
 (:meth:`physics.whatif.WhatIfReport.to_json`).
 
 The document is strict JSON: a figure that is not a finite number (a ratio
@@ -29,6 +31,7 @@ def results_to_json(
 ) -> dict[str, Any]:
     """The documented ``check --json`` document for ``results`` of the project in ``file``."""
     summary = dict(results.metrics)
+    coherence = summary.pop("coherence", None)
     summary |= {
         "errors": results.errors,
         "warnings": results.warnings,
@@ -41,6 +44,7 @@ def results_to_json(
         "file": file,
         "ok": results.errors == 0,
         "summary": summary,
+        "coherence": coherence,
         "violations": [v.to_json() for v in results.violations],
         "waived": [v.to_json() | {"reason": w.reason} for v, w in results.waived],
         "rules_run": results.rules_run,

@@ -374,59 +374,75 @@ class _Builder:
             self.para("This project has no fabric spec yet (no switch type or NIC speed).")
             return
         spec = p.fabric
-        switch = p.catalog.get(spec.switch_type or "")
-        switch_name = getattr(switch, "name", "") or spec.switch_type
         rules = p.rules
         latency = m.get("worst_latency_ns") or 0.0
         budget = rules["latency_budget_ns"]
         coherent = m.get("coherent")
+        speeds = " / ".join(f"{s:g}G" for s in f.link_speeds_gbps[: f.tiers])
+        types = ", ".join(
+            f"{getattr(p.catalog.get(k), 'name', k)}" for k in f.switch_types
+        ) or "none placed"
+        hops = m.get("max_switch_hops", f.max_hops)
         self.add(key_values([
             ("Coherent", "yes" if coherent else "no"),
             ("Topology", "rail-optimized fat tree"),
-            ("Switch", f"{switch_name}"),
-            ("Radix at link speed", f"{f.radix} ports × {f.link_speed_gbps:g}G"),
-            ("NIC speed", f"{spec.nic_speed_gbps:g} Gb/s × {spec.nics_per_gpu} per GPU"),
+            ("Switches placed", types),
+            ("Link speed per tier", speeds),
+            ("NIC speed", f"{spec.nic_speed_gbps:g} Gb/s × {spec.nics_per_gpu} per GPU"
+             + (", dual-homed" if spec.dual_homed else "")),
             ("Planes", f"{f.planes}"),
             ("Rails", f"{spec.rails}" if spec.rails else "–"),
             ("Tiers", f"{f.tiers}" + (" (auto)" if spec.tiers == "auto" else "")),
             ("GPU ports (endpoints)", t.count(f.endpoints)),
-            ("Largest fabric", f"{t.count(m.get('largest_fabric_gpus'))} GPUs"),
-            ("Max switch hops", f"{f.max_hops}"),
+            ("Largest fabric (spec's switch)", f"{t.count(m.get('largest_fabric_gpus'))} GPUs"),
+            ("Max switch hops", f"{hops} (clean tree: {f.max_hops})"),
+            ("Bisection", f"{t.number(m.get('bisection_tbps'), 1)} Tb/s"),
             ("Worst GPU-to-GPU latency",
              f"{t.count(latency)} ns (budget {t.count(budget)} ns)"),
         ]))  # fmt: skip
         self.para(
-            f"Worst latency = {f.max_hops} hops × {rules['per_hop_latency_ns']:g} ns per hop "
-            "+ twice the slowest link of each tier (routed length × the medium's ns/m). "
-            "Coherent: one domain, no switch over its radix, the GPUs fit the tiers, every "
-            "tier within its oversubscription target, every link within a medium's reach "
-            "and the latency within budget.",
+            "The fabric is derived from what is placed: each network rack's own switches, "
+            "each GPU rack's NICs and the assignments. A leaf's uplinks are the ports it has "
+            "left after its GPU links, shared fairly over its pod's spines; a spine's ports "
+            "split into down and up by what its leaves take. Worst latency = each switch "
+            "hop's latency (its switch type's, or "
+            f"{rules['per_hop_latency_ns']:g} ns where the catalog has none) on the path up "
+            "through every tier and down, + twice the slowest link of each tier (routed "
+            "length × the medium's ns/m). Bisection: the least up-capacity crossing a tier.",
             "note",
         )
+        self.coherence_list()
         self.add("<h3>Switches per tier</h3>")
-        n = len(p.items)
-        targets = [*spec.oversubscription, 1.0, 1.0]
-        ports = {"leaf": (f.leaf_down, f.leaf_up), "spine": (f.spine_down, f.spine_up),
-                 "core": (f.radix, 0)}  # fmt: skip
-        down_up = {
-            "leaf": (f.links["gpu-leaf"].per_rack(n, "b"), f.links["leaf-spine"].per_rack(n, "a")),
-            "spine": (f.links["leaf-spine"].per_rack(n, "b"),
-                      f.links["spine-core"].per_rack(n, "a")),
-        }  # fmt: skip
+        ratios = m.get("oversubscription") or {}
         table = Table(
-            ("Tier", "Network racks", "Switches", "Ports down / up per switch",
-             "Worst down:up", "Target"),
-            numeric=(False, True, True, True, True, True),
+            ("Tier", "Network racks", "Switches", "Links up", "Worst down:up", "Mean down:up",
+             "Target"),
+            numeric=(False, True, True, True, True, True, True),
         )  # fmt: skip
         for k, tier in enumerate(TIERS[: f.tiers]):
             rows = f.switch_rows[tier]
-            worst, target = "–", "–"
-            if tier in down_up and k < f.tiers - 1:
-                down, up = down_up[tier][0][rows], down_up[tier][1][rows]
-                worst = _ratio(down, up)
-                target = f"{targets[k]:g}:1"
+            up = LINK_TIERS[k + 1] if k + 1 < f.tiers else None
+            entry = ratios.get(tier)
+            worst = mean = target = "–"
+            if entry is not None:
+                worst, mean = _ratio_of(entry["worst"]), _ratio_of(entry["mean"])
+                target = f"{entry['target']:g}:1"
+                if len(entry["per_plane"]) > 1:
+                    worst += " (" + ", ".join(f"plane {e['plane']} {_ratio_of(e['worst'])}"
+                                              for e in entry["per_plane"]) + ")"  # fmt: skip
             table.add((tier, t.count(len(rows)), t.count(f.switches[tier]),
-                       f"{ports[tier][0]} / {ports[tier][1]}", worst, target))  # fmt: skip
+                       t.count(f.links[up].total) if up else "–", worst, mean,
+                       target))  # fmt: skip
+        self.add(table.html())
+        self.add("<h3>Ports per switch type</h3>")
+        table = Table(("Switch type", "Switches", "Ports used", "Ports free", "Port budget used"),
+                      numeric=(False, True, False, True, True))  # fmt: skip
+        for type_id, ports in (m.get("ports_by_switch_type") or {}).items():
+            in_use = ", ".join(f"{n:,} × {s}" for s, n in ports["ports_used"].items()) or "–"
+            use = ports["port_use"]
+            shown = "over" if use is None or not np.isfinite(use) else f"{use:.0%}"
+            free = f"{ports['ports_free']:,} at {ports['free_at_gbps']:g}G"
+            table.add((type_id, t.count(ports["switches"]), in_use, free, shown))
         self.add(table.html())
         self.add("<h3>Links per tier</h3>")
         c = self.d.cabling
@@ -454,6 +470,28 @@ class _Builder:
                                if v.rule.startswith("fabric.")})  # fmt: skip
         if fabric_rules:
             self.para("Fabric rules broken: " + ", ".join(fabric_rules) + " (see Violations).")
+
+    # -- coherence ------------------------------------------------------------------------
+    def coherence_list(self) -> None:
+        """Every criterion of a coherent fabric: its figure, its limit and the verdict (the
+        list ``check --json`` gives under ``coherence`` and the status bar's tooltip)."""
+        from physics.fabric_figures import VERDICT_WORDS
+
+        coherence = self.m.get("coherence")
+        if not coherence:
+            return
+        self.add("<h3>Coherence</h3>")
+        table = Table(("Criterion", "Figure", "Limit", "Verdict", "Rules"),
+                      numeric=(False, True, True, False, False))  # fmt: skip
+        for c in coherence["criteria"]:
+            shade = t.GOOD_BG if c["pass"] else t.BAD_BG if c["pass"] is False else ""
+            table.add((c["title"], c["figure_text"], c["limit_text"],
+                       VERDICT_WORDS[c["pass"]], ", ".join(c["rules"])), shade)  # fmt: skip
+        self.add(table.html())
+        verdict = "coherent" if coherence["coherent"] else "not coherent"
+        self.para(f"The fabric is {verdict}: coherent means every criterion passes (a waived "
+                  "violation still fails its criterion; a disabled rule leaves it unchecked).",
+                  "note")  # fmt: skip
 
     # -- cables ----------------------------------------------------------------------------
     def cables(self) -> None:
@@ -885,13 +923,11 @@ def _shade(utilisation: float, limit: float) -> str:
     return ""
 
 
-def _ratio(down: np.ndarray, up: np.ndarray) -> str:
-    if len(down) == 0:
-        return "–"
-    if np.any((up == 0) & (down > 0)):
+def _ratio_of(value: float | None) -> str:
+    """A down:up figure of ``check --json`` (None: not finite, no uplinks)."""
+    if value is None or not np.isfinite(value):
         return "no uplinks"
-    ratio = np.divide(down, up, out=np.zeros(len(down)), where=up > 0)
-    return f"{float(ratio.max()):.2f}:1"
+    return f"{value:.2f}:1"
 
 
 def _items(ids: Sequence[str], shown: int = 3) -> str:

@@ -176,3 +176,20 @@ def test_a_checker_keeps_the_look_ups_while_only_positions_change():
     # Distances are of each solution's own snapshot.
     assert figures.rack_links(first, "G1").longest_m == pytest.approx(6.5)
     assert figures.rack_links(second, "G1").longest_m == pytest.approx(7.1)
+
+
+def test_a_leaf_racks_switch_figures(solution):
+    # L1: 16 SN5600 of 128 ports at 400G; 3 racks × 64 GPUs = 192 GPU links, nothing above
+    # (one tier), so 16 × 128 - 192 = 1,856 ports free and no down:up to show.
+    switches = figures.switch_figures(solution, "L1")
+    assert switches is not None
+    assert (switches.tier, switches.switch_type, switches.switches, switches.holds) == (
+        "leaf", "sn5600", 16, 16)
+    assert switches.ports.used == {400.0: 192}
+    assert switches.ports.free == 1_856
+    assert switches.ports.free_speed_gbps == 400.0
+    assert switches.ports.use == pytest.approx(192 / 2_048)
+    assert switches.down_gbps == pytest.approx(192 * 400)
+    assert switches.ratio is None
+    assert figures.switch_figures(solution, "G1") is None
+    assert figures.switch_figures(solution, "no-such-rack") is None

@@ -267,6 +267,11 @@ def test_inspector_shows_feeds_cooling_and_links_of_a_generated_design(qtbot, ge
     assert figures["Role"].startswith("tier leaf")
     switches = project.type_of(leaf).switches
     assert figures["Switches"].startswith(f"{switches} of {switches} installed")
+    # As the check derived it: 8 SN5600 take 512 GPU links (400G) and send their other
+    # 8 × 128 - 512 = 512 ports up: every port in use, 1:1.
+    assert figures["Switch type"] == "sn5600 × 8 in the fabric"
+    assert figures["Ports"] == "1,024 × 400G used, 0 free at 400G (100% of budget)"
+    assert figures["Down:up"] == "1.00:1 (target 1:1)"
 
     # A busway: what it feeds and the load on it.
     dock.show_items([feed.a])

@@ -329,6 +329,12 @@ def test_wizard_generates_a_4096_gpu_cluster_into_the_window(qtbot, window):
     assert window.isWindowModified()
     wait_for_check(qtbot, window)
     assert window.gpu_label.text() == "4,096 GPUs"
+    # The status bar says whether the fabric is coherent and lists every criterion.
+    assert window.coherence_label.text() == "fabric coherent"
+    tip = window.coherence_label.toolTip()
+    assert "pass: One connected domain per plane: 1 domain in the worst plane" in tip
+    assert "pass: Switch hops within 2·tiers − 1: 3 switches (limit 3 (2 tiers))" in tip
+    assert tip.count("pass: ") == 8
 
 
 def test_wizard_shows_a_too_small_hall_inline_and_stays_open(qtbot):

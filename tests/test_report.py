@@ -274,3 +274,24 @@ def test_the_report_reads_the_one_solve(project):
     # Given results are the report's results; nothing is checked again.
     results = check(project)
     assert report_module.gather(project, results).results is results
+
+
+def test_html_lists_the_coherence_criteria_and_the_tier_figures(qapp, project) -> None:
+    """The report shows the same criteria as ``check --json`` and says which failed."""
+    changed = project.snapshot()
+    changed.replace_section("rules", changed.rules.with_value("latency_budget_ns", 1000.0))
+    html = build_report(changed).document()
+    coherence = check(changed).metrics["coherence"]
+    assert "<h3>Coherence</h3>" in html
+    for criterion in coherence["criteria"]:
+        assert criterion["title"].replace("'", "&#x27;") in html, criterion["title"]
+        assert criterion["figure_text"] in html
+    # Latency over a 1,000 ns budget is the one criterion failing.
+    assert [c["id"] for c in coherence["criteria"] if c["pass"] is False] == ["latency"]
+    assert "The fabric is not coherent" in html
+    # Per tier: 64 leaves, 1:1 worst and mean against a 1:1 target; ports per switch type:
+    # 96 SN5600, every one of their 12,288 ports at 400G in use.
+    assert "<h3>Ports per switch type</h3>" in html
+    assert "12,288 × 400G" in html
+    assert "1.00:1" in html
+    assert "1,638.4 Tb/s" in html  # 4,096 GPUs × 400G cross the leaf tier

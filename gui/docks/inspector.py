@@ -835,6 +835,9 @@ class InspectorDock(QDockWidget):
             self._add_figure(form, "Links", f"not derived: {problem}" if problem
                              else "no fabric spec (switch type, NIC speed)")  # fmt: skip
             return
+        switches = item_figures.switch_figures(solved, item_id) if solved is not None else None
+        if switches is not None:
+            self._show_switch_figures(form, switches)
         links = item_figures.rack_links(solved, item_id) if solved is not None else None
         if links is None:
             # No solution yet, or the rack is newer than the latest one.
@@ -863,6 +866,29 @@ class InspectorDock(QDockWidget):
         else:
             tip = "Manhattan distance between rack centres, before tray routing"
             self._add_figure(form, "Longest link", f"≈ {links.longest_m:.1f} m", tip)
+
+    def _show_switch_figures(self, form: QFormLayout, figures: Any) -> None:
+        """A network rack's switches as the check derived them: type, ports, down:up."""
+        ports = figures.ports
+        self._add_figure(form, "Switch type",
+                         f"{figures.switch_type} × {figures.switches} in the fabric",
+                         figures.switch_name)  # fmt: skip
+        used = ", ".join(f"{n:,} × {s:g}G" for s, n in sorted(ports.used.items())) or "none"
+        use = "over budget" if not math.isfinite(ports.use) else f"{ports.use:.0%} of budget"
+        shown = self._add_figure(
+            form, "Ports", f"{used} used, {ports.free:,} free at {ports.free_speed_gbps:g}G "
+            f"({use})", "A port at speed s takes 1/radix(s) of its switch",
+        )  # fmt: skip
+        if ports.use > 1 + 1e-9:
+            shown.setStyleSheet("color: #c62828;")
+        if figures.ratio is not None:
+            ratio = "no uplinks" if not math.isfinite(figures.ratio) else f"{figures.ratio:.2f}:1"
+            target = figures.target or 1.0
+            shown = self._add_figure(form, "Down:up", f"{ratio} (target {target:g}:1)",
+                                     f"{figures.down_gbps / 1000:,.1f} Tb/s down, "
+                                     f"{figures.up_gbps / 1000:,.1f} Tb/s up")  # fmt: skip
+            if figures.ratio > target + 1e-6:
+                shown.setStyleSheet("color: #c62828;")
 
     def _show_properties(self) -> None:
         """Free-form properties: those of one item, or those every shown item has."""
