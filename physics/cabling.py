@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
+from physics.engine import CheckContext, RuleProvider, Violation, load_providers, metric, rule
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
 from physics.media import MediaTable, bill_of_materials
 from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
@@ -79,6 +79,8 @@ class CablingResult:
     table: MediaTable
     """The media as arrays (stock-length slots for the BOM)."""
     _flat: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    others: OtherCables | None = None
+    """The other networks' cables on the same trays (in ``fill`` and the BOM too)."""
 
     def flat(self, name: str) -> np.ndarray:
         """One per-bundle field (or ``a``, ``b``, ``count``) over every tier, in tier order."""
@@ -97,11 +99,19 @@ class CablingResult:
         return int(sum(b.total for b in self.bundles.values()))
 
     def bom(self) -> list[dict[str, Any]]:
-        """Links by medium × stock length: count and indicative cost, sorted."""
-        return bill_of_materials(self.table, self.flat("slot"), self.flat("count"))
+        """Links by medium × stock length: count and indicative cost, sorted (the other
+        networks' links included)."""
+        slot, count = self.flat("slot"), self.flat("count")
+        if self.others is not None:
+            slot = np.concatenate([slot, self.others.slot])
+            count = np.concatenate([count, self.others.links.count])
+        return bill_of_materials(self.table, slot, count)
 
     def links_by_medium(self) -> dict[str, int]:
         medium, count = self.flat("medium"), self.flat("count")
+        if self.others is not None:
+            medium = np.concatenate([medium, self.others.medium])
+            count = np.concatenate([count, self.others.links.count])
         totals = np.bincount(medium[medium >= 0], weights=count[medium >= 0],
                              minlength=len(self.media))  # fmt: skip
         return {self.media[k].id: int(totals[k]) for k in np.flatnonzero(totals)}
@@ -409,7 +419,7 @@ def _route_once(context: CheckContext) -> tuple[CablingResult | None, _State | N
             state = _update(project, previous)
         else:
             state = _full(project, fabric, net, table)
-        result = _result(project, state)
+        result = _with_other_networks(context, _result(project, state), state)
     context.remember("cabling.state", state)
     return result, state
 
@@ -540,3 +550,95 @@ def cabling_metrics(context: CheckContext) -> Mapping[str, Any]:
 
 
 __all__ = ["CablingResult", "TierCables", "rack_cables", "route", "routed"]
+
+
+# -- the other networks' links on the same trays ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OtherLinks:
+    """Links of the hall's other networks (front-end, storage, management): bundles of
+    ``count[i]`` links from row ``a[i]`` to row ``b[i]``, each at ``speed_gbps[i]``."""
+
+    a: np.ndarray
+    b: np.ndarray
+    count: np.ndarray
+    speed_gbps: np.ndarray
+
+
+@dataclass(frozen=True)
+class OtherCables:
+    """The other networks' links routed like the fabric's (arrays aligned with ``links``)."""
+
+    links: OtherLinks
+    length_m: np.ndarray
+    medium: np.ndarray
+    """Index into :attr:`CablingResult.media`; -1 when no allowed medium reaches."""
+    stock_m: np.ndarray
+    cost_usd: np.ndarray
+    slot: np.ndarray
+    on_trays: np.ndarray
+
+
+OTHER_LINKS: list[Callable[[CheckContext], OtherLinks | None]] = []
+"""Providers of other networks' links (:mod:`physics.networks` registers one): routed with
+the fabric's, counted in tray fill and the BOM, checked by their own rules."""
+
+
+def _with_other_networks(
+    context: CheckContext, result: CablingResult, state: _State
+) -> CablingResult:
+    """``result`` with the other networks' links routed, and the tray fill of the segments
+    they run on recomputed with them."""
+    load_providers()  # the providers register on import (physics.networks)
+    parts = [links for provider in OTHER_LINKS if (links := provider(context)) is not None]
+    parts = [p for p in parts if len(p.a)]
+    if not parts:
+        return result
+    links = OtherLinks(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("a", "b", "count", "speed_gbps")))  # fmt: skip
+    project, net = context.project, state.net
+    params, xy = _Params(project), project.items.xy
+    attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
+    _attach_rows(net, xy, np.unique(np.concatenate([links.a, links.b])), attach)
+    n = len(links.a)
+    routed_fields = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot",
+                     "load")  # fmt: skip
+    out: dict[str, np.ndarray] = {}
+    intervals: list[np.ndarray] = []
+    for speed in np.unique(links.speed_gbps):
+        mine = np.flatnonzero(links.speed_gbps == speed)
+        params.speed = float(speed)
+        r = _route_bundles(net, state.table, params, xy, attach,
+                           a=links.a[mine], b=links.b[mine], count=links.count[mine])  # fmt: skip
+        for name in routed_fields:
+            column = out.setdefault(name, np.zeros(n, dtype=np.asarray(r[name]).dtype))
+            column[mine] = r[name]
+        if not intervals:
+            intervals = [np.zeros(n, dtype=np.asarray(v).dtype) for v in r["intervals"]]
+        for column, value in zip(intervals, r["intervals"], strict=True):
+            column[mine] = value
+    cables = OtherCables(links, out["length"], out["medium"], out["stock"], out["cost"],
+                         out["slot"], out["on_trays"])  # fmt: skip
+    fill = result.fill
+    if not net.empty:
+        edge_load = net.edge_loads(out["end1"], out["end2"], out["load"])
+        touched = np.unique(np.concatenate([
+            intervals[0], intervals[3], net.piece_seg[net.edge_piece[edge_load != 0]],
+        ]))  # fmt: skip
+        touched = touched[touched >= 0]
+        if len(touched):
+            seg, lo, hi, load = _all_intervals(net, state.intervals, state.load,
+                                               state.edge_load + edge_load, touched)  # fmt: skip
+            seg1, lo1, hi1, seg2, lo2, hi2 = intervals
+            segments, values = sweep_fill(
+                len(net.segment_ids),
+                np.concatenate([seg, seg1, seg2]), np.concatenate([lo, lo1, lo2]),
+                np.concatenate([hi, hi1, hi2]),
+                np.concatenate([load, out["load"], out["load"]]), only=touched,
+            )  # fmt: skip
+            peak = state.peak.copy()
+            peak[segments] = values
+            area_m2 = net.width * net.depth
+            fill = peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
+    return replace(result, fill=fill, others=cables)

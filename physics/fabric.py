@@ -248,6 +248,8 @@ def _network_racks(
     for row in np.flatnonzero(kinds == "network_rack").tolist():
         props = project.items.properties_at(row)
         tier = props.get("tier")
+        if props.get("network", "backend") != "backend":
+            continue  # the front-end, storage and management networks: physics.networks
         if tier in switch_rows:
             switch_rows[str(tier)].append(int(row))
             switches_in[row] = installed_switches(project, int(row))
