@@ -538,13 +538,19 @@ def cabling_metrics(context: CheckContext) -> Mapping[str, Any]:
     medium, count = result.flat("medium"), result.flat("count")
     length, cost = result.flat("length_m"), result.flat("cost_usd")
     has = medium >= 0
+    total_m = float((length * count).sum())
+    cost_usd = float((cost[has] * count[has]).sum())
+    if result.others is not None:  # the other networks' cables are bought too
+        o = result.others
+        total_m += float((o.length_m * o.links.count).sum())
+        cost_usd += float(np.nansum(o.cost_usd * o.links.count))
     return {
         "links_by_medium": result.links_by_medium(),
         "links_without_medium": int(count[~has].sum()),
         "longest_link": result.longest_link(),
         "cable_bom": result.bom(),
-        "cable_total_m": round(float((length * count).sum()), 1),
-        "cable_cost_usd": round(float((cost[has] * count[has]).sum()), 2),
+        "cable_total_m": round(total_m, 1),
+        "cable_cost_usd": round(cost_usd, 2),
         "worst_tray_fill": result.worst_fill(),
     }
 
