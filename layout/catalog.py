@@ -318,6 +318,7 @@ class StorageRackType(_Placeable):
 
     kind: Literal["storage_rack"]
     appliances: Count
+    appliance_u: Count = 2
     kw: Positive
     """Loaded draw of the whole rack (appliances and anything else in it)."""
     rack_u: Count

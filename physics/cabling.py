@@ -570,6 +570,8 @@ class OtherLinks:
     b: np.ndarray
     count: np.ndarray
     speed_gbps: np.ndarray
+    label: np.ndarray
+    """What each bundle is, for tables (``frontend: endpoint-leaf``)."""
 
 
 @dataclass(frozen=True)
@@ -602,7 +604,7 @@ def _with_other_networks(
     if not parts:
         return result
     links = OtherLinks(*(np.concatenate([getattr(p, f) for p in parts])
-                         for f in ("a", "b", "count", "speed_gbps")))  # fmt: skip
+                         for f in ("a", "b", "count", "speed_gbps", "label")))  # fmt: skip
     project, net = context.project, state.net
     params, xy = _Params(project), project.items.xy
     attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())

@@ -442,11 +442,13 @@ def _other_links(context: CheckContext) -> OtherLinks | None:
     if not derived:
         return None
     nets = list(derived.values())
+    tiers = np.array(["endpoint-leaf", "leaf-spine", "spine-core"], dtype=object)
     return OtherLinks(
         np.concatenate([d.a for d in nets]).astype(np.intp),
         np.concatenate([d.b for d in nets]).astype(np.intp),
         np.concatenate([d.count for d in nets]).astype(np.int64),
         np.concatenate([d.speed for d in nets]).astype(float),
+        np.concatenate([d.network + ": " + tiers[d.tier] for d in nets]),
     )
 
 
