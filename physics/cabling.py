@@ -607,8 +607,7 @@ def _with_other_networks(
                          for f in ("a", "b", "count", "speed_gbps", "label")))  # fmt: skip
     project, net = context.project, state.net
     params, xy = _Params(project), project.items.xy
-    attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
-    _attach_rows(net, xy, np.unique(np.concatenate([links.a, links.b])), attach)
+    attach = _other_attachments(context, state, np.unique(np.concatenate([links.a, links.b])))
     n = len(links.a)
     routed_fields = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot",
                      "load")  # fmt: skip
@@ -650,3 +649,26 @@ def _with_other_networks(
             area_m2 = net.width * net.depth
             fill = peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
     return replace(result, fill=fill, others=cables)
+
+
+def _other_attachments(context: CheckContext, state: _State, rows: np.ndarray) -> Attachment:
+    """Where ``rows`` join the trays: the fabric routing's attachments, the previous
+    check's for racks that have not moved since, and new ones for the rest."""
+    items = context.project.items
+    attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
+    previous = context.recall("cabling.other_attach")
+    todo = rows[attach.piece[rows] < 0]
+    if previous is not None and previous[0] is state.net and len(previous[1]) == len(items):
+        _, x, y, known, old = previous
+        still = known[todo] & (x[todo] == items.x[todo]) & (y[todo] == items.y[todo])
+        kept = todo[still]
+        attach.piece[kept], attach.t[kept], attach.hop[kept] = (
+            old.piece[kept], old.t[kept], old.hop[kept])
+        todo = todo[~still]
+    if len(todo):
+        _attach_rows(state.net, items.xy, todo, attach)
+    known = np.zeros(len(items), bool)
+    known[rows] = True
+    context.remember("cabling.other_attach", (state.net, items.x.copy(), items.y.copy(), known,
+                                              attach))  # fmt: skip
+    return attach

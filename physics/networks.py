@@ -340,6 +340,16 @@ def _spread(lower: np.ndarray, uplinks: np.ndarray, upper: np.ndarray,
     return lower[i], upper[j], counts[i, j]
 
 
+def _pair_speeds(racks: NetworkRacks, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Speed of the links between racks ``a[i]`` and ``b[i]`` (indices into the network's
+    racks): the highest both switches run, looked up per pair of switch types."""
+    ids = {t.id: k for k, t in enumerate(dict((t.id, t) for t in racks.switch_types).values())}
+    kinds = list(dict((t.id, t) for t in racks.switch_types).values())
+    table = np.array([[uplink_speed(x, y) for y in kinds] for x in kinds], float)
+    index = np.array([ids[t.id] for t in racks.switch_types], np.intp)
+    return table[index[a], index[b]]
+
+
 def derive_network(project: Project, racks: NetworkRacks) -> DerivedNetwork:
     """Links, port use and budget of one network for the project's current positions."""
     items = project.items
@@ -372,8 +382,7 @@ def derive_network(project: Project, racks: NetworkRacks) -> DerivedNetwork:
             lower = leaf_idx[racks.pods[leaf_idx] == pod]
             upper = spine_idx[racks.pods[spine_idx] == pod] if racks.has_cores else spine_idx
             a, b, n = _spread(lower, uplinks[lower], upper, racks.switches[upper].astype(float))
-            s = np.array([uplink_speed(racks.switch_types[i], racks.switch_types[j])
-                          for i, j in zip(a, b, strict=True)], float)  # fmt: skip
+            s = _pair_speeds(racks, a, b)
             parts_a.append(racks.all_rows[a])
             parts_b.append(racks.all_rows[b])
             parts_n.append(n)
@@ -390,8 +399,7 @@ def derive_network(project: Project, racks: NetworkRacks) -> DerivedNetwork:
         parts_a.append(racks.all_rows[a])
         parts_b.append(racks.all_rows[b])
         parts_n.append(n)
-        parts_s.append(np.array([uplink_speed(racks.switch_types[i], racks.switch_types[j])
-                                 for i, j in zip(a, b, strict=True)], float))  # fmt: skip
+        parts_s.append(_pair_speeds(racks, a, b))
         parts_t.append(np.full(len(a), 2, np.int8))
     a_rows, b_rows = np.concatenate(parts_a), np.concatenate(parts_b)
     count, speed = np.concatenate(parts_n).astype(np.int64), np.concatenate(parts_s)
