@@ -343,8 +343,8 @@ def _spread(lower: np.ndarray, uplinks: np.ndarray, upper: np.ndarray,
 def _pair_speeds(racks: NetworkRacks, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Speed of the links between racks ``a[i]`` and ``b[i]`` (indices into the network's
     racks): the highest both switches run, looked up per pair of switch types."""
-    ids = {t.id: k for k, t in enumerate(dict((t.id, t) for t in racks.switch_types).values())}
-    kinds = list(dict((t.id, t) for t in racks.switch_types).values())
+    kinds = list({t.id: t for t in racks.switch_types}.values())
+    ids = {t.id: k for k, t in enumerate(kinds)}
     table = np.array([[uplink_speed(x, y) for y in kinds] for x in kinds], float)
     index = np.array([ids[t.id] for t in racks.switch_types], np.intp)
     return table[index[a], index[b]]
