@@ -50,6 +50,12 @@ REQUEST_OPTIONS = {
     "floor": "--floor",
     "name": "--name",
     "whole_arrays": "--whole-arrays",
+    "frontend_rack": "--frontend-rack",
+    "storage_network_rack": "--storage-network-rack",
+    "management_rack": "--management-rack",
+    "management_spine_rack": "--management-spine-rack",
+    "storage_rack": "--storage-rack",
+    "storage_gbytes_s_per_gpu": "--storage-gbytes-per-gpu",
 }
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
@@ -197,6 +203,22 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
         for option, default in vars(FacilityChoice()).items():
             plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
+        from layout.network_plan import NetworkChoice
+
+        others = new.add_argument_group("front-end, storage and management networks")
+        for field, default in vars(NetworkChoice()).items():
+            if isinstance(default, str):
+                others.add_argument(REQUEST_OPTIONS[field], dest=field, default=default,
+                                    metavar="TYPE", help=f"({default})")  # fmt: skip
+        others.add_argument(
+            "--storage-gbytes-per-gpu", dest="storage_gbytes_s_per_gpu", type=float,
+            default=NetworkChoice().storage_gbytes_s_per_gpu, metavar="GBS",
+            help="storage read bandwidth per GPU in GB/s, which sizes the storage racks "
+            "(1, DDN's usual minimum; 0: no storage racks)",
+        )  # fmt: skip
+        others.add_argument("--no-networks", action="store_true",
+                            help="lay out the GPU fabric only: no front-end, storage or "
+                            "management network, no storage racks")  # fmt: skip
     new.add_argument("--name", default="", help="project name")
 
     _add_export(commands)
@@ -393,6 +415,7 @@ def run_new(args: argparse.Namespace) -> int:
     from layout.errors import CoherenceError
     from layout.facility import FacilityChoice
     from layout.generator import ClusterRequest, generate
+    from layout.network_plan import NetworkChoice
     from physics import check
     from physics.tray_sizing import size_trays
 
@@ -414,6 +437,10 @@ def run_new(args: argparse.Namespace) -> int:
             hot_aisle_m=args.hot_aisle,
             cross_aisle_m=args.cross_aisle,
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
+            networks=NetworkChoice(
+                **{k: getattr(args, k) for k in vars(NetworkChoice()) if k != "enabled"},
+                enabled=not args.no_networks,
+            ),
             name=args.name,
             whole_arrays=args.whole_arrays,
         )
@@ -438,6 +465,13 @@ def run_new(args: argparse.Namespace) -> int:
             f"{m['max_switch_hops']} hops max, coherent: {'yes' if m['coherent'] else 'no'}"
             + _failing_criteria(m)
         )
+    for network, n in m.get("networks", {}).items():
+        print(f"  {network}: {n['switches']:,} switches in {n['racks']:,} racks, "
+              f"{n['links']:,} links, {n['kw']:,.1f} kW")  # fmt: skip
+    if m.get("storage_racks"):
+        st = m["storage_racks"]
+        print(f"  storage: {st['racks']:,} racks, {st['read_gbytes_s']:,.0f} GB/s read, "
+              f"{st['kw']:,.1f} kW")  # fmt: skip
     print(f"  {results.errors} error(s), {results.warnings} warning(s)")
     return EXIT_OK
 

@@ -75,8 +75,11 @@ def auto_assign_fabric(project: Project) -> FabricSpec:
     leaf_down = split_ports(radix, spec.oversubscription[0])[0] if spec.oversubscription else radix
     items = project.items
     racks = _rows_of(project, lambda t: isinstance(t, GpuRackType))
+    # The GPU fabric's leaves only: not the front-end, storage or management networks'.
     leaves = np.array([r for r in _rows_of(project, lambda t: isinstance(t, NetworkRackType))
-                       if items.properties_at(r).get("tier") == "leaf"], dtype=np.intp)  # fmt: skip
+                       if items.properties_at(r).get("tier") == "leaf"
+                       and items.properties_at(r).get("network", "backend") == "backend"],
+                      dtype=np.intp)  # fmt: skip
     if len(leaves) == 0:
         raise CoherenceError("the project has no leaf racks (network racks with tier 'leaf')")
     ports = np.array([project.catalog[items.type_ids[r]].gpus for r in racks], float)

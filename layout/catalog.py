@@ -184,6 +184,10 @@ class SwitchType(_TypeBase):
     latency_ns: Positive | None = None
     """Port-to-port latency of one hop through the switch; None: the project rule
     ``per_hop_latency_ns``."""
+    fixed_ports: bool = False
+    """True: every port group is there at once, each within its own count (48 × 1G copper
+    and 4 × 100G uplinks); False: the groups are splits of the same cages, and ports used
+    at several speeds must keep sum(n_s / radix(s)) <= 1."""
 
     @model_validator(mode="after")
     def _check(self) -> SwitchType:
@@ -278,7 +282,8 @@ class MediumType(_TypeBase):
     """A cable medium. Either fixed ``stock_lengths_m`` or cut-to-length in ``stock_step_m``."""
 
     kind: Literal["medium"]
-    family: Literal["dac", "acc", "aoc", "mmf", "smf"]
+    family: Literal["dac", "acc", "aoc", "mmf", "smf", "utp"]
+    """``utp``: twisted-pair copper (Cat6A) for 1 GbE, such as BMC ports."""
     speeds_gbps: list[Positive]
     reach_m: Positive
     stock_lengths_m: list[Positive] | None = None
@@ -303,11 +308,34 @@ class MediumType(_TypeBase):
         return self
 
 
+class StorageRackType(_Placeable):
+    """A rack of storage appliances (all-flash, parallel file system) on a network.
+
+    ``nic_ports`` at ``nic_speed_gbps`` join the storage network (or the front-end
+    network where the servers have no storage NICs); ``management_ports`` (1 GbE)
+    join the out-of-band management network.
+    """
+
+    kind: Literal["storage_rack"]
+    appliances: Count
+    appliance_u: Count = 2
+    kw: Positive
+    """Loaded draw of the whole rack (appliances and anything else in it)."""
+    rack_u: Count
+    nic_ports: Count
+    nic_speed_gbps: Positive
+    management_ports: Annotated[int, Field(ge=0, le=1_000)] = 0
+    usable_capacity_tb: Positive
+    read_gbytes_s: Positive
+    """Sustained read bandwidth of the rack, GB/s."""
+
+
 EquipmentType = Annotated[
-    GpuRackType | SwitchType | NetworkRackType | PowerUnitType | CoolingUnitType | MediumType,
+    GpuRackType | SwitchType | NetworkRackType | PowerUnitType | CoolingUnitType | MediumType
+    | StorageRackType,
     Field(discriminator="kind"),
 ]
-PlaceableType = GpuRackType | NetworkRackType | PowerUnitType | CoolingUnitType
+PlaceableType = GpuRackType | NetworkRackType | PowerUnitType | CoolingUnitType | StorageRackType
 PLACEABLE_KINDS = tuple(EQUIPMENT_KINDS)
 """Kinds a planner can place, in listing order (their names, titles and looks:
 :mod:`layout.kinds`)."""

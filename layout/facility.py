@@ -38,6 +38,7 @@ from layout.catalog import (
     GpuRackType,
     NetworkRackType,
     PowerUnitType,
+    StorageRackType,
 )
 from layout.errors import CoherenceError
 from layout.items import Item
@@ -56,6 +57,8 @@ def design_load_kw(t: Any, catalog: Catalog) -> float:
         switch = catalog[t.switch]
         return t.switches * (switch.max_kw or switch.kw) + t.other_kw
     if isinstance(t, CoolingUnitType):
+        return t.kw
+    if isinstance(t, StorageRackType):
         return t.kw
     return 0.0
 

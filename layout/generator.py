@@ -66,6 +66,14 @@ from layout.floor import Floor
 from layout.items import Item, PropertyValue
 from layout.kinds import EQUIPMENT_KINDS
 from layout.limits import MAX_ITEMS, MAX_NAME_CHARS, checked_text
+from layout.network_plan import (
+    NetworkChoice,
+    NetworkPlan,
+    NetworkPlanError,
+    PlannedRack,
+    middle_pitch_m,
+    plan_networks,
+)
 from layout.project import FabricSpec, Project, TrayPlan, TraySegment
 from layout.rules import Rules
 
@@ -144,6 +152,8 @@ class ClusterRequest:
     cross_aisle_m: float = 2.4
     wall_margin_m: float = 2.4
     facility: FacilityChoice = field(default_factory=FacilityChoice)
+    networks: NetworkChoice = field(default_factory=NetworkChoice)
+    """The front-end, storage and management networks and the storage racks."""
     name: str = ""
     whole_arrays: bool = False
     """Round the racks up to whole arrays; by default the last array is partial (fewer
@@ -164,6 +174,8 @@ class _Sizes:
     spines_per_pod: list[int]
     cores: int
     racks_per_array: int
+    networks: NetworkPlan = field(default_factory=lambda: NetworkPlan([], []))
+    """The other networks' racks (:mod:`layout.network_plan`)."""
 
     @property
     def array_racks(self) -> list[int]:
@@ -322,8 +334,34 @@ def _sizes(request: ClusterRequest, catalog: Catalog, racks: int | None = None) 
     leaves = [min(arrays_per_leaf_rack, arrays - k * arrays_per_leaf_rack) * rails
               for k in range(leaf_racks)]  # fmt: skip
     pods, spines_per_pod, cores = _upper_tiers(plan, leaves)
-    return _Sizes(rack, net, plan, planes, racks, arrays, arrays_per_leaf_rack, leaf_racks,
-                  pods, spines_per_pod, cores, per_array)  # fmt: skip
+    sizes = _Sizes(rack, net, plan, planes, racks, arrays, arrays_per_leaf_rack, leaf_racks,
+                   pods, spines_per_pod, cores, per_array)  # fmt: skip
+    sizes.networks = _networks(request, catalog, sizes)
+    return sizes
+
+
+def _networks(request: ClusterRequest, catalog: Catalog, s: _Sizes) -> NetworkPlan:
+    """The other networks' racks: per GPU row (its racks and fabric leaves) and the middle's."""
+    rows, arrays_left = [], s.arrays
+    while arrays_left > 0:
+        here = min(s.arrays_per_segment, arrays_left)
+        arrays_left -= here
+        fabric_leaves = sum(min(n * s.rails, s.net.switches)
+                            for n in _chunks(here, s.arrays_per_leaf_rack)) * s.planes
+        rows.append((here * s.racks_per_array, fabric_leaves))
+    middle = [n for *_, n in s.spine_racks] + [n for _, n in s.core_racks]
+    s.networks = NetworkPlan([])  # the fabric's part of the geometry, without the others
+    base = _geometry(request, s).segment_w
+
+    def per_middle_row(others_w: float) -> int:
+        return _fits(base + others_w, middle_pitch_m(catalog, request.networks, s.net))
+
+    try:
+        return plan_networks(catalog, request.networks, rack=s.rack, rows=rows,
+                             middle_fabric=middle, gpus=s.racks * s.rack.gpus,
+                             middle_per_row=per_middle_row)  # fmt: skip
+    except NetworkPlanError as err:
+        raise GeneratorError(err.detail, err.field) from None
 
 
 def _racks_per_array(request: ClusterRequest) -> int:
@@ -431,6 +469,7 @@ def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
     racks_per_segment = s.arrays_per_segment * s.racks_per_array
     leaf_racks = s.leaf_racks_per_segment * s.planes
     segment_w = racks_per_segment * s.rack.footprint.width_m + leaf_racks * s.net.footprint.width_m
+    segment_w += s.networks.row_width_m
     slot_h = 2 * s.row_depth_m + request.cold_aisle_m
     return _Geometry(
         segment_w, slot_h, segment_w + request.cross_aisle_m, slot_h + request.hot_aisle_m
@@ -504,6 +543,7 @@ def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
     crah, cdu = types["crah"], types["cdu"]
     network_racks = s.leaf_racks * s.planes + len(s.spine_racks) + len(s.core_racks)
     air = [(air_heat_kw(s.rack, catalog), s.racks), (air_heat_kw(s.net, catalog), network_racks)]
+    air += [(air_heat_kw(t, catalog), n) for t, n in s.networks.counts()]
     units = [(crah.id, crah.footprint.width_m)] * unit_count(air, crah)
     cdus = 0
     if s.rack.in_rack_cdu is None and s.rack.liquid_fraction > 0:
@@ -513,13 +553,17 @@ def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
 
 
 def _slots_needed(s: _Sizes, g: _Geometry, cooling: _Cooling) -> tuple[int, int, int]:
-    per_net_row = _fits(g.segment_w, s.net.footprint.width_m)
-    net_rows = math.ceil((len(s.spine_racks) + len(s.core_racks)) / per_net_row)
+    net_rows = len(s.networks.middle)
     return (
         math.ceil(s.segments / 2),
         math.ceil(net_rows / 2),
         math.ceil(len(cooling.rows(g.segment_w)) / 2),
     )
+
+
+def _middle_pitch(s: _Sizes) -> float:
+    """Spacing of the racks in the middle's rows: the widest type standing there."""
+    return max([s.net.footprint.width_m, *(t.footprint.width_m for t in s.networks.types.values())])
 
 
 def _auto_hall(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
@@ -907,9 +951,11 @@ class _Layout:
         rack_w, net_w = s.rack.footprint.width_m, s.net.footprint.width_m
         array_racks = s.array_racks
         placed_arrays = 0
-        for x0, y, rotation in self._row_positions(slots):
+        for row_index, (x0, y, rotation) in enumerate(self._row_positions(slots)):
             if placed_arrays >= s.arrays:
                 break
+            # The other networks' leaves stand beside the fabric's (layout.network_plan).
+            others = s.networks.rows[row_index] if row_index < len(s.networks.rows) else []
             arrays_here = min(s.arrays_per_segment, s.arrays - placed_arrays)
             racks_of = array_racks[placed_arrays : placed_arrays + arrays_here]
             placed_arrays += arrays_here
@@ -917,9 +963,11 @@ class _Layout:
             groups = _chunks(arrays_here, s.arrays_per_leaf_rack)
             left = sum(racks_of[: math.ceil(arrays_here / 2)])
             leaves_w = len(groups) * s.planes * net_w
+            others_w = s.networks.width_m(others)
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
             right = sum(racks_of) - left
-            xs += [x0 + left * rack_w + leaves_w + rack_w * (k + 0.5) for k in range(right)]
+            xs += [x0 + left * rack_w + leaves_w + others_w + rack_w * (k + 0.5)
+                   for k in range(right)]  # fmt: skip
             prefix = EQUIPMENT_KINDS["gpu_rack"].id_prefix
             racks = [self._item(prefix, s.rack.id, x, y, rotation, "GPU rack") for x in xs]
             leaves = []
@@ -941,29 +989,44 @@ class _Layout:
                     leaf = self._item("L", s.net.id, x, y, rotation, "Leaf rack", props)
                     self.assignments[leaf.id] = [r.id for r in served]
                     leaves.append(leaf)
+            leaves += self._place_others(others, x0 + left * rack_w + leaves_w, y, rotation)
             members = [*racks[:left], *leaves, *racks[left:]]
             self.consumers.extend(members)
-            self._row(members, x0, x0 + len(xs) * rack_w + leaves_w, y, rotation)
+            self._row(members, x0, x0 + len(xs) * rack_w + leaves_w + others_w, y, rotation)
+
+    def _place_others(self, racks: list[PlannedRack], x: float, y: float,
+                      rotation: float) -> list[Item]:  # fmt: skip
+        """The other networks' racks side by side from ``x`` (their left edge)."""
+        placed = []
+        for rack in racks:
+            width = self.s.networks.types[rack.type_id].footprint.width_m
+            placed.append(self._item(rack.prefix, rack.type_id, x + width / 2, y, rotation,
+                                     rack.label, rack.properties()))  # fmt: skip
+            x += width
+        return placed
 
     def place_network(self, slots: np.ndarray) -> None:
-        s, net_w = self.s, self.s.net.footprint.width_m
+        s, net_w = self.s, _middle_pitch(self.s)
 
         def props(tier: str, plane: int) -> dict[str, PropertyValue]:
             return {"tier": tier} | ({"plane": plane} if s.planes > 1 else {})
 
-        racks = [("S", "Spine rack", props("spine", p) | {"pod": pod}, n)
-                 for p, pod, n in s.spine_racks]  # fmt: skip
-        racks += [("C", "Core rack", props("core", p), n) for p, n in s.core_racks]
-        per_row = _fits(self.g.segment_w, net_w)
-        for x0, y, rotation in self._row_positions(slots):
-            here, racks = racks[:per_row], racks[per_row:]
-            if not here:
-                break
+        def full(n: int) -> dict[str, PropertyValue]:
+            return {"switches": n} if n < s.net.switches else {}
+
+        fabric = [("S", s.net.id, "Spine rack", props("spine", p) | {"pod": pod} | full(n))
+                  for p, pod, n in s.spine_racks]  # fmt: skip
+        fabric += [("C", s.net.id, "Core rack", props("core", p) | full(n))
+                   for p, n in s.core_racks]  # fmt: skip
+        # Rows as the network plan laid them out (its racks beside the fabric's).
+        rows = [[fabric[r] if isinstance(r, int) else (r.prefix, r.type_id, r.label,
+                                                       r.properties()) for r in row]
+                for row in s.networks.middle]  # fmt: skip
+        for (x0, y, rotation), here in zip(self._row_positions(slots), rows, strict=False):
             members = []
-            for k, (prefix, label, base, n) in enumerate(here):
-                rack_props = dict(base) | ({"switches": n} if n < s.net.switches else {})
+            for k, (prefix, type_id, label, rack_props) in enumerate(here):
                 x = x0 + net_w * (k + 0.5)
-                members.append(self._item(prefix, s.net.id, x, y, rotation, label, rack_props))
+                members.append(self._item(prefix, type_id, x, y, rotation, label, rack_props))
             self.consumers.extend(members)
             self._row(members, x0, x0 + len(here) * net_w, y, rotation)
 

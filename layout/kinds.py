@@ -1,7 +1,7 @@
 """Equipment kinds: the one table of what each placeable kind is called and how it looks.
 
 Owns, per kind of placeable equipment (GPU racks, network racks, power units,
-cooling units): its title (palette headings, legends), its nouns (counts in
+cooling units, storage racks): its title (palette headings, legends), its nouns (counts in
 running text), the letters new ids start with, its colour (canvas, icons,
 pictures) and its DXF layer (with that layer's AutoCAD colour index). The GUI,
 the reports and the DXF export read this table; none keeps its own copy. The
@@ -57,6 +57,8 @@ EQUIPMENT_KINDS: dict[str, EquipmentKind] = {
                       "POWER", 40),
         EquipmentKind("cooling", "Cooling", "cooling unit", "cooling units", "K", "#23a393",
                       "COOLING", 4),
+        EquipmentKind("storage_rack", "Storage racks", "storage rack", "storage racks", "ST",
+                      "#5a6e7f", "STORAGE_RACKS", 8),
     )
 }  # fmt: skip
 """Every placeable kind, by catalog kind name, in listing order."""

@@ -125,7 +125,7 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
             for family, label in (
                 ("dac", "passive copper (DAC)"), ("acc", "active copper (ACC/AEC)"),
                 ("aoc", "active optical cables (AOC)"), ("mmf", "multimode fiber optics"),
-                ("smf", "single-mode fiber optics"),
+                ("smf", "single-mode fiber optics"), ("utp", "twisted-pair copper (Cat6A)"),
             )
         ),
         # -- power ----------------------------------------------------------------

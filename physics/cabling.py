@@ -55,9 +55,9 @@ from scipy.spatial import cKDTree
 
 from layout.geometry import SLACK_M, axis_aligned_rects, is_quarter_turn, quarter_turns
 from layout.project import Project
-from physics.engine import CheckContext, RuleProvider, Violation, metric, rule
+from physics.engine import CheckContext, RuleProvider, Violation, load_providers, metric, rule
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
-from physics.media import MediaTable, bill_of_materials
+from physics.media import Choice, MediaTable, bill_of_materials
 from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
 
 _SHOWN = 5
@@ -105,6 +105,8 @@ class CablingResult:
     table: MediaTable
     """The media as arrays (stock-length slots for the BOM)."""
     _flat: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    others: OtherCables | None = None
+    """The other networks' cables on the same trays (in ``fill`` and the BOM too)."""
 
     def flat(self, name: str) -> np.ndarray:
         """One per-bundle field (or ``a``, ``b``, ``count``) over every tier, in tier order."""
@@ -123,11 +125,19 @@ class CablingResult:
         return int(sum(b.total for b in self.bundles.values()))
 
     def bom(self) -> list[dict[str, Any]]:
-        """Links by medium × stock length: count and indicative cost, sorted."""
-        return bill_of_materials(self.table, self.flat("slot"), self.flat("count"))
+        """Links by medium × stock length: count and indicative cost, sorted (the other
+        networks' links included)."""
+        slot, count = self.flat("slot"), self.flat("count")
+        if self.others is not None:
+            slot = np.concatenate([slot, self.others.slot])
+            count = np.concatenate([count, self.others.links.count])
+        return bill_of_materials(self.table, slot, count)
 
     def links_by_medium(self) -> dict[str, int]:
         medium, count = self.flat("medium"), self.flat("count")
+        if self.others is not None:
+            medium = np.concatenate([medium, self.others.medium])
+            count = np.concatenate([count, self.others.links.count])
         totals = np.bincount(medium[medium >= 0], weights=count[medium >= 0],
                              minlength=len(self.media))  # fmt: skip
         return {self.media[k].id: int(totals[k]) for k in np.flatnonzero(totals)}
@@ -237,6 +247,22 @@ class _Params:
         self.speed = float(spec.nic_speed_gbps or 0.0) / spec.planes
 
 
+def _scatter(n: int, pieces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """One array of ``n`` from pieces (rows, values) that cover it."""
+    out = np.empty(n, dtype=pieces[0][1].dtype)
+    for rows, values in pieces:
+        out[rows] = values
+    return out
+
+
+def _flat_speeds(fabric: DerivedFabric) -> np.ndarray:
+    """Each bundle's link speed (Gb/s), in the order of :func:`_flat_bundles`."""
+    return np.concatenate([
+        np.full(len(fabric.links[t].a), fabric.link_speeds_gbps[k], dtype=float)
+        for k, t in enumerate(LINK_TIERS)
+    ])  # fmt: skip
+
+
 def _flat_bundles(fabric: DerivedFabric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts = [fabric.links[t] for t in LINK_TIERS]
     return (
@@ -321,7 +347,7 @@ def _in_row(
 def _route_bundles(
     net: TrayNetwork, table: MediaTable, params: _Params, xy: np.ndarray, attach: Attachment,
     *, a: np.ndarray, b: np.ndarray, count: np.ndarray, in_row: np.ndarray,
-    row_length: np.ndarray,
+    row_length: np.ndarray, speed: np.ndarray | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Lengths, media, loads and partial runs of some bundles (all arrays over them).
 
@@ -336,7 +362,17 @@ def _route_bundles(
     run = np.where(found, paths.length + first.hop + second.hop, manhattan)
     length = (2 * params.rise + run) * params.stretch + params.loops
     length = np.where(in_row, row_length, length)
-    choice = table.choose(length, params.speed)
+    if speed is None or len(np.unique(speed)) <= 1:
+        one = params.speed if speed is None or len(speed) == 0 else float(speed[0])
+        choice = table.choose(length, one)
+    else:
+        # Tiers may run at different speeds (a leaf's down- and up-links): media per speed.
+        parts = {float(v): np.flatnonzero(speed == v) for v in np.unique(speed)}
+        chosen = {v: table.choose(length[rows], v) for v, rows in parts.items()}
+        choice = Choice(*(
+            _scatter(len(length), [(parts[v], getattr(c, f)) for v, c in chosen.items()])
+            for f in ("medium", "stock_m", "cost_usd", "slot")
+        ))
     on_trays = found & ~in_row
     has = (choice.medium >= 0) & on_trays
     load = np.where(has, table.area_units[np.maximum(choice.medium, 0)], 0) * count
@@ -386,7 +422,7 @@ def _full(
     _attach_rows(net, xy, rows, attach)
     in_row, row_length = _in_row(runs, params, a, b)
     r = _route_bundles(net, table, params, xy, attach, a=a, b=b, count=count, in_row=in_row,
-                       row_length=row_length)  # fmt: skip
+                       row_length=row_length, speed=_flat_speeds(fabric))  # fmt: skip
     edge_load = net.edge_loads(r["end1"], r["end2"], r["load"])
     seg, lo, hi, load = _all_intervals(net, r["intervals"], r["load"], edge_load)
     _, peak = sweep_fill(len(net.segment_ids), seg, lo, hi, load)
@@ -422,7 +458,8 @@ def _update(project: Project, state: _State, runs: RowRuns) -> _State:
     _attach_rows(net, xy, moved, attach)
     a, b, count = state.a[changed], state.b[changed], state.count[changed]
     r = _route_bundles(net, state.table, params, xy, attach, a=a, b=b, count=count,
-                       in_row=in_row[changed], row_length=row_length[changed])  # fmt: skip
+                       in_row=in_row[changed], row_length=row_length[changed],
+                       speed=_flat_speeds(state.fabric)[changed])  # fmt: skip
     delta = net.edge_loads(
         np.concatenate([state.end1[changed], r["end1"]]),
         np.concatenate([state.end2[changed], r["end2"]]),
@@ -532,7 +569,7 @@ def _route_once(context: CheckContext) -> tuple[CablingResult | None, _State | N
             state = _update(project, previous, runs)
         else:
             state = _full(project, fabric, net, table, runs)
-        result = _result(project, state)
+        result = _with_other_networks(context, _result(project, state), state)
     context.remember("cabling.state", state)
     return result, state
 
@@ -652,15 +689,139 @@ def cabling_metrics(context: CheckContext) -> Mapping[str, Any]:
     medium, count = result.flat("medium"), result.flat("count")
     length, cost = result.flat("length_m"), result.flat("cost_usd")
     has = medium >= 0
+    total_m = float((length * count).sum())
+    cost_usd = float((cost[has] * count[has]).sum())
+    if result.others is not None:  # the other networks' cables are bought too
+        o = result.others
+        total_m += float((o.length_m * o.links.count).sum())
+        cost_usd += float(np.nansum(o.cost_usd * o.links.count))
     return {
         "links_by_medium": result.links_by_medium(),
         "links_without_medium": int(count[~has].sum()),
         "longest_link": result.longest_link(),
         "cable_bom": result.bom(),
-        "cable_total_m": round(float((length * count).sum()), 1),
-        "cable_cost_usd": round(float((cost[has] * count[has]).sum()), 2),
+        "cable_total_m": round(total_m, 1),
+        "cable_cost_usd": round(cost_usd, 2),
         "worst_tray_fill": result.worst_fill(),
     }
 
 
 __all__ = ["CablingResult", "RowRuns", "TierCables", "rack_cables", "route", "routed", "row_runs"]
+
+
+# -- the other networks' links on the same trays ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class OtherLinks:
+    """Links of the hall's other networks (front-end, storage, management): bundles of
+    ``count[i]`` links from row ``a[i]`` to row ``b[i]``, each at ``speed_gbps[i]``."""
+
+    a: np.ndarray
+    b: np.ndarray
+    count: np.ndarray
+    speed_gbps: np.ndarray
+    label: np.ndarray
+    """What each bundle is, for tables (``frontend: endpoint-leaf``)."""
+
+
+@dataclass(frozen=True)
+class OtherCables:
+    """The other networks' links routed like the fabric's (arrays aligned with ``links``)."""
+
+    links: OtherLinks
+    length_m: np.ndarray
+    medium: np.ndarray
+    """Index into :attr:`CablingResult.media`; -1 when no allowed medium reaches."""
+    stock_m: np.ndarray
+    cost_usd: np.ndarray
+    slot: np.ndarray
+    on_trays: np.ndarray
+
+
+OTHER_LINKS: list[Callable[[CheckContext], OtherLinks | None]] = []
+"""Providers of other networks' links (:mod:`physics.networks` registers one): routed with
+the fabric's, counted in tray fill and the BOM, checked by their own rules."""
+
+
+def _with_other_networks(
+    context: CheckContext, result: CablingResult, state: _State
+) -> CablingResult:
+    """``result`` with the other networks' links routed, and the tray fill of the segments
+    they run on recomputed with them."""
+    load_providers()  # the providers register on import (physics.networks)
+    parts = [links for provider in OTHER_LINKS if (links := provider(context)) is not None]
+    parts = [p for p in parts if len(p.a)]
+    if not parts:
+        return result
+    links = OtherLinks(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("a", "b", "count", "speed_gbps", "label")))  # fmt: skip
+    project, net = context.project, state.net
+    params, xy = _Params(project), project.items.xy
+    attach = _other_attachments(context, state, np.unique(np.concatenate([links.a, links.b])))
+    n = len(links.a)
+    routed_fields = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot",
+                     "load")  # fmt: skip
+    out: dict[str, np.ndarray] = {}
+    intervals: list[np.ndarray] = []
+    for speed in np.unique(links.speed_gbps):
+        mine = np.flatnonzero(links.speed_gbps == speed)
+        params.speed = float(speed)
+        none = np.zeros(len(mine), bool)
+        r = _route_bundles(net, state.table, params, xy, attach,
+                           a=links.a[mine], b=links.b[mine], count=links.count[mine],
+                           in_row=none, row_length=np.zeros(len(mine)))  # fmt: skip
+        for name in routed_fields:
+            column = out.setdefault(name, np.zeros(n, dtype=np.asarray(r[name]).dtype))
+            column[mine] = r[name]
+        if not intervals:
+            intervals = [np.zeros(n, dtype=np.asarray(v).dtype) for v in r["intervals"]]
+        for column, value in zip(intervals, r["intervals"], strict=True):
+            column[mine] = value
+    cables = OtherCables(links, out["length"], out["medium"], out["stock"], out["cost"],
+                         out["slot"], out["on_trays"])  # fmt: skip
+    fill = result.fill
+    if not net.empty:
+        edge_load = net.edge_loads(out["end1"], out["end2"], out["load"])
+        touched = np.unique(np.concatenate([
+            intervals[0], intervals[3], net.piece_seg[net.edge_piece[edge_load != 0]],
+        ]))  # fmt: skip
+        touched = touched[touched >= 0]
+        if len(touched):
+            seg, lo, hi, load = _all_intervals(net, state.intervals, state.load,
+                                               state.edge_load + edge_load, touched)  # fmt: skip
+            seg1, lo1, hi1, seg2, lo2, hi2 = intervals
+            segments, values = sweep_fill(
+                len(net.segment_ids),
+                np.concatenate([seg, seg1, seg2]), np.concatenate([lo, lo1, lo2]),
+                np.concatenate([hi, hi1, hi2]),
+                np.concatenate([load, out["load"], out["load"]]), only=touched,
+            )  # fmt: skip
+            peak = state.peak.copy()
+            peak[segments] = values
+            area_m2 = net.width * net.depth
+            fill = peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
+    return replace(result, fill=fill, others=cables)
+
+
+def _other_attachments(context: CheckContext, state: _State, rows: np.ndarray) -> Attachment:
+    """Where ``rows`` join the trays: the fabric routing's attachments, the previous
+    check's for racks that have not moved since, and new ones for the rest."""
+    items = context.project.items
+    attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
+    previous = context.recall("cabling.other_attach")
+    todo = rows[attach.piece[rows] < 0]
+    if previous is not None and previous[0] is state.net and len(previous[1]) == len(items):
+        _, x, y, known, old = previous
+        still = known[todo] & (x[todo] == items.x[todo]) & (y[todo] == items.y[todo])
+        kept = todo[still]
+        attach.piece[kept], attach.t[kept], attach.hop[kept] = (
+            old.piece[kept], old.t[kept], old.hop[kept])
+        todo = todo[~still]
+    if len(todo):
+        _attach_rows(state.net, items.xy, todo, attach)
+    known = np.zeros(len(items), bool)
+    known[rows] = True
+    context.remember("cabling.other_attach", (state.net, items.x.copy(), items.y.copy(), known,
+                                              attach))  # fmt: skip
+    return attach

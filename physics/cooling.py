@@ -70,6 +70,8 @@ CP_AIR = 1.005
 SPARE_UNITS = 1
 """Heat-rejection redundancy: N+1."""
 REJECTION_ROLES = ("cooling_tower", "dry_cooler")
+RACK_KINDS = ("gpu_rack", "network_rack", "storage_rack")
+"""Kinds whose heat the cooling units take (all of a network or storage rack's goes to air)."""
 TOP_UNITS = 5
 
 
@@ -86,7 +88,7 @@ def heat_split(project: Project) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     liquid_per_type = {
         t: liquid_heat_kw(catalog[t], catalog) * fraction for t in set(items.type_ids)
     }
-    rack = {t: catalog[t].kind in ("gpu_rack", "network_rack") for t in set(items.type_ids)}
+    rack = {t: catalog[t].kind in RACK_KINDS for t in set(items.type_ids)}
     is_rack = np.fromiter((rack[t] for t in items.type_ids), bool, len(items))
     liquid = np.fromiter((liquid_per_type[t] for t in items.type_ids), float, len(items))
     load = np.where(is_rack, load, 0.0)
@@ -128,7 +130,7 @@ def build_model(project: Project) -> CoolingModel:
     water = rules["facility_water_c"]
     load, air, liquid = heat_split(project)
     kinds = project.kinds()
-    rack_rows = np.flatnonzero(np.isin(kinds, ["gpu_rack", "network_rack"]) & (load > 0))
+    rack_rows = np.flatnonzero(np.isin(kinds, list(RACK_KINDS)) & (load > 0))
     unit_rows = np.flatnonzero(kinds == "cooling")
     n = len(items)
     unit_of_row = np.full(n, -1, dtype=np.intp)

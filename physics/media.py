@@ -21,7 +21,7 @@ import numpy as np
 from layout.catalog import Catalog, MediumType
 from physics.trays import AREA_UNIT_MM2
 
-FAMILIES = ("dac", "acc", "aoc", "mmf", "smf")
+FAMILIES = ("dac", "acc", "aoc", "mmf", "smf", "utp")
 _EPS = 1e-9
 MAX_STOCK_STEPS = 2**40
 """Most stock lengths a cut-to-length medium offers: a step tiny against the reach

@@ -48,7 +48,7 @@ import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 
-from layout.catalog import CoolingUnitType, GpuRackType, NetworkRackType
+from layout.catalog import CoolingUnitType, GpuRackType, NetworkRackType, StorageRackType
 from layout.facility import design_load_kw
 from layout.project import Project
 from physics.engine import (
@@ -67,7 +67,7 @@ from physics.whatif import OverloadedPowerUnit, PowerLoss, effect
 
 SOURCE_ROLES = frozenset({"grid_feed", "turbine", "generator"})
 WHIP_ROLES = frozenset({"busway", "rpp", "pdu"})
-IT_KINDS = ("gpu_rack", "network_rack")
+IT_KINDS = ("gpu_rack", "network_rack", "storage_rack")
 SCENARIOS = ("normal", "feed A lost", "feed B lost")
 TOP_UNITS = 5
 """Units listed in the summary, worst utilisation first."""
@@ -83,7 +83,7 @@ def consumer_loads(project: Project) -> np.ndarray:
         t = catalog[type_id]
         if isinstance(t, GpuRackType):
             per_type[type_id] = design_load_kw(t, catalog) * fraction
-        elif isinstance(t, (NetworkRackType, CoolingUnitType)):
+        elif isinstance(t, (NetworkRackType, CoolingUnitType, StorageRackType)):
             per_type[type_id] = design_load_kw(t, catalog)
         else:
             per_type[type_id] = 0.0

@@ -87,7 +87,35 @@ def cable_tables(project: Project) -> tuple[list[dict[str, Any]], list[dict[str,
                 "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
                 "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
             })  # fmt: skip
+    links += _other_network_links(result, names)
     return result.bom(), links
+
+
+def _other_network_links(result: Any, names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows for the front-end, storage and management networks' links (tier: the network
+    and its link tier), after the fabric's."""
+    others = result.others
+    if others is None:
+        return []
+    ids, rows = result.ids, []
+    for k in range(len(others.links.a)):
+        a, b = int(others.links.a[k]), int(others.links.b[k])
+        medium, count = int(others.medium[k]), int(others.links.count[k])
+        cost = float(others.cost_usd[k])
+        rows.append({
+            "tier": str(others.links.label[k]),
+            "rack_a": ids[a], "rack_a_name": names[a],
+            "rack_b": ids[b], "rack_b_name": names[b],
+            "links": count,
+            "length_m": round(float(others.length_m[k]), 2),
+            "medium": result.media[medium].id if medium >= 0 else "",
+            "stock_length_m": float(others.stock_m[k]) if medium >= 0 else None,
+            "on_trays": bool(others.on_trays[k]),
+            "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
+            "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
+        })  # fmt: skip
+    rows.sort(key=lambda r: (r["tier"], r["rack_a"], r["rack_b"]))
+    return rows
 
 
 def write_bom(project: Project, path: str | Path) -> list[Path]:

@@ -6,15 +6,18 @@ are the import forms' field names (``dcim/forms/bulk_import.py``:
 ``RackImportForm``, ``DeviceImportForm``, ``CableImportForm``); every
 required field is filled.
 
-- ``racks.csv``: one row per GPU rack and network rack: ``name`` (the item
+- ``racks.csv``: one row per GPU rack, network rack and storage rack: ``name`` (the item
   id, unique), ``site``, ``status`` (planned), ``role``, ``width`` (19 in),
   ``u_height``, ``facility_id``, ``description`` (the item's name and
   position on the floor).
-- ``devices.csv``: one row per server in a GPU rack and per switch in a
-  network rack: ``name`` (``R00001-S01``, ``L00001-SW01``), ``role``,
+- ``devices.csv``: one row per server in a GPU rack, per switch in a network
+  rack (the front-end, storage and management networks' roles name their
+  network: ``Management leaf switch``) and per appliance in a storage rack:
+  ``name`` (``R00001-S01``, ``L00001-SW01``, ``ST00001-A01``), ``role``,
   ``manufacturer``, ``device_type``, ``status``, ``site``, ``rack``,
   ``position`` (lowest U), ``face``.
-- ``cables.csv``: one row per fabric link (each bundle of the derived fabric
+- ``cables.csv``: one row per GPU fabric link (the other networks' links are
+  in the cable BOM, not here) (each bundle of the derived fabric
   expanded): ``side_a_device``, ``side_a_type`` (``dcim.interface``),
   ``side_a_name``, the same for side B, ``type`` (from the medium's family),
   ``status``, ``label`` (the tier), ``length`` and ``length_unit`` (the
@@ -42,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from layout.catalog import GpuRackType, NetworkRackType
+from layout.catalog import GpuRackType, NetworkRackType, StorageRackType
 from layout.errors import CoherenceError, one_line
 from layout.project import Project
 from report.bom import ExportError
@@ -67,6 +70,9 @@ CABLE_TYPES = {
 }
 """NetBox cable types (``CableTypeChoices``) by medium family."""
 TIER_ROLES = {"leaf": "Leaf switch", "spine": "Spine switch", "core": "Core switch"}
+NETWORK_ROLES = {"frontend": "Front-end", "storage": "Storage", "management": "Management"}
+"""Device roles of the other networks' switches lead with the network (``Front-end leaf
+switch``); the GPU fabric's keep the tier alone."""
 MAX_CABLE_ROWS = 5_000_000
 STATUS = "planned"
 
@@ -135,7 +141,7 @@ def _racks_and_devices(
     ports: dict[int, _Ports] = {}
     for row in range(len(items)):
         t = catalog[items.type_ids[row]]
-        if not isinstance(t, (GpuRackType, NetworkRackType)):
+        if not isinstance(t, (GpuRackType, NetworkRackType, StorageRackType)):
             continue
         rack = items.ids[row]
         props = items.properties_at(row)
@@ -148,6 +154,11 @@ def _racks_and_devices(
             device_role, suffix = "GPU server", "S"
             per_device = t.gpus_per_server * t.nics_per_gpu + t.extra_nics_per_server
             prefix = "nic"
+        elif isinstance(t, StorageRackType):
+            role, model, manufacturer = "Storage", names.get(t.id, t.name), t.vendor
+            count, unit, start = t.appliances, t.appliance_u, 1
+            device_role, suffix = "Storage appliance", "A"
+            per_device, prefix = max(1, t.nic_ports // t.appliances), "nic"
         else:
             switch = catalog[t.switch]
             role, model, manufacturer = "Network", names.get(switch.id, switch.name), switch.vendor
@@ -155,6 +166,9 @@ def _racks_and_devices(
             count = int(held) if isinstance(held, int) and 0 < held <= t.switches else t.switches
             unit, start = switch.u, 1
             device_role = TIER_ROLES.get(str(props.get("tier", "")), "Fabric switch")
+            network = props.get("network")
+            if network in NETWORK_ROLES:  # the front-end, storage and management networks
+                device_role = f"{NETWORK_ROLES[network]} {device_role[:1].lower()}{device_role[1:]}"
             suffix = "SW"
             per_device = max((p.count for p in switch.ports), default=1)
             prefix = "ib" if switch.protocol == "infiniband" else "swp"

@@ -67,6 +67,7 @@ SECTIONS = (
     "Cable bill of materials",
     "Power chain",
     "Cooling",
+    "Networks",
     "Violations",
     "Rules used",
 )
@@ -245,6 +246,7 @@ class _Builder:
         self.cables()
         self.power()
         self.cooling()
+        self.networks()
         self.violations()
         self.rules()
         return Report(
@@ -764,11 +766,51 @@ class _Builder:
             0, 0, chart=chart,
         )  # fmt: skip
 
+    # -- networks --------------------------------------------------------------------------
+    def networks(self) -> None:
+        """The front-end, storage and management networks and the storage racks."""
+        self.section(SECTIONS[6])
+        nets = self.m.get("networks") or {}
+        storage = self.m.get("storage_racks")
+        if not nets and not storage:
+            self.para("This design has only the GPU fabric: no front-end, storage or "
+                      "out-of-band management network and no storage racks are placed.")
+            return
+        self.para("Besides the GPU fabric, each network is a leaf-spine tree of its own "
+                  "switches, sized from the servers' NICs: front-end (north-south) ports, "
+                  "storage ports and 1 GbE BMC ports, plus one management port per switch "
+                  "and the storage racks' ports. A rack is cabled to the nearest leaf of the "
+                  "network with free ports, its own row first.")
+        table = Table(
+            ("Network", "Racks", "Switches (leaf / spine / core)", "Links", "Ports used",
+             "Ports free", "kW"),
+            numeric=(False, True, True, True, False, True, True),
+        )  # fmt: skip
+        for name, n in nets.items():
+            tiers = n["switches_per_tier"]
+            used = ", ".join(f"{v:,} × {k}" for k, v in n["ports_used"].items())
+            table.add((name, t.count(n["racks"]),
+                       f"{n['switches']:,} ({tiers['leaf']:,} / {tiers['spine']:,} / "
+                       f"{tiers['core']:,})", t.count(n["links"]), used, t.count(n["ports_free"]),
+                       t.number(n["kw"], 1)))  # fmt: skip
+        self.add(table.html())
+        if storage:
+            per_gpu = storage.get("read_gbytes_s_per_gpu")
+            self.para(
+                f"Storage: {storage['racks']:,} storage racks, {storage['read_gbytes_s']:,.0f} "
+                f"GB/s read ({per_gpu if per_gpu is not None else '–'} GB/s per GPU), "
+                f"{storage['usable_capacity_tb']:,.0f} TB usable, {storage['kw']:,.1f} kW."
+            )
+        broken = sorted({v.rule for v in self.d.results.violations
+                         if v.rule.startswith("network.")})  # fmt: skip
+        if broken:
+            self.para("Network rules broken: " + ", ".join(broken) + " (see Violations).")
+
     # -- violations ------------------------------------------------------------------------
     def violations(self) -> None:
         from physics.engine import RULES
 
-        self.section(SECTIONS[6])
+        self.section(SECTIONS[7])
         r, p = self.d.results, self.d.project
         self.add(key_values([
             ("Errors", t.count(r.errors)), ("Warnings", t.count(r.warnings)),
@@ -836,7 +878,7 @@ class _Builder:
         from layout.rules import PARAMETERS
         from physics.engine import registered_rules
 
-        self.section(SECTIONS[7])
+        self.section(SECTIONS[8])
         p = self.d.project
         overrides = p.rules.overrides
         self.para(

@@ -226,7 +226,9 @@ def test_generated_project_bom_counts_every_link(generated):
     results = check(generated)
     m = results.metrics
     fabric = derive(generated)
-    links = sum(fabric.links[t].total for t in LINK_TIERS)
+    # The BOM holds the fabric's links and the front-end, storage and management networks'.
+    others = sum(n["links"] for n in m.get("networks", {}).values())
+    links = sum(fabric.links[t].total for t in LINK_TIERS) + others
     assert sum(entry["count"] for entry in m["cable_bom"]) == links
     assert sum(m["links_by_medium"].values()) == links
     assert m["links_without_medium"] == 0

@@ -151,7 +151,7 @@ def test_switch_power_within_its_maximum(catalog: Catalog) -> None:
 
 def test_network_racks_hold_their_switches(catalog: Catalog) -> None:
     racks = catalog.of_kind("network_rack")
-    assert {r.switch for r in racks} == {"sn5600", "qm9700", "q3400"}
+    assert {r.switch for r in racks} == {"sn5600", "qm9700", "q3400", "sn5400", "sn2201"}
     for rack in racks:
         switch = catalog[rack.switch]
         assert switch.kind == "switch"
@@ -263,8 +263,13 @@ def _link_cost(medium: MediumType, length_m: float) -> float | None:
     return medium.cost_usd + medium.cost_per_m_usd * cut
 
 
+def _fabric_media(catalog: Catalog) -> list[MediumType]:
+    """Media at the GPU fabric's speeds (the other networks' 1G and 100G media apart)."""
+    return [m for m in catalog.of_kind("medium") if set(m.speeds_gbps) & set(SPEEDS_GBPS)]
+
+
 def test_media_reach_matches_the_references(catalog: Catalog) -> None:
-    media = catalog.of_kind("medium")
+    media = _fabric_media(catalog)
     for medium in media:
         assert medium.reach_m == REACH_M[_family(medium)], medium.id
     for speed in SPEEDS_GBPS:
@@ -273,7 +278,7 @@ def test_media_reach_matches_the_references(catalog: Catalog) -> None:
 
 
 def test_media_stock_lengths_and_propagation(catalog: Catalog) -> None:
-    for medium in catalog.of_kind("medium"):
+    for medium in _fabric_media(catalog):
         family = _family(medium)
         if family == "dac":
             assert medium.stock_lengths_m == [0.5, 1, 1.5, 2]
@@ -285,6 +290,17 @@ def test_media_stock_lengths_and_propagation(catalog: Catalog) -> None:
             assert medium.stock_step_m == 1, medium.id
         copper = family in ("dac", "acc")
         assert medium.ns_per_m == pytest.approx(4.5 if copper else 4.9), medium.id
+
+
+def test_other_networks_media_match_the_references(catalog: Catalog) -> None:
+    # 1000BASE-T: 100 m over Cat6A; 100GBASE-SR4: 100 m on OM4; CWDM4: 2 km.
+    reach = {m.id: (m.family, m.speeds_gbps, m.reach_m) for m in catalog.of_kind("medium")
+             if not set(m.speeds_gbps) & set(SPEEDS_GBPS)}  # fmt: skip
+    assert reach == {
+        "utp-cat6a-1g": ("utp", [1.0], 100.0),
+        "mmf-sr4-100g": ("mmf", [100.0], 100.0),
+        "smf-cwdm4-100g": ("smf", [100.0], 2000.0),
+    }
 
 
 def test_media_costs_rise_with_reach_at_equal_length(catalog: Catalog) -> None:

@@ -177,12 +177,15 @@ MEDIA = [
 ]
 
 
-def extreme_type(kind: str, fields: dict[str, Any]) -> Callable[[Data], None]:
-    """A type used in the project embedded again with extreme fields."""
+def extreme_type(
+    kind: str, fields: dict[str, Any], type_id: str | None = None
+) -> Callable[[Data], None]:
+    """A type used in the project (the first of its kind, or ``type_id``) embedded again with
+    extreme fields."""
 
     def edit(data: Data) -> None:
         for entry in data["catalog"]:
-            if entry["kind"] == kind:
+            if entry["kind"] == kind and type_id in (None, entry["id"]):
                 entry.update(fields)
                 if kind == "gpu_rack" and entry.get("in_rack_cdu") is None:
                     entry.pop("in_rack_cdu", None)
@@ -395,7 +398,7 @@ def test_odd_but_loadable_projects_report_and_export(tmp_path_factory, qapp, pro
 KNOWN_CRASHES = {
     "all power units removed under their feeds": [remove_kind("power")],
     "a 400-digit busway length": [odd_properties(list(range(40)), {"length_m": HUGE})],
-    "a radix beyond 65,536": [extreme_type("switch", TYPE_EXTREMES["switch"][0])],
+    "a radix beyond 65,536": [extreme_type("switch", TYPE_EXTREMES["switch"][0], "sn5600")],
     "a stock step tiny against the reach": [extreme_medium(MEDIA[0])],
     "dangling references": [remove_kind("power"), remove_kind("cooling"), remove_some([0])],
 }

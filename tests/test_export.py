@@ -173,7 +173,11 @@ def test_xlsx_bom_has_the_counts_of_check_json(project, tmp_path: Path) -> None:
     count = LINK_HEADERS.index("Links")
     assert sum(r[count] for r in link_rows) == sum(e["count"] for e in expected)
     tiers = {r[0] for r in link_rows}
-    assert tiers == set(check(project).metrics["links_per_tier"])
+    metrics = check(project).metrics
+    # The fabric's link tiers, and the other networks' as "network: tier".
+    others = {f"{network}: {tier}" for network, n in metrics.get("networks", {}).items()
+              for tier, links in n["links_per_tier"].items() if links}  # fmt: skip
+    assert tiers == set(metrics["links_per_tier"]) | others
 
 
 def test_csv_bom_and_links(project, tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def test_leaf_spine_links_mesh_each_pod(three_tier):
     ids = three_tier.items.ids
     bundle = fabric.links["leaf-spine"]
     wired = {(ids[a], ids[b]) for a, b, _ in _bundle_rows(bundle)}
-    racks = list(three_tier.items)
+    racks = [i for i in three_tier.items if i.properties.get("network", "backend") == "backend"]
     pairs = {
         (leaf.id, spine.id)
         for leaf in racks
@@ -255,7 +255,7 @@ def _switches(project, tier: str) -> dict[str, int]:
     return {
         i.id: installed_switches(project, project.items.row(i.id))
         for i in project.items
-        if i.properties.get("tier") == tier
+        if i.properties.get("tier") == tier and i.properties.get("network", "backend") == "backend"
     }
 
 

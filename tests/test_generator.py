@@ -97,10 +97,11 @@ def colossus():
 
 
 def _by_tier(project) -> dict[str, list]:
+    """The GPU fabric's network racks by tier (not the front-end, storage or management's)."""
     out: dict[str, list] = {"leaf": [], "spine": [], "core": []}
     for item in project.items:
         tier = item.properties.get("tier")
-        if tier is not None:
+        if tier is not None and item.properties.get("network", "backend") == "backend":
             out[str(tier)].append(item)
     return out
 
@@ -132,7 +133,8 @@ def test_colossus_counts(colossus):
     assert len(tiers["leaf"]) == 196
     assert len(tiers["spine"]) == 1_568 // 8
     assert len(tiers["core"]) == 784 // 8
-    assert m["network_racks"] == 196 + 196 + 98
+    others = sum(n["racks"] for n in m["networks"].values())
+    assert m["network_racks"] == 196 + 196 + 98 + others
 
 
 def test_colossus_is_clean_and_coherent(colossus):
@@ -163,8 +165,9 @@ def test_every_gpu_rack_has_exactly_one_leaf_rack_in_its_own_row(colossus):
     assert set(served.values()) == {1}
     leaf_ids = {i.id for i in _by_tier(project)["leaf"]}
     assert set(assignments) == leaf_ids
-    # A segment: 16 GPU racks (two arrays) and their two leaf racks in the middle.
-    half_segment = (16 * RACK_WIDTH_M + 2 * NET_RACK_WIDTH_M) / 2
+    # A segment: 16 GPU racks (two arrays) and their two leaf racks in the middle, beside
+    # the row's front-end leaf rack (0.8 m) and management rack (0.6 m).
+    half_segment = (16 * RACK_WIDTH_M + 2 * NET_RACK_WIDTH_M + 0.8 + 0.6) / 2
     # 195 full arrays of 8 racks and the last of 3 (1,563 = 195 × 8 + 3).
     assert sorted(len(racks) for racks in assignments.values()) == [3] + [8] * 195
     for leaf_id, racks in assignments.items():
@@ -509,7 +512,9 @@ COLUMN_PITCH_M = 12.0
 COLUMN_SIDE_M = 0.6
 
 
-def _column_floor(width: float = 180.0, depth: float = 110.0) -> Floor:
+def _column_floor(width: float = 190.0, depth: float = 130.0) -> Floor:
+    # 190 × 130 m: the GPU racks, their fabric, and the front-end, storage and management
+    # networks with 140 storage racks (1 GB/s per GPU) fit between the columns.
     columns = []
     half = COLUMN_SIDE_M / 2
     for i, x in enumerate(np.arange(COLUMN_PITCH_M, width, COLUMN_PITCH_M)):
@@ -528,7 +533,7 @@ def columned():
 
 def test_racks_avoid_the_columns(columned):
     floor, project, results = columned
-    assert len(floor.obstacles) == 14 * 9  # every 12 m inside 180 × 110 m
+    assert len(floor.obstacles) == 15 * 10  # every 12 m inside 190 × 130 m
     assert results.metrics["gpus"] == 100_032  # 1,563 racks of 64
     footprints = project.footprints()
     columns = np.array([o.polygon for o in floor.obstacles])

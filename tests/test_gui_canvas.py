@@ -706,3 +706,13 @@ def test_links_overlay_past_the_label_limit_draws_lines_without_labels(qtbot, mo
     scene.render(painter, QRectF(image.rect()), QRectF(lx - 14.0, ly - 9.9, 28.0, 19.8))
     painter.end()
     assert count_colour(image, LINK_COLOURS["gpu-leaf"]) > 15
+
+
+def test_palette_drop_places_and_draws_a_storage_rack(canvas):
+    drop_events(canvas, "storage-ai400x2-8", 14.0, 8.0)
+    item = canvas.project.items.get("ST00001")
+    assert item.type_id == "storage-ai400x2-8"
+    drawn = canvas.scene.equipment_item("ST00001")
+    assert drawn is not None
+    assert drawn.kind == "storage_rack"
+    assert drawn.boundingRect().width() == pytest.approx(0.6, abs=0.05)

@@ -136,7 +136,7 @@ def test_palette_search_filters_by_id_name_and_vendor(palette, catalog):
     shown = palette.type_ids(visible_only=True)
     assert shown == {
         "gpu_rack": [], "network_rack": ["net-sn5600-16", "net-sn5600-8"], "power": [],
-        "cooling": [],
+        "cooling": [], "storage_rack": [],
     }  # fmt: skip
     assert not palette.empty_label.isVisibleTo(palette)
 
@@ -218,6 +218,7 @@ def test_palette_set_catalog_replaces_the_list(palette, catalog):
         "network_rack": [],
         "power": [],
         "cooling": ["crah-150kw"],
+        "storage_rack": [],
     }
 
 

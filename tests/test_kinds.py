@@ -18,7 +18,7 @@ from layout.kinds import EQUIPMENT_KINDS, kind_info
 
 def test_every_placeable_kind_has_one_entry_in_listing_order():
     assert tuple(EQUIPMENT_KINDS) == PLACEABLE_KINDS == ("gpu_rack", "network_rack", "power",
-                                                         "cooling")  # fmt: skip
+                                                         "cooling", "storage_rack")  # fmt: skip
     assert set(PLACEABLE_KINDS) < set(KINDS)
     placed = {t.kind for t in default_catalog().values() if t.kind in PLACEABLE_KINDS}
     assert placed == set(EQUIPMENT_KINDS)
@@ -35,6 +35,8 @@ def test_every_placeable_kind_has_one_entry_in_listing_order():
          ("P", "#d99a1e", "POWER", 40)),
         ("cooling", ("Cooling", "cooling unit", "cooling units", "Cooling units"),
          ("K", "#23a393", "COOLING", 4)),
+        ("storage_rack", ("Storage racks", "storage rack", "storage racks", "Storage racks"),
+         ("ST", "#5a6e7f", "STORAGE_RACKS", 8)),
     ],
 )  # fmt: skip
 def test_kind_entries(kind, words, looks):

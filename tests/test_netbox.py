@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from layout.catalog import GpuRackType, NetworkRackType, SwitchType, default_catalog
+from layout.catalog import (
+    GpuRackType,
+    NetworkRackType,
+    StorageRackType,
+    SwitchType,
+    default_catalog,
+)
 from layout.generator import ClusterRequest, generate
 from layout.netbox import NetboxImportError, interface_speed_gbps, read_devicetype, read_devicetypes
 from physics.cabling import route
@@ -201,7 +207,7 @@ def test_netbox_csv_export(project, tmp_path: Path) -> None:
     catalog = project.catalog
     rack_rows = [
         r for r, t in enumerate(project.items.type_ids)
-        if isinstance(catalog[t], (GpuRackType, NetworkRackType))
+        if isinstance(catalog[t], (GpuRackType, NetworkRackType, StorageRackType))
     ]  # fmt: skip
     assert [r["name"] for r in racks] == [project.items.ids[r] for r in rack_rows]
     assert {r["site"] for r in racks} == {"Memphis"}
@@ -214,13 +220,24 @@ def test_netbox_csv_export(project, tmp_path: Path) -> None:
     for r in rack_rows:
         t = catalog[project.items.type_ids[r]]
         held = project.items.properties_at(r).get("switches", None)
-        expected += t.servers if isinstance(t, GpuRackType) else (held or t.switches)
+        if isinstance(t, StorageRackType):
+            expected += t.appliances
+        else:
+            expected += t.servers if isinstance(t, GpuRackType) else (held or t.switches)
     assert len(devices) == expected
     assert len({d["name"] for d in devices}) == len(devices)
     per_rack = Counter(d["rack"] for d in devices)
     assert set(per_rack) == {r["name"] for r in racks}
     assert all(d["manufacturer"] and d["device_type"] and d["role"] for d in devices)
     assert {d["role"] for d in devices} >= {"GPU server", "Leaf switch", "Spine switch"}
+    # The other networks' switches name their network; storage racks hold appliances.
+    assert {d["role"] for d in devices} >= {
+        "Front-end leaf switch", "Front-end spine switch", "Management leaf switch",
+        "Storage appliance",
+    }  # fmt: skip
+    appliances = [d for d in devices if d["role"] == "Storage appliance"]
+    assert appliances[0]["name"].endswith("-A01")
+    assert [int(d["position"]) for d in appliances[:3]] == [1, 3, 5]  # 2U each
 
     headers, cables = read_csv(paths["cables"])
     assert headers[:6] == [
