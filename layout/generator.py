@@ -29,6 +29,20 @@ Leaf racks carry ``tier``/``pod``; spine racks ``tier``/``pod``; core racks
 The fabric spec's ``assignments`` map each leaf rack to the GPU racks it
 serves. Links are derived from these, never stored.
 
+Fabric shape. Each link tier (GPU-leaf, leaf-spine, spine-core) runs at the
+request's speed or the NIC speed over the planes, and each tier's switch is
+that of its own network rack type (spine and core racks default to the
+leaves'): the sizing takes every tier's radix at its link speeds
+(:class:`~layout.fabric_plan.TierPorts`), so a leaf may run 128 × 200G down and
+64 × 400G up (Alibaba's HPN). Dual-homed, every NIC port has a link to two
+leaves of its plane, at half the speed unless asked: a rail group has two
+leaves per rail, in two leaf racks side by side that both serve the array (a
+rack lost takes one home only). A fixed pod size (Meta's AI zones) makes pods
+of whole leaf racks up to that many GPUs, with the spine tier's
+oversubscription above them (a pod may hold less when the leaf racks do not
+divide it). The spec records the link speeds, dual-homing and pod size only
+when asked, so a design made without them is written as before.
+
 Trays. An overhead tray runs along every row and along every cross aisle,
 split where they cross, so they form one network; a ``tray_sizer`` given to
 :func:`generate` sizes them for the cables routed over them.
