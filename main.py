@@ -56,6 +56,11 @@ REQUEST_OPTIONS = {
     "management_spine_rack": "--management-spine-rack",
     "storage_rack": "--storage-rack",
     "storage_gbytes_s_per_gpu": "--storage-gbytes-per-gpu",
+    "link_speeds_gbps": "--link-speeds",
+    "dual_homed": "--dual-homed",
+    "pod_gpus": "--pod-gpus",
+    "spine_rack_type": "--spine-rack",
+    "core_rack_type": "--core-rack",
 }
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
@@ -175,6 +180,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         metavar="R[,R]",
         help="down:up ratio of the leaf (and spine) tier; 1 = non-blocking",
     )
+    shape = new.add_argument_group("fabric shape")
+    shape.add_argument(
+        "--link-speeds", type=_link_speeds, default=(), metavar="GBPS[,GBPS[,GBPS]]",
+        help="speed of one link per link tier: GPU-leaf, leaf-spine, spine-core, e.g. "
+        "200,400,400 (default, or auto: the NIC speed / planes; half that for dual-homed "
+        "GPU links)",
+    )  # fmt: skip
+    shape.add_argument(
+        "--dual-homed", type=_yes_no, nargs="?", const=True, default=False, metavar="yes|no",
+        help="split each NIC port's link over two leaf switches of its plane (two leaf "
+        "racks side by side per array)",
+    )  # fmt: skip
+    shape.add_argument(
+        "--pod-gpus", type=_positive_int, metavar="N",
+        help="fixed pod size in GPUs (3 tiers); the spine oversubscription applies above it",
+    )  # fmt: skip
+    for tier in ("spine", "core"):
+        shape.add_argument(
+            f"--{tier}-rack",
+            metavar="TYPE",
+            help=f"network rack type of the {tier}s (default: --network-rack's)",
+        )
     new.add_argument("--hall", type=_hall, metavar="WxD", help="hall size in metres, e.g. 120x80")
     new.add_argument(
         "--floor", type=Path, metavar="FILE",
@@ -326,6 +353,24 @@ def _ratios(text: str) -> tuple[float, ...]:
     return values
 
 
+def _link_speeds(text: str) -> tuple[float | None, ...]:
+    """``"200,400,400"`` → ``(200.0, 400.0, 400.0)``; ``auto`` (or nothing) keeps a tier's
+    default, as in ``auto,800``."""
+    speeds: list[float | None] = []
+    for part in text.split(","):
+        word = part.strip().lower()
+        if word in ("", "auto"):
+            speeds.append(None)
+            continue
+        try:
+            speeds.append(float(word.removesuffix("g")))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected speeds in Gb/s like 200,400,400, got {text!r}"
+            ) from None
+    return tuple(speeds)
+
+
 def _hall(text: str) -> tuple[float, float]:
     try:
         width, depth = (float(v) for v in text.lower().split("x"))
@@ -443,6 +488,11 @@ def run_new(args: argparse.Namespace) -> int:
             ),
             name=args.name,
             whole_arrays=args.whole_arrays,
+            link_speeds_gbps=args.link_speeds,
+            dual_homed=args.dual_homed,
+            pod_gpus=args.pod_gpus,
+            spine_rack_type=args.spine_rack,
+            core_rack_type=args.core_rack,
         )
         project = generate(request, tray_sizer=size_trays)
         dclayout.save(project, args.output)

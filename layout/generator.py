@@ -29,6 +29,20 @@ Leaf racks carry ``tier``/``pod``; spine racks ``tier``/``pod``; core racks
 The fabric spec's ``assignments`` map each leaf rack to the GPU racks it
 serves. Links are derived from these, never stored.
 
+Fabric shape. Each link tier (GPU-leaf, leaf-spine, spine-core) runs at the
+request's speed or the NIC speed over the planes, and each tier's switch is
+that of its own network rack type (spine and core racks default to the
+leaves'): the sizing takes every tier's radix at its link speeds
+(:class:`~layout.fabric_plan.TierPorts`), so a leaf may run 128 × 200G down and
+64 × 400G up (Alibaba's HPN). Dual-homed, every NIC port has a link to two
+leaves of its plane, at half the speed unless asked: a rail group has two
+leaves per rail, in two leaf racks side by side that both serve the array (a
+rack lost takes one home only). A fixed pod size (Meta's AI zones) makes pods
+of whole leaf racks up to that many GPUs, with the spine tier's
+oversubscription above them (a pod may hold less when the leaf racks do not
+divide it). The spec records the link speeds, dual-homing and pod size only
+when asked, so a design made without them is written as before.
+
 Trays. An overhead tray runs along every row and along every cross aisle,
 split where they cross, so they form one network; a ``tray_sizer`` given to
 :func:`generate` sizes them for the cables routed over them.
@@ -41,16 +55,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pydantic
 import shapely
 
-from layout.catalog import Catalog, GpuRackType, NetworkRackType, default_catalog
+from layout.catalog import Catalog, GpuRackType, NetworkRackType, SwitchType, default_catalog
 from layout.errors import CoherenceError, EditError, describe_validation_error
 from layout.fabric_plan import FabricError, FabricPlan, TierPorts, even_spines, plan_fabric
 from layout.facility import (
@@ -91,6 +105,9 @@ SEGMENT_RACKS = 16
 arrays, about 10 m of row, so no rack is more than about 5 m from its leaf rack."""
 MAX_TIERS_TRIES = 3
 """Re-plans of a tree for the leaves of its arrays: one per tier it may add."""
+LINK_TIERS = ("GPU-leaf", "leaf-spine", "spine-core")
+MAX_LINK_GBPS = 100_000
+"""The fastest link a project file holds (``FabricSpec.link_speeds_gbps``)."""
 
 
 FIELD_LABELS = {
@@ -110,6 +127,11 @@ FIELD_LABELS = {
     "floor": "floor",
     "name": "name",
     "whole_arrays": "whole arrays",
+    "link_speeds_gbps": "link speeds",
+    "dual_homed": "dual-homed",
+    "pod_gpus": "pod size",
+    "spine_rack_type": "spine rack type",
+    "core_rack_type": "core rack type",
 }
 """How a message names a :class:`ClusterRequest` field (facility fields by their own name)."""
 
@@ -158,22 +180,56 @@ class ClusterRequest:
     whole_arrays: bool = False
     """Round the racks up to whole arrays; by default the last array is partial (fewer
     racks, its leaf ports left free), so the design holds the GPUs asked for and no more."""
+    link_speeds_gbps: tuple[float | None, ...] = ()
+    """Speed of one link per link tier (GPU-leaf, leaf-spine, spine-core), in Gb/s, as
+    Alibaba's HPN runs 200G down and 400G up from its ToRs. A missing or None entry is the
+    NIC speed over the planes (half that for a dual-homed GPU link)."""
+    dual_homed: bool = False
+    """Each NIC port's link split over two leaf switches of the same plane (dual-ToR): a
+    rail group has twice the rails' leaves, in two leaf racks side by side."""
+    pod_gpus: int | None = None
+    """A fixed pod size for 3 tiers (Meta's 3,072-GPU AI zones); the spine tier's
+    oversubscription applies above it. None: pods as wide as a spine's down-ports."""
+    spine_rack_type: str | None = None
+    """The spine tier's network rack type; None: ``network_rack_type``."""
+    core_rack_type: str | None = None
+    """The core tier's network rack type; None: ``network_rack_type``."""
+
+
+@dataclass(frozen=True)
+class _Types:
+    """The catalog types a request names: its GPU rack and each tier's network rack."""
+
+    rack: GpuRackType
+    leaf: NetworkRackType
+    spine: NetworkRackType
+    core: NetworkRackType
+    switches: tuple[SwitchType, SwitchType, SwitchType]
+    """The switch of the leaf, spine and core racks."""
 
 
 @dataclass
 class _Sizes:
     rack: GpuRackType
     net: NetworkRackType
+    """The leaf racks' type (and the spine and core racks' unless the request names theirs)."""
     plan: FabricPlan
     planes: int
     racks: int
     arrays: int
     arrays_per_leaf_rack: int
     leaf_racks: int
+    """Leaf rack positions: each holds ``planes × homes`` leaf racks side by side."""
     leaf_rack_pods: list[int]
     spines_per_pod: list[int]
     cores: int
     racks_per_array: int
+    spine_net: NetworkRackType
+    core_net: NetworkRackType
+    homes: int
+    """Leaf switches per NIC port per plane: 2 when dual-homed, else 1."""
+    ports: TierPorts
+    """Each tier's radix at each link tier's speed, and those speeds."""
     networks: NetworkPlan = field(default_factory=lambda: NetworkPlan([], []))
     """The other networks' racks (:mod:`layout.network_plan`)."""
 
@@ -184,11 +240,18 @@ class _Sizes:
 
     @property
     def rails(self) -> int:
+        """Leaves of an array in each leaf rack: one per rail (a dual-homed array has as many
+        again in the rack beside it)."""
         return self.rack.gpus_per_server * self.rack.nics_per_gpu
 
     @property
+    def leaf_stack(self) -> int:
+        """Leaf racks side by side at one leaf rack position: one per plane and home."""
+        return self.planes * self.homes
+
+    @property
     def leaf_racks_per_segment(self) -> int:
-        """Leaf racks (per plane) in the middle of a row segment: enough for two arrays
+        """Leaf rack positions in the middle of a row segment: enough for two arrays
         and for :data:`SEGMENT_RACKS` GPU racks (small arrays, as NVL72 racks make, would
         otherwise give short segments and a cross aisle every few metres)."""
         arrays = max(2, math.ceil(SEGMENT_RACKS / self.racks_per_array))
@@ -209,7 +272,7 @@ class _Sizes:
             (plane, pod, n)
             for plane in range(self.planes)
             for pod, count in enumerate(self.spines_per_pod)
-            for n in _chunks(count, self.net.switches)
+            for n in _chunks(count, self.spine_net.switches)
         ]
 
     @property
@@ -218,12 +281,27 @@ class _Sizes:
         return [
             (plane, n)
             for plane in range(self.planes)
-            for n in _chunks(self.cores, self.net.switches)
+            for n in _chunks(self.cores, self.core_net.switches)
         ]
 
     @property
+    def network_rack_counts(self) -> dict[str, tuple[NetworkRackType, int]]:
+        """Network racks placed, by type id: (type, racks), leaf type first."""
+        counts: dict[str, tuple[NetworkRackType, int]] = {}
+        for net, n in (
+            (self.net, self.leaf_racks * self.leaf_stack),
+            (self.spine_net, len(self.spine_racks)),
+            (self.core_net, len(self.core_racks)),
+        ):
+            counts[net.id] = (net, counts.get(net.id, (net, 0))[1] + n)
+        return counts
+
+    @property
     def row_depth_m(self) -> float:
-        return max(self.rack.footprint.depth_m, self.net.footprint.depth_m)
+        return max(
+            self.rack.footprint.depth_m, self.net.footprint.depth_m,
+            self.spine_net.footprint.depth_m, self.core_net.footprint.depth_m,
+        )  # fmt: skip
 
 
 def _chunks(total: int, size: int) -> list[int]:
@@ -232,9 +310,15 @@ def _chunks(total: int, size: int) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def _check_request(
-    request: ClusterRequest, catalog: Catalog
-) -> tuple[GpuRackType, NetworkRackType]:
+def _network_rack(catalog: Catalog, type_id: object, field: str) -> NetworkRackType:
+    net = catalog.get(type_id) if isinstance(type_id, str) else None
+    if not isinstance(net, NetworkRackType):
+        choices = ", ".join(t.id for t in catalog.of_kind("network_rack"))
+        raise GeneratorError(f"{type_id!r} is not a network rack type ({choices})", field)
+    return net
+
+
+def _check_request(request: ClusterRequest, catalog: Catalog) -> _Types:
     if isinstance(request.gpus, bool) or not isinstance(request.gpus, int):
         raise GeneratorError(f"expected a whole number, got {request.gpus!r}", "gpus")
     try:
@@ -251,13 +335,14 @@ def _check_request(
         raise GeneratorError(
             f"{request.rack_type!r} is not a GPU rack type ({choices})", "rack_type"
         )
-    net = catalog.get(request.network_rack_type)
-    if not isinstance(net, NetworkRackType):
-        choices = ", ".join(t.id for t in catalog.of_kind("network_rack"))
-        raise GeneratorError(
-            f"{request.network_rack_type!r} is not a network rack type ({choices})",
-            "network_rack_type",
+    net = _network_rack(catalog, request.network_rack_type, "network_rack_type")
+    spine, core = (
+        net if type_id is None else _network_rack(catalog, type_id, field)
+        for type_id, field in (
+            (request.spine_rack_type, "spine_rack_type"),
+            (request.core_rack_type, "core_rack_type"),
         )
+    )
     if request.planes != "auto" and request.planes not in PLANES:
         raise GeneratorError(
             f"expected auto or one of 1, 2, 4, 8, got {request.planes!r}", "planes"
@@ -267,25 +352,105 @@ def _check_request(
     speed = request.nic_speed_gbps
     if speed is not None and not (math.isfinite(speed) and speed > 0):
         raise GeneratorError(f"expected a speed > 0 Gb/s, got {speed:g}", "nic_speed_gbps")
+    _check_fabric_shape(request)
     for name in ("cold_aisle_m", "hot_aisle_m", "cross_aisle_m", "wall_margin_m"):
         value = getattr(request, name)
         if not (math.isfinite(value) and 0 <= value <= 20):
             raise GeneratorError(f"{value} m is outside 0..20 m", name)
-    return rack, net
+    switches = (catalog[net.switch], catalog[spine.switch], catalog[core.switch])
+    assert all(isinstance(s, SwitchType) for s in switches)  # the catalog checks references
+    for tier, upper, switch in (("spine", spine, switches[1]), ("core", core, switches[2])):
+        if switch.protocol != switches[0].protocol:
+            raise GeneratorError(
+                f"{upper.id} holds {switch.protocol} switches ({switch.name}), but the leaves "
+                f"are {switches[0].protocol} ({switches[0].name}); a fabric speaks one protocol",
+                f"{tier}_rack_type",
+            )
+    return _Types(rack, net, spine, core, switches)
 
 
-def _plan(request: ClusterRequest, endpoints: int, radix: int, rails: int) -> FabricPlan:
+def _check_fabric_shape(request: ClusterRequest) -> None:
+    """The link speeds, dual-homing and pod size are of the right kind and agree with the
+    tiers asked for."""
+    speeds = request.link_speeds_gbps
+    if not isinstance(speeds, tuple) or len(speeds) > len(LINK_TIERS):
+        got = f"{len(speeds)}" if isinstance(speeds, tuple) else repr(speeds)
+        raise GeneratorError(
+            f"expected at most {len(LINK_TIERS)} speeds ({', '.join(LINK_TIERS)}), got {got}",
+            "link_speeds_gbps",
+        )
+    for speed in speeds:
+        if speed is None:
+            continue
+        if (
+            isinstance(speed, bool)
+            or not isinstance(speed, (int, float))
+            or not (math.isfinite(speed) and 0 < speed <= MAX_LINK_GBPS)
+        ):
+            raise GeneratorError(
+                f"expected speeds above 0 and up to {MAX_LINK_GBPS:,} Gb/s, got {speed!r}",
+                "link_speeds_gbps",
+            )
+    if not isinstance(request.dual_homed, bool):
+        raise GeneratorError(f"expected yes or no, got {request.dual_homed!r}", "dual_homed")
+    pod = request.pod_gpus
+    if pod is not None:
+        if isinstance(pod, bool) or not isinstance(pod, int) or not 1 <= pod <= MAX_GPUS:
+            raise GeneratorError(
+                f"expected a whole number of GPUs from 1 to {MAX_GPUS:,}, got {pod!r}", "pod_gpus"
+            )
+        if request.tiers not in {"auto", 3}:
+            raise GeneratorError(
+                f"a fixed pod needs 3 tiers, but {request.tiers} were asked for", "pod_gpus"
+            )
+
+
+def _plan(
+    request: ClusterRequest,
+    endpoints: int,
+    ports: TierPorts,
+    rails: int,
+    *,
+    pod_endpoints: int | None,
+    per_gpu: int,
+) -> FabricPlan:
+    """The per-plane plan; ``per_gpu`` endpoints per GPU (NIC ports × homes) turn a pod's
+    figures into GPUs in a message."""
     try:
         return plan_fabric(
-            endpoints, radix, rails, tiers=request.tiers, oversubscription=request.oversubscription
+            endpoints,
+            ports.leaf_down if ports.is_uniform else ports,
+            rails,
+            tiers=request.tiers,
+            oversubscription=request.oversubscription,
+            pod_endpoints=pod_endpoints,
         )
     except FabricError as err:
         text = str(err)
-        if text.startswith("oversubscription"):
-            raise GeneratorError(text, "oversubscription") from None
+        if text.startswith("pod size: "):
+            text = _in_gpus(text, per_gpu)
+        for prefix, field in (
+            ("oversubscription", "oversubscription"),
+            ("pod size: ", "pod_gpus"),
+            ("link speeds: ", "link_speeds_gbps"),
+        ):
+            if text.startswith(prefix):
+                raise GeneratorError(text.removeprefix(prefix), field) from None  # fmt: skip
         if text.startswith("tiers") or request.tiers != "auto":
             raise GeneratorError(text, "tiers") from None
+        if pod_endpoints is not None:
+            # With a fixed pod the largest fabric is that pod times a core's ports.
+            raise GeneratorError(text, "pod_gpus") from None
         raise GeneratorError(text, "network_rack_type") from None
+
+
+def _in_gpus(text: str, per_gpu: int) -> str:
+    """``text`` with its endpoint counts as GPUs (``per_gpu`` endpoints each, rounded down)."""
+    return re.sub(
+        r"(\d[\d,]*) endpoints",
+        lambda m: f"{int(m.group(1).replace(',', '')) // per_gpu:,} GPUs",
+        text,
+    )
 
 
 def _racks_for(request: ClusterRequest, rack: GpuRackType, racks_per_array: int) -> int:
@@ -297,23 +462,30 @@ def _racks_for(request: ClusterRequest, rack: GpuRackType, racks_per_array: int)
     return racks
 
 
+def _homes(request: ClusterRequest) -> int:
+    return 2 if request.dual_homed else 1
+
+
+def _nic_gbps(request: ClusterRequest, rack: GpuRackType) -> float:
+    return request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
+
+
 def _sizes(request: ClusterRequest, catalog: Catalog, racks: int | None = None) -> _Sizes:
-    rack, net = _check_request(request, catalog)
-    switch = catalog[net.switch]
-    speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
+    types = _check_request(request, catalog)
+    rack, net, switch = types.rack, types.leaf, types.switches[0]
     per_array = _racks_per_array(request)
     if racks is None:
         racks = _racks_for(request, rack, per_array)
     arrays = math.ceil(racks / per_array)
     rails = rack.gpus_per_server * rack.nics_per_gpu
-    endpoints = racks * rack.gpus * rack.nics_per_gpu
-    planes, plan = _planes(request, switch, speed, endpoints, rails, arrays)
+    homes = _homes(request)
+    planes, plan, ports = _planes(request, types, racks * rack.gpus, arrays)
     servers_per_array = per_array * rack.servers
     if rack.servers > plan.leaf_down:
         raise GeneratorError(
             f"a {rack.id} rack's {rack.servers} servers need {rack.servers} ports per leaf (one "
-            f"per rail) but a leaf of {switch.id} has {plan.leaf_down} at {speed / planes:g}G; "
-            "choose more planes or a switch with more ports",
+            f"per rail) but a leaf of {switch.id} has {plan.leaf_down} at "
+            f"{ports.speeds_gbps[0]:g}G; choose more planes or a switch with more ports",
             "network_rack_type",
         )
     if servers_per_array > plan.leaf_down:
@@ -331,11 +503,13 @@ def _sizes(request: ClusterRequest, catalog: Catalog, racks: int | None = None) 
         )
     arrays_per_leaf_rack = net.switches // rails
     leaf_racks = math.ceil(arrays / arrays_per_leaf_rack)
-    leaves = [min(arrays_per_leaf_rack, arrays - k * arrays_per_leaf_rack) * rails
+    # The leaves at each leaf rack position (both homes of a dual-homed array share a pod).
+    leaves = [min(arrays_per_leaf_rack, arrays - k * arrays_per_leaf_rack) * rails * homes
               for k in range(leaf_racks)]  # fmt: skip
     pods, spines_per_pod, cores = _upper_tiers(plan, leaves)
     sizes = _Sizes(rack, net, plan, planes, racks, arrays, arrays_per_leaf_rack, leaf_racks,
-                   pods, spines_per_pod, cores, per_array)  # fmt: skip
+                   pods, spines_per_pod, cores, per_array, types.spine, types.core, homes,
+                   ports)  # fmt: skip
     sizes.networks = _networks(request, catalog, sizes)
     return sizes
 
@@ -353,8 +527,10 @@ def _networks(request: ClusterRequest, catalog: Catalog, s: _Sizes) -> NetworkPl
     s.networks = NetworkPlan([])  # the fabric's part of the geometry, without the others
     base = _geometry(request, s).segment_w
 
+    widest = max((s.net, s.spine_net, s.core_net), key=lambda t: t.footprint.width_m)
+
     def per_middle_row(others_w: float) -> int:
-        return _fits(base + others_w, middle_pitch_m(catalog, request.networks, s.net))
+        return _fits(base + others_w, middle_pitch_m(catalog, request.networks, widest))
 
     try:
         return plan_networks(catalog, request.networks, rack=s.rack, rows=rows,
@@ -371,45 +547,96 @@ def _racks_per_array(request: ClusterRequest) -> int:
     return request.racks_per_array
 
 
-def _planes(  # noqa: PLR0917 - the fabric's inputs, each needed
-    request: ClusterRequest,
-    switch: Any,
-    speed: float,
-    endpoints: int,
-    rails: int,
-    arrays: int | None = None,
-) -> tuple[int, FabricPlan]:
-    """The plane count and per-plane plan: the fewest planes whose tree holds the GPUs.
+def _tier_ports(request: ClusterRequest, types: _Types, planes: int) -> TierPorts:
+    """Each tier's radix at each link tier's speed with ``planes`` planes.
+
+    A link tier's speed is the request's, or the NIC speed over the planes (half that for
+    a dual-homed GPU link). Raises :class:`GeneratorError` for a GPU link faster than the
+    NIC gives it, or a speed a tier's switch has no ports for, naming what set it.
+    """
+    nic = _nic_gbps(request, types.rack)
+    per_plane, homes = nic / planes, _homes(request)
+    given = request.link_speeds_gbps
+    defaults = (per_plane / homes, per_plane, per_plane)
+    explicit = [k < len(given) and given[k] is not None for k in range(3)]
+    speeds = [float(given[k] or 0) if explicit[k] else defaults[k] for k in range(3)]
+    if speeds[0] * homes > per_plane * (1 + EPS):
+        links = (
+            f"two {speeds[0]:g}G GPU links (dual-homed)" if homes > 1
+            else f"a {speeds[0]:g}G GPU link"
+        )  # fmt: skip
+        verb = "exceed" if homes > 1 else "exceeds"
+        nic_text = f"the {nic:g}G NIC" + (f"'s {per_plane:g}G per plane" if planes > 1 else "")
+        raise GeneratorError(f"{links} {verb} {nic_text}", "link_speeds_gbps")
+    leaf, spine, core = types.switches
+    radixes = []
+    # (tier, switch, link tier): the leaf's down- and up-links, the spine's, the core's.
+    for tier, switch, link in (("leaf", leaf, 0), ("leaf", leaf, 1), ("spine", spine, 1),
+                               ("spine", spine, 2), ("core", core, 2)):  # fmt: skip
+        radix = switch.radix(speeds[link])
+        if radix == 0:
+            own_rack = {"spine": request.spine_rack_type, "core": request.core_rack_type}
+            whose = f"the {tier}'s " if switch.id != leaf.id else ""
+            if explicit[link]:
+                field = "link_speeds_gbps"
+            elif own_rack.get(tier) is not None and switch.id != leaf.id:
+                field, whose = f"{tier}_rack_type", ""
+            else:
+                field = "planes" if planes > 1 else "nic_speed_gbps"
+            offered = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
+            raise GeneratorError(
+                f"{whose}{switch.name} has no {speeds[link]:g}G ports ({offered})", field
+            )
+        radixes.append(radix)
+    leaf_down, leaf_up, spine_down, spine_up, core_radix = radixes
+    return TierPorts(leaf_down, leaf_up, spine_down, spine_up, core_radix,
+                     speeds_gbps=(speeds[0], speeds[1], speeds[2]))  # fmt: skip
+
+
+def _planes(
+    request: ClusterRequest, types: _Types, gpus: int, arrays: int | None = None
+) -> tuple[int, FabricPlan, TierPorts]:
+    """The plane count, per-plane plan and radixes: the fewest planes whose tree holds
+    ``gpus``.
 
     Splitting a NIC into p planes runs each plane at speed / p, where a switch
     has p times the radix, so a 3-tier tree holds p³ times as many endpoints.
-    With ``arrays`` the tree must also connect their leaves (one per rail per
-    array, see :func:`_holding_arrays`).
+    Every GPU NIC port is one endpoint per plane, two when dual-homed (so a rail
+    group has two leaves per rail). With ``arrays`` the tree must also connect
+    their leaves (one per rail per array, see :func:`_holding_arrays`).
     """
+    rack, homes = types.rack, _homes(request)
+    rails = rack.gpus_per_server * rack.nics_per_gpu * homes
+    endpoints = gpus * rack.nics_per_gpu * homes
+    per_gpu = rack.nics_per_gpu * homes
+    pod = None if request.pod_gpus is None else request.pod_gpus * per_gpu
     choices = PLANES if request.planes == "auto" else (int(request.planes),)
     first_error: GeneratorError | None = None
     for planes in choices:
-        radix = switch.radix(speed / planes)
-        if radix == 0:
+        try:
+            ports = _tier_ports(request, types, planes)
+        except GeneratorError as err:
             if request.planes != "auto" or planes == 1:
-                speeds = ", ".join(f"{p.speed_gbps:g}G" for p in switch.ports)
-                field = "planes" if planes > 1 else "nic_speed_gbps"
-                first_error = first_error or GeneratorError(
-                    f"{switch.name} has no {speed / planes:g}G ports ({speeds})", field
-                )
+                first_error = first_error or err
             continue
         try:
-            plan = _plan(request, endpoints, radix, rails)
+            plan = _plan(request, endpoints, ports, rails, pod_endpoints=pod, per_gpu=per_gpu)
             if arrays is not None:
-                plan = _holding_arrays(request, plan, arrays)
-            return planes, plan
+                plan = _holding_arrays(request, plan, arrays, ports, (pod, per_gpu))
+            return planes, plan, ports
         except GeneratorError as err:
             first_error = first_error or err
     assert first_error is not None
     raise first_error
 
 
-def _holding_arrays(request: ClusterRequest, plan: FabricPlan, arrays: int) -> FabricPlan:
+def _holding_arrays(
+    request: ClusterRequest,
+    plan: FabricPlan,
+    arrays: int,
+    ports: TierPorts,
+    pod: tuple[int | None, int],
+) -> FabricPlan:
     """``plan``, or one with more tiers, whose tree connects the leaves of ``arrays``.
 
     Every array has one leaf per rail however few racks it holds, so arrays that do
@@ -431,16 +658,17 @@ def _holding_arrays(request: ClusterRequest, plan: FabricPlan, arrays: int) -> F
                 "tiers",
             )
         # Size the tree for the leaf ports the arrays bring, full or not.
-        plan = _plan(request, arrays * plan.leaf_down * plan.rails, plan.radix, plan.rails)
+        endpoints = arrays * plan.leaf_down * plan.rails
+        plan = _plan(request, endpoints, ports, plan.rails, pod_endpoints=pod[0], per_gpu=pod[1])
     return plan
 
 
 def _upper_tiers(plan: FabricPlan, leaves: list[int]) -> tuple[list[int], list[int], int]:
-    """Pod of each leaf rack, spine switches per pod and core switches.
+    """Pod of each leaf rack position, spine switches per pod and core switches.
 
-    ``leaves`` holds the leaf switches of each leaf rack. A pod takes whole leaf
-    racks up to ``spine_down`` leaves (one down-port of each of its spines per
-    leaf), so a rack's leaves share their spines.
+    ``leaves`` holds the leaf switches of each leaf rack position (of one plane). A
+    pod takes whole positions up to ``leaves_per_pod`` leaves (one down-port of each
+    of its spines per leaf), so a rack's leaves share their spines.
     """
     if plan.tiers == 1:
         return [0] * len(leaves), [], 0
@@ -467,7 +695,7 @@ class _Geometry:
 
 def _geometry(request: ClusterRequest, s: _Sizes) -> _Geometry:
     racks_per_segment = s.arrays_per_segment * s.racks_per_array
-    leaf_racks = s.leaf_racks_per_segment * s.planes
+    leaf_racks = s.leaf_racks_per_segment * s.leaf_stack
     segment_w = racks_per_segment * s.rack.footprint.width_m + leaf_racks * s.net.footprint.width_m
     segment_w += s.networks.row_width_m
     slot_h = 2 * s.row_depth_m + request.cold_aisle_m
@@ -541,8 +769,8 @@ def _fill_rows(
 def _cooling(request: ClusterRequest, s: _Sizes, catalog: Catalog) -> _Cooling:
     types = request.facility.types(catalog)
     crah, cdu = types["crah"], types["cdu"]
-    network_racks = s.leaf_racks * s.planes + len(s.spine_racks) + len(s.core_racks)
-    air = [(air_heat_kw(s.rack, catalog), s.racks), (air_heat_kw(s.net, catalog), network_racks)]
+    air = [(air_heat_kw(s.rack, catalog), s.racks)]
+    air += [(air_heat_kw(net, catalog), n) for net, n in s.network_rack_counts.values()]
     air += [(air_heat_kw(t, catalog), n) for t, n in s.networks.counts()]
     units = [(crah.id, crah.footprint.width_m)] * unit_count(air, crah)
     cdus = 0
@@ -563,7 +791,9 @@ def _slots_needed(s: _Sizes, g: _Geometry, cooling: _Cooling) -> tuple[int, int,
 
 def _middle_pitch(s: _Sizes) -> float:
     """Spacing of the racks in the middle's rows: the widest type standing there."""
-    return max([s.net.footprint.width_m, *(t.footprint.width_m for t in s.networks.types.values())])
+    fabric = (s.net, s.spine_net, s.core_net)
+    return max([*(t.footprint.width_m for t in fabric),
+                *(t.footprint.width_m for t in s.networks.types.values())])  # fmt: skip
 
 
 def _auto_hall(request: ClusterRequest, g: _Geometry, slots: int) -> Floor:
@@ -707,13 +937,11 @@ def _resolved(request: ClusterRequest, catalog: Catalog) -> ClusterRequest:
     """
     if request.racks_per_array is not None:
         return request
-    rack, net = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
-    switch = catalog[net.switch]
-    speed = request.nic_speed_gbps if request.nic_speed_gbps is not None else rack.nic_speed_gbps
+    types = _check_request(dataclasses.replace(request, racks_per_array=1), catalog)
+    rack = types.rack
     needed = math.ceil(request.gpus / rack.gpus)
-    rails = rack.gpus_per_server * rack.nics_per_gpu
     try:
-        _, plan = _planes(request, switch, speed, needed * rack.gpus * rack.nics_per_gpu, rails)
+        _, plan, _ = _planes(request, types, needed * rack.gpus)
         best = max(1, min(64, needed, plan.leaf_down // rack.servers))
     except GeneratorError:
         best = min(DEFAULT_RACKS_PER_ARRAY, needed)  # laying it out reports the fabric's error
@@ -742,6 +970,17 @@ class SizePreview:
     gpus_per_rack: int
     tiers: int
     planes: int
+    switches: tuple[int, int, int] = (0, 0, 0)
+    """Leaf, spine and core switches of every plane."""
+    leaf_ports: tuple[int, int] = (0, 0)
+    """A leaf's ports down (to GPUs) and up (to spines)."""
+    spine_ports: tuple[int, int] = (0, 0)
+    """3 tiers: a spine's ports down (to leaves) and up (to cores)."""
+    link_speeds_gbps: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Speed of one link per link tier: GPU-leaf, leaf-spine, spine-core."""
+    dual_homed: bool = False
+    pods: int = 1
+    """Pods per plane (3 tiers)."""
 
     def describe(self) -> str:
         """One line, e.g. ``requested 100,000 GPUs → builds 100,032 GPUs in 1,563 racks
@@ -751,6 +990,31 @@ class SizePreview:
             f"{_counted(self.gpus, 'GPU')} in {_counted(self.racks, 'rack')} "
             f"({_counted(self.arrays, 'array')})"
         )
+
+    def describe_fabric(self) -> str:
+        """One line, e.g. ``3 tiers × 2 planes: 240 leaves (128 × 200G down, 64 × 400G up),
+        128 spines (120 down, 8 × 400G up), 8 cores, 1 pod per plane``."""
+        leaves, spines, cores = self.switches
+        down, up = self.leaf_ports
+        s0, s1, s2 = self.link_speeds_gbps
+        shape = _counted(self.tiers, "tier")
+        if self.planes > 1:
+            shape += f" × {self.planes} planes"
+        if self.dual_homed:
+            shape += ", dual-homed"
+        if self.tiers == 1:
+            return f"{shape}: {leaves:,} switch" + ("es" if leaves != 1 else "")
+        parts = [f"{leaves:,} leaves ({down} × {s0:g}G down, {up} × {s1:g}G up)"]
+        if self.tiers == 2:
+            parts.append(f"{spines:,} spines")
+        else:
+            spine_down, spine_up = self.spine_ports
+            parts += [
+                f"{spines:,} spines ({spine_down} down, {spine_up} × {s2:g}G up)",
+                f"{cores:,} cores",
+                _counted(self.pods, "pod") + (" per plane" if self.planes > 1 else ""),
+            ]
+        return f"{shape}: {', '.join(parts)}"
 
 
 def _counted(n: int, noun: str) -> str:
@@ -777,6 +1041,16 @@ def preview(request: ClusterRequest, catalog: Catalog | None = None) -> SizePrev
         gpus_per_rack=sizes.rack.gpus,
         tiers=sizes.plan.tiers,
         planes=sizes.planes,
+        switches=(
+            sizes.plan.leaves * sizes.planes,
+            sum(n for *_, n in sizes.spine_racks),
+            sum(n for _, n in sizes.core_racks),
+        ),
+        leaf_ports=(sizes.plan.leaf_down, sizes.plan.leaf_up),
+        spine_ports=(sizes.plan.spine_down, sizes.plan.spine_up),
+        link_speeds_gbps=sizes.ports.speeds_gbps,
+        dual_homed=sizes.homes > 1,
+        pods=len(sizes.spines_per_pod) if sizes.plan.tiers == 3 else 1,
     )
 
 
@@ -842,6 +1116,11 @@ def generate(
             "rails": sizes.rack.gpus_per_server,
             "assignments": layout.assignments,
             "requested_gpus": request.gpus,
+            # As asked (a None before a given speed is the speed it resolved to); the
+            # defaults stay out of the file.
+            "link_speeds_gbps": list(sizes.ports.speeds_gbps[: len(request.link_speeds_gbps)]),
+            "dual_homed": request.dual_homed,
+            "pod_gpus": request.pod_gpus,
         })  # fmt: skip
     except pydantic.ValidationError as err:
         # A request field beyond what a project file holds (oversubscription above 64:1).
@@ -962,7 +1241,7 @@ class _Layout:
             # Arrays split around the leaf racks: leaf rack k serves arrays k·n .. k·n + n - 1.
             groups = _chunks(arrays_here, s.arrays_per_leaf_rack)
             left = sum(racks_of[: math.ceil(arrays_here / 2)])
-            leaves_w = len(groups) * s.planes * net_w
+            leaves_w = len(groups) * s.leaf_stack * net_w
             others_w = s.networks.width_m(others)
             xs = [x0 + rack_w * (k + 0.5) for k in range(left)]
             right = sum(racks_of) - left
@@ -978,14 +1257,17 @@ class _Layout:
                 served = racks[first : first + served_racks]
                 first += served_racks
                 first_array += arrays
-                pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.planes]
-                for plane in range(s.planes):
+                pod = s.leaf_rack_pods[self.counts.get("L", 0) // s.leaf_stack]
+                # A dual-homed array's two leaves per rail stand in two racks side by side,
+                # each serving every rack of the array (a rack lost takes one home only).
+                for plane, home in itertools.product(range(s.planes), range(s.homes)):
                     props: dict[str, PropertyValue] = {"tier": "leaf", "pod": pod}
                     if s.planes > 1:
                         props["plane"] = plane
                     if arrays * s.rails < s.net.switches:
                         props["switches"] = arrays * s.rails
-                    x = x0 + left * rack_w + net_w * (k * s.planes + plane + 0.5)
+                    position = (k * s.planes + plane) * s.homes + home
+                    x = x0 + left * rack_w + net_w * (position + 0.5)
                     leaf = self._item("L", s.net.id, x, y, rotation, "Leaf rack", props)
                     self.assignments[leaf.id] = [r.id for r in served]
                     leaves.append(leaf)
@@ -1011,12 +1293,13 @@ class _Layout:
         def props(tier: str, plane: int) -> dict[str, PropertyValue]:
             return {"tier": tier} | ({"plane": plane} if s.planes > 1 else {})
 
-        def full(n: int) -> dict[str, PropertyValue]:
-            return {"switches": n} if n < s.net.switches else {}
+        def full(n: int, net: NetworkRackType) -> dict[str, PropertyValue]:
+            return {"switches": n} if n < net.switches else {}
 
-        fabric = [("S", s.net.id, "Spine rack", props("spine", p) | {"pod": pod} | full(n))
+        fabric = [("S", s.spine_net.id, "Spine rack",
+                   props("spine", p) | {"pod": pod} | full(n, s.spine_net))
                   for p, pod, n in s.spine_racks]  # fmt: skip
-        fabric += [("C", s.net.id, "Core rack", props("core", p) | full(n))
+        fabric += [("C", s.core_net.id, "Core rack", props("core", p) | full(n, s.core_net))
                    for p, n in s.core_racks]  # fmt: skip
         # Rows as the network plan laid them out (its racks beside the fabric's).
         rows = [[fabric[r] if isinstance(r, int) else (r.prefix, r.type_id, r.label,

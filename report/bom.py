@@ -111,6 +111,7 @@ def _other_network_links(result: Any, names: Sequence[str]) -> list[dict[str, An
             "medium": result.media[medium].id if medium >= 0 else "",
             "stock_length_m": float(others.stock_m[k]) if medium >= 0 else None,
             "on_trays": bool(others.on_trays[k]),
+            "in_row": False,
             "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
             "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
         })  # fmt: skip

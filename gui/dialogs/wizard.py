@@ -4,13 +4,16 @@ Owns the questions and turning the answers into a
 :class:`layout.generator.ClusterRequest`; the layout itself is
 :func:`layout.generator.generate`'s. Pages: the cluster (GPUs, rack type,
 array size), the fabric (network rack, NIC speed, tiers, planes,
-oversubscription), the hall (automatic, a size, or the current floor, and the
-aisle widths) and the plant (power and cooling types, as
-:class:`layout.facility.FacilityChoice`).
+oversubscription, and its shape: each link tier's speed, dual-homed leaves, a
+fixed pod size and the spine and core racks' types), the hall (automatic, a
+size, or the current floor, and the aisle widths) and the plant (power and
+cooling types, as :class:`layout.facility.FacilityChoice`).
 
 The first page shows, live as the planner types, what the answers build
 ("requested 100,000 GPUs → builds 100,032 GPUs in 1,563 racks (196 arrays)"),
-sized by :func:`layout.generator.preview`, the generator's own arithmetic.
+sized by :func:`layout.generator.preview`, the generator's own arithmetic; the
+fabric page shows the same line and the fabric it builds ("3 tiers × 2 planes:
+240 leaves (128 × 200G down, 64 × 400G up), ...").
 
 Bad entries are caught on their page (Next stays disabled and a red line
 says why). Finish generates on a worker thread behind a busy progress dialog;
@@ -48,7 +51,15 @@ from layout.catalog import Catalog, default_catalog
 from layout.errors import CoherenceError
 from layout.facility import FacilityChoice
 from layout.floor import Floor
-from layout.generator import MAX_GPUS, ClusterRequest, GeneratorError, generate, preview
+from layout.generator import (
+    LINK_TIERS,
+    MAX_GPUS,
+    ClusterRequest,
+    GeneratorError,
+    SizePreview,
+    generate,
+    preview,
+)
 from layout.project import Project
 from physics.tray_sizing import size_trays
 
@@ -106,6 +117,19 @@ def _select(combo: QComboBox, data: object) -> None:
     index = combo.findData(data)
     if index >= 0:
         combo.setCurrentIndex(index)
+
+
+def _refill(combo: QComboBox, first: list[tuple[str, object]], speeds: set[float]) -> None:
+    """``combo``'s choices: ``first``, then ``speeds`` in Gb/s; the choice kept if offered."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    for text, data in first:
+        combo.addItem(text, data)
+    for speed in sorted(speeds):
+        combo.addItem(f"{speed:g} Gb/s", speed)
+    _select(combo, current)
+    combo.blockSignals(False)
 
 
 def _metres(value: float, parent: QWidget, low: float = 0.0, high: float = 20.0) -> QDoubleSpinBox:
@@ -185,6 +209,11 @@ class FabricPage(_Page):
         self.network_rack = _combo([(t.name, t.id) for t in nets], self)
         _select(self.network_rack, ClusterRequest.network_rack_type)
         form.addRow("&Network rack:", self.network_rack)
+        same = [("same as the leaves", None)]
+        self.spine_rack = _combo(same + [(t.name, t.id) for t in nets], self)
+        form.addRow("S&pine rack:", self.spine_rack)
+        self.core_rack = _combo(same + [(t.name, t.id) for t in nets], self)
+        form.addRow("&Core rack:", self.core_rack)
         self.nic_speed = QComboBox(self)
         form.addRow("NIC &speed:", self.nic_speed)
         self.tiers = _combo([("auto", "auto"), ("1", 1), ("2", 2), ("3", 3)], self)
@@ -196,20 +225,72 @@ class FabricPage(_Page):
             "Down:up ratio per tier from the leaves up, e.g. 1 (non-blocking) or 3,1"
         )
         form.addRow("&Oversubscription:", self.oversubscription)
+        speeds = QHBoxLayout()
+        self.link_speeds: list[QComboBox] = []
+        for link in LINK_TIERS:
+            combo = QComboBox(self)
+            combo.setToolTip(
+                f"Speed of one {link} link; auto: the NIC speed over the planes "
+                "(half that for a dual-homed GPU link)"
+            )
+            speeds.addWidget(QLabel(link, self))
+            speeds.addWidget(combo)
+            self.link_speeds.append(combo)
+        speeds.addStretch(1)
+        form.addRow("&Link speeds:", speeds)
+        self.dual_homed = QCheckBox("&Dual-homed: each NIC port on two leaves of its plane", self)
+        form.addRow("", self.dual_homed)
+        self.pod_gpus = QSpinBox(self)
+        self.pod_gpus.setRange(0, MAX_GPUS)
+        self.pod_gpus.setGroupSeparatorShown(True)
+        self.pod_gpus.setSingleStep(1024)
+        self.pod_gpus.setSpecialValueText("none (pods as wide as a spine)")
+        self.pod_gpus.setToolTip(
+            "A fixed pod size in GPUs (3 tiers); the spine oversubscription applies above it"
+        )
+        form.addRow("Pod si&ze (GPUs):", self.pod_gpus)
+        self.summary = QLabel(self)
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow("", self.summary)
         form.addRow(self.error)
-        self.network_rack.currentIndexChanged.connect(self._fill_speeds)
+        for combo in (self.network_rack, self.spine_rack, self.core_rack):
+            combo.currentIndexChanged.connect(self._fill_speeds)
         self.oversubscription.textChanged.connect(self._validate)
         self._fill_speeds()
 
+    def _speeds(self, rack_id: object) -> set[float]:
+        """Port speeds of the switch in network rack ``rack_id`` (none for an unknown one)."""
+        net = self._catalog.get(rack_id) if isinstance(rack_id, str) else None
+        return {group.speed_gbps for group in self._catalog[net.switch].ports} if net else set()
+
     def _fill_speeds(self) -> None:
-        net = self._catalog.get(self.network_rack.currentData())
-        current = self.nic_speed.currentData()
-        self.nic_speed.clear()
-        self.nic_speed.addItem("the rack's NIC speed", 0.0)
-        if net is not None:
-            for group in self._catalog[net.switch].ports:
-                self.nic_speed.addItem(f"{group.speed_gbps:g} Gb/s", group.speed_gbps)
-        _select(self.nic_speed, current)
+        """The speeds each choice offers: the NIC the leaf's; a link tier those of the
+        switches at its two ends (a speed one end lacks is refused by the preview)."""
+        leaf = self.network_rack.currentData()
+        spine = self.spine_rack.currentData() or leaf
+        core = self.core_rack.currentData() or leaf
+        _refill(self.nic_speed, [("the rack's NIC speed", 0.0)], self._speeds(leaf))
+        ends = ((leaf,), (leaf, spine), (spine, core))
+        for combo, racks in zip(self.link_speeds, ends, strict=True):
+            speeds = set().union(*(self._speeds(r) for r in racks))
+            _refill(combo, [("auto", None)], speeds)
+
+    def link_speeds_gbps(self) -> tuple[float | None, ...]:
+        """The link tiers' speeds as a request takes them: None for auto, trailing autos
+        left out."""
+        speeds = [combo.currentData() for combo in self.link_speeds]
+        while speeds and speeds[-1] is None:
+            speeds.pop()
+        return tuple(speeds)
+
+    def set_link_speeds(self, speeds: tuple[float | None, ...]) -> None:
+        for k, combo in enumerate(self.link_speeds):
+            _select(combo, speeds[k] if k < len(speeds) else None)
+
+    def show_preview(self, text: str) -> None:
+        """The line saying what the fabric answers build, or why they cannot."""
+        self.summary.setText(text)
 
     def ratios(self) -> tuple[float, ...]:
         return parse_ratios(self.oversubscription.text())
@@ -361,7 +442,10 @@ class NewClusterWizard(QWizard):
             cluster.racks_per_array.valueChanged, cluster.whole_arrays.toggled,
             fabric.network_rack.currentIndexChanged, fabric.nic_speed.currentIndexChanged,
             fabric.tiers.currentIndexChanged, fabric.planes.currentIndexChanged,
-            fabric.oversubscription.textChanged,
+            fabric.oversubscription.textChanged, fabric.spine_rack.currentIndexChanged,
+            fabric.core_rack.currentIndexChanged, fabric.dual_homed.toggled,
+            fabric.pod_gpus.valueChanged,
+            *(combo.currentIndexChanged for combo in fabric.link_speeds),
         ):  # fmt: skip
             signal.connect(self.refresh_preview)
         self.refresh_preview()
@@ -372,12 +456,14 @@ class NewClusterWizard(QWizard):
         sizing takes milliseconds even at a million GPUs, so it runs on every keystroke)."""
         try:
             request = self.request()
-            sized = preview(request, self.catalog)
+            sized: SizePreview = preview(request, self.catalog)
         except CoherenceError as err:
             self.cluster_page.show_preview(f"Cannot size this cluster: {err}", None)
+            self.fabric_page.show_preview(f"Cannot size this fabric: {err}")
             return
         rack = self.catalog[request.rack_type]
         self.cluster_page.show_preview(sized.describe(), sized.racks * rack.it_kw / 1000)
+        self.fabric_page.show_preview(f"{sized.describe()}\n{sized.describe_fabric()}")
 
     def validateCurrentPage(self) -> bool:
         # QWizard.done(Accepted) validates the current page before closing: that is
@@ -419,6 +505,11 @@ class NewClusterWizard(QWizard):
             cross_aisle_m=hall.cross_aisle.value(),
             facility=self.plant_page.choice(),
             whole_arrays=cluster.whole_arrays.isChecked(),
+            link_speeds_gbps=fabric.link_speeds_gbps(),
+            dual_homed=fabric.dual_homed.isChecked(),
+            pod_gpus=fabric.pod_gpus.value() or None,
+            spine_rack_type=fabric.spine_rack.currentData(),
+            core_rack_type=fabric.core_rack.currentData(),
         )
 
     def set_request(self, request: ClusterRequest) -> None:
@@ -433,6 +524,11 @@ class NewClusterWizard(QWizard):
         _select(fabric.tiers, request.tiers)
         _select(fabric.planes, request.planes)
         fabric.oversubscription.setText(",".join(f"{v:g}" for v in request.oversubscription))
+        _select(fabric.spine_rack, request.spine_rack_type)
+        _select(fabric.core_rack, request.core_rack_type)
+        fabric.set_link_speeds(request.link_speeds_gbps)
+        fabric.dual_homed.setChecked(request.dual_homed)
+        fabric.pod_gpus.setValue(request.pod_gpus or 0)
         if request.floor is not None and hall.current.isEnabled():
             hall.current.setChecked(True)
         elif request.hall_m is not None:
