@@ -520,8 +520,8 @@ def _networks(request: ClusterRequest, catalog: Catalog, s: _Sizes) -> NetworkPl
     while arrays_left > 0:
         here = min(s.arrays_per_segment, arrays_left)
         arrays_left -= here
-        fabric_leaves = sum(min(n * s.rails, s.net.switches)
-                            for n in _chunks(here, s.arrays_per_leaf_rack)) * s.planes
+        fabric_leaves = [min(n * s.rails, s.net.switches)
+                         for n in _chunks(here, s.arrays_per_leaf_rack) for _ in range(s.planes)]
         rows.append((here * s.racks_per_array, fabric_leaves))
     middle = [n for *_, n in s.spine_racks] + [n for _, n in s.core_racks]
     s.networks = NetworkPlan([])  # the fabric's part of the geometry, without the others

@@ -154,6 +154,49 @@ def leaf_down_ports(leaf: SwitchType, edge_gbps: float, up_gbps: float, rule: Ne
     return 0
 
 
+def port_share(switch: SwitchType, speed: float, up: float, network: str) -> float:
+    """Share of one leaf switch an edge port at ``speed`` takes with its share of uplinks
+    (inf: the switch has no such ports); the check fills leaves by this share."""
+    k = switch.radix(speed)
+    if k == 0:
+        return math.inf
+    if switch.fixed_ports or up <= 0:
+        return 1.0 / k
+    k_up = switch.radix(up)
+    rule = NETWORK_RULES[network]
+    return 1.0 / k + (speed / (rule.oversubscription * up)) / max(k_up, 1)
+
+
+def leaf_switches_for(sizes: Sequence[int], share: float, rack_switches: int) -> list[int]:
+    """Switches of each leaf rack so that racks of ``sizes`` ports each find a leaf.
+
+    A rack's ports all go to one leaf rack, so leaves fill by whole racks: a leaf rack
+    of n switches turns a rack away only once it holds more than ``n - largest`` (in
+    shares of a switch), and holds ``floor(n / size)`` racks when all are one size.
+    The racks are sized for what they hold for certain, not for the ports' sum.
+    """
+    weights = [n * share for n in sizes if n > 0]
+    if not weights:
+        return []
+    largest, total = max(weights), sum(weights)
+    same = max(weights) - min(weights) < 1e-9
+
+    def holds(n: int) -> float:
+        if same:
+            return math.floor(n / largest + 1e-9) * largest
+        return max(0.0, n - largest)
+
+    full = holds(rack_switches)
+    if full <= 1e-9:
+        return []
+    out: list[int] = []
+    while total > full + 1e-9:
+        out.append(rack_switches)
+        total -= full
+    out.append(next(n for n in range(1, rack_switches + 1) if holds(n) >= total - 1e-9))
+    return out
+
+
 # -- what the generator places ---------------------------------------------------------------
 @dataclass(frozen=True)
 class PlannedRack:
@@ -280,7 +323,7 @@ def plan_networks(  # noqa: PLR0915 - one pass over the three networks, in order
     choice: NetworkChoice,
     *,
     rack: GpuRackType,
-    rows: Sequence[tuple[int, int]],
+    rows: Sequence[tuple[int, Sequence[int]]],
     middle_fabric: Sequence[int],
     gpus: int,
     middle_per_row: Callable[[float], int],
@@ -292,8 +335,8 @@ def plan_networks(  # noqa: PLR0915 - one pass over the three networks, in order
     rack
         The GPU rack type of every GPU row.
     rows
-        Per GPU row, in the order the generator fills them: (GPU racks, fabric leaf
-        switches standing in the row).
+        Per GPU row, in the order the generator fills them: (GPU racks, switches of
+        each fabric leaf rack standing in the row).
     middle_fabric
         Switches of each of the fabric's racks in the middle (spines, cores), in order.
     gpus
@@ -334,16 +377,28 @@ def plan_networks(  # noqa: PLR0915 - one pass over the three networks, in order
         return _switches_for(ports, catalog[rack_types[network].switch], edge, sizing.uplink_gbps,
                              rule=NETWORK_RULES[network], field_name=fields[network])  # fmt: skip
 
+    def _leaf_racks(network: str, sizes: list[int], edge: float) -> list[PlannedRack]:
+        """Leaf racks serving racks of ``sizes`` ports each, filled by whole racks."""
+        leaf_rack = rack_types[network]
+        leaves_for(network, sum(sizes), edge)  # a switch without such ports: one clear line
+        leaf = catalog[leaf_rack.switch]
+        share = port_share(leaf, edge, plan.sizing[network].uplink_gbps, network)
+        counts = leaf_switches_for(sizes, share, leaf_rack.switches)
+        if sum(sizes) > 0 and not counts:
+            raise NetworkPlanError(f"a rack's {max(sizes)} × {edge:g}G ports do not fit one "
+                                   f"{leaf_rack.id}", fields[network])  # fmt: skip
+        return [PlannedRack(leaf_rack.id, network, "leaf", 0,
+                            None if n == leaf_rack.switches else n) for n in counts]
+
     # GPU rows: front-end and storage leaves for the servers, then management leaves for the
     # servers' BMCs and every switch in the row.
     for (racks, fabric_switches), placed in zip(rows, plan.rows, strict=True):
         for network in NETWORKS:
             per_server, edge = _edge(rack, network)
-            ports = racks * rack.servers * per_server
+            sizes = [rack.servers * per_server] * racks
             if network == "management":
-                ports += fabric_switches + sum(_switches(r, rack_types) for r in placed)
-            placed.extend(_racks_of(rack_types[network], network, "leaf",
-                                    leaves_for(network, ports, edge)))  # fmt: skip
+                sizes += [*fabric_switches, *(_switches(r, rack_types) for r in placed)]
+            placed.extend(_leaf_racks(network, sizes, edge))
     # The middle: the fabric's racks, the storage racks with their leaves, then the front-end
     # and storage spines and cores.
     # Blocks that stay in one row: a fabric rack, a storage leaf with its storage racks.
@@ -352,8 +407,8 @@ def plan_networks(  # noqa: PLR0915 - one pass over the three networks, in order
     for network in ("frontend", "storage"):
         leaves: list[PlannedRack] = []
         if network == storage_network:
-            leaves = _racks_of(rack_types[network], network, "leaf", leaves_for(
-                network, storage_racks * storage_type.nic_ports, storage_type.nic_speed_gbps))
+            leaves = _leaf_racks(network, [storage_type.nic_ports] * storage_racks,
+                                 storage_type.nic_speed_gbps)
         leaves, upper = _upper_tiers(catalog, network, leaf_rack=rack_types[network],
                                      spine_rack=spine_types[network], middle_leaves=leaves,
                                      plan=plan)  # fmt: skip
@@ -378,14 +433,14 @@ def plan_networks(  # noqa: PLR0915 - one pass over the three networks, in order
         extra = 1
         while True:
             take = _whole_blocks(left, max(1, per_row - extra))
-            ports = sum(mgmt_ports(e) for block in take for e in block)
-            switches = leaves_for("management", ports, MANAGEMENT_SPEED_GBPS)
-            if math.ceil(switches / mgmt_rack.switches) <= extra or len(take) == 1:
+            mgmt_leaves = _leaf_racks("management", [mgmt_ports(e) for block in take
+                                                     for e in block], MANAGEMENT_SPEED_GBPS)
+            if len(mgmt_leaves) <= extra or len(take) == 1:
                 break
             extra += 1
         left = left[len(take):]
         row = [e for block in take for e in block]
-        middle_rows.append([*row, *_racks_of(mgmt_rack, "management", "leaf", switches)])
+        middle_rows.append([*row, *mgmt_leaves])
     mgmt_middle = [r for row in middle_rows for r in row
                    if isinstance(r, PlannedRack) and r.network == "management"]  # fmt: skip
     mgmt_middle, upper = _upper_tiers(catalog, "management", leaf_rack=mgmt_rack,
@@ -535,8 +590,10 @@ __all__ = [
     "NetworkSizing",
     "PlannedRack",
     "leaf_down_ports",
+    "leaf_switches_for",
     "middle_pitch_m",
     "plan_networks",
+    "port_share",
     "uplink_speed",
     "uplinks_needed",
 ]

@@ -24,7 +24,7 @@ its GPU fabric. Endpoints:
   storage rack's ``management_ports``, all at 1 GbE.
 
 Which leaf serves a rack: the nearest leaf rack of the network with free ports,
-leaves in the rack's own row first (same ``y``: a row is cabled to its own
+leaves in the rack's own row first (racks on one line up to an aisle: a row is cabled to its own
 leaves), then any leaf by Manhattan distance between centres, among the
 :data:`CANDIDATES` nearest. A leaf's ports go to its nearest racks first
 (deferred acceptance: racks propose nearest first, a leaf keeps the nearest
@@ -62,6 +62,7 @@ from layout.network_plan import (
     NETWORK_TITLES,
     NETWORKS,
     SPINE_RULE,
+    port_share,
     uplink_speed,
     uplinks_needed,
 )
@@ -73,8 +74,12 @@ from physics.fabric import installed_switches
 TIERS = ("leaf", "spine", "core")
 CANDIDATES = 16
 """Leaves a rack considers beyond its own row's: the nearest this many."""
+RUN_KINDS = ("gpu_rack", "network_rack", "storage_rack")
+"""Kinds of rack that stand in a row of racks."""
 ROW_TOLERANCE_M = 0.05
-"""Racks whose centres' y differ by less than this stand in one row."""
+"""Racks whose centres' y differ by less than this stand on one line."""
+ROW_GAP_M = 0.5
+"""A gap wider than this between racks on one line parts two rows (an aisle is wider)."""
 OTHER_ROW_M = 1e6
 """Added to the distance to a leaf in another row: a rack's own row comes first."""
 _SHOWN = 5
@@ -217,21 +222,35 @@ def _whole(value: object) -> int:
     return 0
 
 
+def racks_in_rows(project: Project, sizes: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Each item's row of racks (GPU, network and storage racks; -1: none).
+
+    Racks whose centres share a line along x stand in one row until a gap wider than
+    :data:`ROW_GAP_M` (an aisle) parts it, so a cross aisle parts two rows on one line
+    while a narrow rack set at a wider rack's pitch stays in its row.
+    """
+    items = project.items
+    run = np.full(len(items), -1, np.intp)
+    rows = np.flatnonzero(np.isin(project.kinds(), RUN_KINDS))
+    if len(rows) == 0:
+        return run
+    width, depth = sizes
+    across = (np.round(items.rotation[rows] / 90.0).astype(np.int64) % 2) == 1
+    span = np.where(across, depth[rows], width[rows])
+    key = np.round(items.y[rows] / ROW_TOLERANCE_M).astype(np.int64)
+    x = items.x[rows]
+    order = np.lexsort((x, key))
+    key, x, span = key[order], x[order], span[order]
+    gap = (x[1:] - span[1:] / 2) - (x[:-1] + span[:-1] / 2)
+    new = np.concatenate([[True], (key[1:] != key[:-1]) | (gap > ROW_GAP_M)])
+    run[rows[order]] = np.cumsum(new) - 1
+    return run
+
+
 # -- derivation (positions) ------------------------------------------------------------------
-def _unit_cost(switch: SwitchType, speed: float, up: float, network: str) -> float:
-    """Share of one switch a port at ``speed`` takes with its share of uplinks (inf: none)."""
-    k = switch.radix(speed)
-    if k == 0:
-        return math.inf
-    if switch.fixed_ports or up <= 0:
-        return 1.0 / k
-    k_up = switch.radix(up)
-    rule = NETWORK_RULES[network]
-    return 1.0 / k + (speed / (rule.oversubscription * up)) / max(k_up, 1)
-
-
 def _assign(  # noqa: PLR0915 - candidates, weights, then the rounds, in one place
-        x: np.ndarray, y: np.ndarray, racks: NetworkRacks, leaf_up: np.ndarray) -> tuple[
+        x: np.ndarray, y: np.ndarray, run: np.ndarray, racks: NetworkRacks,
+        leaf_up: np.ndarray) -> tuple[
         np.ndarray, np.ndarray]:  # fmt: skip
     """Leaf (index into the leaf racks) of each endpoint, by deferred acceptance; and which
     endpoints no leaf of the network can take at their speed."""
@@ -242,18 +261,22 @@ def _assign(  # noqa: PLR0915 - candidates, weights, then the rounds, in one pla
         return leaf_of, np.ones(n_e, bool) if n_l == 0 else np.zeros(0, bool)
     ex, ey = x[racks.endpoint_rows], y[racks.endpoint_rows]
     lx, ly = x[leaves], y[leaves]
-    # Candidates: the leaves of the endpoint's own row, then the nearest ones.
-    row_key = np.round(ly / ROW_TOLERANCE_M).astype(np.int64)
-    order = np.argsort(row_key, kind="stable")
-    keys, starts, sizes = np.unique(row_key[order], return_index=True, return_counts=True)
-    width = int(sizes.max())
+    # Candidates: the leaves of the endpoint's own row (run of touching racks), then the
+    # nearest ones.
+    leaf_run, end_run = run[leaves], run[racks.endpoint_rows]
+    in_run = np.flatnonzero(leaf_run >= 0)
+    order = in_run[np.argsort(leaf_run[in_run], kind="stable")]
+    keys, starts, sizes = np.unique(leaf_run[order], return_index=True, return_counts=True)
+    width = int(sizes.max()) if len(sizes) else 0
     table = np.full((len(keys), width), -1, np.intp)
     for k in range(len(keys)):
         table[k, : sizes[k]] = order[starts[k] : starts[k] + sizes[k]]
-    mine = np.searchsorted(keys, np.round(ey / ROW_TOLERANCE_M).astype(np.int64))
-    mine_ok = (mine < len(keys)) & (keys[np.minimum(mine, len(keys) - 1)] ==
-                                    np.round(ey / ROW_TOLERANCE_M).astype(np.int64))
-    same_row = np.where(mine_ok[:, None], table[np.minimum(mine, len(keys) - 1)], -1)
+    mine = np.minimum(np.searchsorted(keys, end_run), max(len(keys) - 1, 0))
+    mine_ok = (end_run >= 0) & (len(keys) > 0)
+    if len(keys):
+        mine_ok &= keys[mine] == end_run
+    same_row = (np.where(mine_ok[:, None], table[mine], -1) if width
+                else np.empty((n_e, 0), np.intp))  # fmt: skip
     near = min(CANDIDATES, n_l)
     _, nearest = cKDTree(np.column_stack([lx, ly])).query(np.column_stack([ex, ey]), k=near, p=1)
     nearest = np.asarray(nearest, np.intp).reshape(n_e, near)
@@ -261,7 +284,8 @@ def _assign(  # noqa: PLR0915 - candidates, weights, then the rounds, in one pla
     valid = cand >= 0
     c = np.where(valid, cand, 0)
     cost = np.abs(ex[:, None] - lx[c]) + np.abs(ey[:, None] - ly[c])
-    cost += np.where(np.abs(ey[:, None] - ly[c]) < ROW_TOLERANCE_M, 0.0, OTHER_ROW_M)
+    own = (end_run[:, None] >= 0) & (leaf_run[c] == end_run[:, None])
+    cost += np.where(own, 0.0, OTHER_ROW_M)
     # Share of a leaf switch each endpoint's ports take on each candidate leaf.
     speeds = np.unique(racks.endpoint_speed)
     cache: dict[tuple[str, float], list[float]] = {}
@@ -270,7 +294,7 @@ def _assign(  # noqa: PLR0915 - candidates, weights, then the rounds, in one pla
         t = racks.switch_types[k]
         key = (t.id, float(leaf_up[k]))
         if key not in cache:
-            cache[key] = [_unit_cost(t, float(s), float(leaf_up[k]), racks.network) for s in speeds]
+            cache[key] = [port_share(t, float(s), float(leaf_up[k]), racks.network) for s in speeds]
         unit[k] = cache[key]
     speed_index = np.searchsorted(speeds, racks.endpoint_speed)
     weight = racks.endpoint_ports[:, None] * unit[c, speed_index[:, None]]
@@ -350,9 +374,13 @@ def _pair_speeds(racks: NetworkRacks, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return table[index[a], index[b]]
 
 
-def derive_network(project: Project, racks: NetworkRacks) -> DerivedNetwork:
-    """Links, port use and budget of one network for the project's current positions."""
+def derive_network(project: Project, racks: NetworkRacks,
+                   run: np.ndarray | None = None) -> DerivedNetwork:  # fmt: skip
+    """Links, port use and budget of one network for the project's current positions
+    (``run``: each item's run of touching racks, :func:`racks_in_rows`)."""
     items = project.items
+    if run is None:
+        run = racks_in_rows(project, project.sizes())
     x, y = items.x, items.y
     n_racks = len(racks.all_rows)
     leaves, spines, cores = (racks.rows[t] for t in TIERS)
@@ -362,7 +390,7 @@ def derive_network(project: Project, racks: NetworkRacks) -> DerivedNetwork:
     spine_switch = racks.switch_types[spine_idx[0]] if n_s else None
     leaf_up = np.array([uplink_speed(racks.switch_types[k], spine_switch) if spine_switch else 0.0
                         for k in leaf_idx])  # fmt: skip
-    leaf_of, no_speed = _assign(x, y, racks, leaf_up)
+    leaf_of, no_speed = _assign(x, y, run, racks, leaf_up)
     rule = NETWORK_RULES[racks.network]
     parts_a, parts_b, parts_n, parts_s, parts_t = [], [], [], [], []
     has = leaf_of >= 0
@@ -442,7 +470,8 @@ def networks_of(context: CheckContext) -> dict[str, DerivedNetwork]:
 
 def _derive_all(context: CheckContext) -> dict[str, DerivedNetwork]:
     racks = context.memo("networks.racks", lambda: _racks_of(context.project))
-    return {name: derive_network(context.project, r) for name, r in racks.items()}
+    run = racks_in_rows(context.project, context.sizes)
+    return {name: derive_network(context.project, r, run) for name, r in racks.items()}
 
 
 def _other_links(context: CheckContext) -> OtherLinks | None:

@@ -3,6 +3,7 @@ check clean, and hand edits caught by the right rule."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -14,10 +15,13 @@ from layout.network_plan import (
     NETWORK_RULES,
     NetworkChoice,
     leaf_down_ports,
+    leaf_switches_for,
+    port_share,
     uplinks_needed,
 )
 from physics.engine import check
 from physics.fabric import derive
+from physics.networks import racks_in_rows
 from physics.tray_sizing import size_trays
 
 COLOSSUS = "colossus-hgx-h100-lc"
@@ -245,3 +249,51 @@ def test_the_other_networks_cables_fill_the_trays(colossus_4k):
         "links_per_tier"]["endpoint-leaf"]  # fmt: skip
     assert math.isclose(sum(e["count"] for e in results.metrics["cable_bom"]),
                         sum(media.values()))  # fmt: skip
+
+
+# --- whole racks per leaf ---------------------------------------------------------------------
+def test_nvl72_front_end_leaves_hold_whole_racks():
+    # SN5400: 64 × 400G; non-blocking 400G edge with 400G uplinks takes 2/64 of a switch
+    # per port. An NVL72 rack has 18 trays × 2 front-end ports = 36 ports = 1.125 switches,
+    # so a leaf rack of 8 holds floor(8 / 1.125) = 7 racks, not the 256 / 36 = 7.1 the
+    # ports' sum says. 16 racks: 7 + 7 + 2, the last 2 racks on 3 switches (2.25 needed).
+    catalog = default_catalog()
+    share = port_share(catalog["sn5400"], 400.0, 400.0, "frontend")
+    assert share == pytest.approx(2 / 64)
+    assert leaf_switches_for([36] * 16, share, 8) == [8, 8, 3]
+    # By the ports' sum it would be ceil(576 / 32) = 18 switches: one rack left out.
+    assert sum(leaf_switches_for([36] * 16, share, 8)) == 19
+
+
+def test_mixed_racks_leave_room_for_the_largest():
+    # SN2201: 48 × 1G fixed (1/48 of a switch per port). BMC ports of a rack (40) and a
+    # network rack's 8 switches: a leaf rack turns one away only when it holds more than
+    # its switches less the largest rack (40/48), so 48 ports need 2 switches, not 1.
+    catalog = default_catalog()
+    share = port_share(catalog["sn2201"], 1.0, 100.0, "management")
+    assert share == pytest.approx(1 / 48)
+    assert leaf_switches_for([40, 8], share, 8) == [2]
+    assert leaf_switches_for([], share, 8) == []
+
+
+def test_a_cross_aisle_parts_two_rows_on_one_line():
+    project = design(ClusterRequest(gpus=10_000, rack_type="gb300-nvl72"))
+    run = racks_in_rows(project, project.sizes())
+    items = project.items
+    gpu = [k for k in range(len(items)) if items.type_ids[k] == "gb300-nvl72"]
+    line = sorted((k for k in range(len(items)) if run[k] >= 0
+                   and abs(items.y[k] - items.y[gpu[0]]) < 0.01), key=lambda k: items.x[k])
+    gaps = [(a, b, items.x[b] - items.x[a] - 0.5 * (project.sizes()[0][a] + project.sizes()[0][b]))
+            for a, b in itertools.pairwise(line)]  # fmt: skip
+    # GPU racks and leaves touch along the row; a cross aisle (1.2 m by default) parts it.
+    assert all(run[a] == run[b] for a, b, gap in gaps if gap < 0.01)
+    parted = [(a, b) for a, b, gap in gaps if gap > 1.0]
+    assert parted, "the test design has two segments on one line"
+    assert all(run[a] != run[b] for a, b in parted)
+    # A storage rack (0.6 m) at the middle's 0.8 m pitch stays in its row with its leaf.
+    storage = [k for k in range(len(items)) if items.type_ids[k].startswith("storage-")]
+    leaves = [k for k in range(len(items))
+              if items.properties_at(k).get("network") == "storage"
+              and items.properties_at(k).get("tier") == "leaf"
+              and abs(items.y[k] - items.y[storage[0]]) < 0.01]  # fmt: skip
+    assert any(run[k] == run[storage[0]] for k in leaves)
