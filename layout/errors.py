@@ -32,6 +32,16 @@ class EditError(CoherenceError):
     """An edit would make the project invalid (unknown item, bad value); nothing changed."""
 
 
+class ChoiceError(CoherenceError):
+    """A planner's choice does not fit; ``field`` names the choice at fault when there is
+    one and ``detail`` is the message without it (a caller names the field its own way)."""
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {detail}" if field else detail)
+        self.detail = detail
+        self.field = field
+
+
 def format_location(loc: Sequence[Any]) -> str:
     """Render a validation location as ``items[12].x``."""
     text = ""

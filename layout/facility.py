@@ -40,7 +40,7 @@ from layout.catalog import (
     PowerUnitType,
     StorageRackType,
 )
-from layout.errors import CoherenceError
+from layout.errors import ChoiceError
 from layout.items import Item
 from layout.project import CoolingPlan, Feed, PowerPlan
 
@@ -75,17 +75,12 @@ def air_heat_kw(t: Any, catalog: Catalog) -> float:
     return design_load_kw(t, catalog) - liquid_heat_kw(t, catalog)
 
 
-class FacilityError(CoherenceError):
+class FacilityError(ChoiceError):
     """A power or cooling choice does not fit (wrong type, unit too small).
 
     ``field`` names the :class:`FacilityChoice` field at fault, when there is
     one; ``detail`` is the message without it.
     """
-
-    def __init__(self, detail: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {detail}" if field else detail)
-        self.detail = detail
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from layout.catalog import Catalog, GpuRackType, NetworkRackType, StorageRackType, SwitchType
-from layout.errors import CoherenceError
+from layout.errors import ChoiceError
 
 NETWORKS = ("frontend", "storage", "management")
 """The networks besides the GPU back-end fabric (item property ``network``)."""
@@ -75,13 +75,8 @@ DEFAULT_STORAGE_GBYTES_S_PER_GPU = 1.0
 write" (DDN blog on DGX B200 storage)."""
 
 
-class NetworkPlanError(CoherenceError):
+class NetworkPlanError(ChoiceError):
     """A network choice does not fit (wrong type, a switch without the needed ports)."""
-
-    def __init__(self, detail: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {detail}" if field else detail)
-        self.detail = detail
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ within budget when ``sum(u_s / (n · radix(s))) <= 1``, or, for switches with
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -693,13 +694,13 @@ def networks_metrics(context: CheckContext) -> Mapping[str, Any]:
 def _storage_summary(context: CheckContext) -> dict[str, Any]:
     project = context.project
     racks, kw, read, capacity = 0, 0.0, 0.0, 0.0
-    for type_id in project.items.type_ids:
+    for type_id, n in Counter(project.items.type_ids).items():
         t = project.catalog[type_id]
         if isinstance(t, StorageRackType):
-            racks += 1
-            kw += t.kw
-            read += t.read_gbytes_s
-            capacity += t.usable_capacity_tb
+            racks += n
+            kw += n * t.kw
+            read += n * t.read_gbytes_s
+            capacity += n * t.usable_capacity_tb
     gpus = project.gpu_count()
     return {
         "racks": racks, "kw": round(kw, 1), "read_gbytes_s": round(read, 1),
