@@ -56,7 +56,6 @@ import dataclasses
 import itertools
 import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -718,49 +717,57 @@ class _Cooling:
     cdus: int
 
     def rows(self, segment_w: float) -> list[list[tuple[str, float]]]:
-        """The units packed densely, in order, into rows of ``segment_w``."""
-        return _fill_rows(self.units, segment_w, math.inf)
+        """The units packed densely into rows of ``segment_w``, every row with its share of
+        each kind (see :func:`_mixed_rows`)."""
+        return _mixed_rows(self.units, segment_w, math.inf)
 
     def spread(self, available: int, segment_w: float) -> list[list[tuple[str, float]]]:
         """The units in at most ``available`` rows of ``segment_w``, as evenly as they go.
 
-        CRAHs and CDUs are interleaved so that every row takes its share of each kind,
-        and rows are filled to an equal share of the units' total width, so wide CRAHs
-        and narrow CDUs share the rows by width, not by count; none is wider than a
-        segment. Where that takes too many rows, the units go as dense as they pack.
+        Rows are filled to an equal share of the units' total width, so wide CRAHs and
+        narrow CDUs share the rows by width, not by count; none is wider than a segment.
+        Where that takes too many rows, the units go as dense as they pack. Either way
+        every row takes its share of CRAHs and of CDUs: CRAHs bunched in some rows would
+        leave the air heat of the racks far from them without supply air, and CDUs
+        bunched would leave racks beyond their loop distance.
         """
         share = sum(width for _, width in self.units) / max(1, available)
-        interleaved = self._interleaved()
-        for units, row_share in ((interleaved, share), (interleaved, math.inf)):
-            rows = _fill_rows(units, segment_w, row_share)
-            if len(rows) <= available:
-                return rows
-        return self.rows(segment_w)
-
-    def _interleaved(self) -> list[tuple[str, float]]:
-        """The units with each kind spread evenly through the list, so that every row
-        of :meth:`spread` takes its share of CRAHs and of CDUs (a CDU serves racks
-        within its loop distance, so CDUs bunched in a few rows leave racks far away)."""
-        count = Counter(type_id for type_id, _ in self.units)
-        seen: Counter[str] = Counter()
-        keyed = []
-        for index, unit in enumerate(self.units):
-            keyed.append(((seen[unit[0]] + 0.5) / count[unit[0]], index, unit))
-            seen[unit[0]] += 1
-        return [unit for _, _, unit in sorted(keyed)]
+        rows = _mixed_rows(self.units, segment_w, share)
+        return rows if len(rows) <= available else self.rows(segment_w)
 
 
-def _fill_rows(
+def _mixed_rows(
     units: list[tuple[str, float]], segment_w: float, share: float
 ) -> list[list[tuple[str, float]]]:
-    """``units`` in order into rows no wider than ``segment_w``, each closed once it
-    holds ``share`` of width (``math.inf``: only when the next unit does not fit)."""
+    """``units`` into rows no wider than ``segment_w``, each closed once it holds
+    ``share`` of width (``math.inf``: once no unit left fits it).
+
+    Each next unit is of the kind (type id) furthest behind its share of the units
+    placed so far, so every row holds the kinds in about the proportion of the whole;
+    where that kind no longer fits a row, another kind that does fills the rest of it.
+    So the rows pack about as densely as the kinds would one after the other, without
+    one kind's rows bunched in one part of the hall. A single kind keeps its order: the
+    rows are the units in order, each row filled while they fit.
+    """
+    queues: dict[str, list[tuple[str, float]]] = {}
+    for unit in units:
+        queues.setdefault(unit[0], []).append(unit)
+    total = {kind: len(q) for kind, q in queues.items()}
+    placed = dict.fromkeys(queues, 0)
     rows: list[list[tuple[str, float]]] = []
     used = math.inf
-    for unit in units:
-        if used + unit[1] > segment_w + EPS or used >= share - EPS:
+    for _ in range(len(units)):
+        # The kinds that still have units, furthest behind their share first (then in order).
+        behind = sorted((k for k in queues if placed[k] < total[k]),
+                        key=lambda k: placed[k] / total[k])  # fmt: skip
+        fitting = [k for k in behind if used + queues[k][placed[k]][1] <= segment_w + EPS]
+        if not fitting or used >= share - EPS:
             rows.append([])
             used = 0.0
+            fitting = behind
+        kind = fitting[0]
+        unit = queues[kind][placed[kind]]
+        placed[kind] += 1
         rows[-1].append(unit)
         used += unit[1]
     return rows

@@ -43,24 +43,7 @@ def test_the_matrix_covers_every_rack_type_of_the_catalog():
     }  # fmt: skip
 
 
-KNOWN_HOT = {("gb200-nvl72", 100_000), ("gb300-nvl72", 100_000)}
-"""Open defect: at 100k NVL72 GPUs the front-end and storage leaf racks beside each
-row's fabric leaves (about 166 kW of air heat in 8 racks) outdraw the cooling units
-near them and the thermal screen reports inlets over the allowable limit
-(``thermal.inlet`` errors). Strict: the case fails the run once it is fixed, so the
-mark comes off with the fix."""
-
-
-def _matrix() -> list:
-    return [
-        pytest.param(rack_type, gpus, marks=pytest.mark.xfail(
-            strict=True, reason="network leaf racks overheat the middle of NVL72 rows"))
-        if (rack_type, gpus) in KNOWN_HOT else (rack_type, gpus)
-        for rack_type in RACK_TYPES for gpus in SIZES
-    ]  # fmt: skip
-
-
-@pytest.mark.parametrize(("rack_type", "gpus"), _matrix())
+@pytest.mark.parametrize(("rack_type", "gpus"), [(t, n) for t in RACK_TYPES for n in SIZES])
 def test_generated_design_holds_the_gpus_asked_for_and_checks_clean(rack_type, gpus):
     rack = CATALOG[rack_type]
     assert isinstance(rack, GpuRackType)
@@ -91,3 +74,26 @@ def test_generated_design_holds_the_gpus_asked_for_and_checks_clean(rack_type, g
     errors = [f"{v.rule}: {v.message}" for v in results.violations if v.severity == "error"]
     assert errors == []
     assert {v.rule for v in results.violations} <= ALLOWED_WARNINGS
+
+    # Every run of in-hall cooling units (side by side in a row, between cross aisles)
+    # holds both kinds where the design has both: CRAHs bunched in some runs leave the
+    # air heat of racks far from them without supply air (an NVL72 rack still puts 15 %
+    # of its heat into the air), CDUs bunched leave racks beyond their loop distance.
+    kinds = {t.id for t in CATALOG.of_kind("cooling") if t.role in {"crah", "cdu"}}
+    by_row: dict[float, list[tuple[float, float, str]]] = {}
+    for item in project.items:
+        if item.type_id in kinds:
+            width = CATALOG[item.type_id].footprint.width_m
+            by_row.setdefault(round(item.y, 3), []).append((item.x, width, item.type_id))
+    runs: list[set[str]] = []
+    for units in by_row.values():
+        units.sort()
+        end = -math.inf
+        for x, width, type_id in units:
+            if x - width / 2 > end + 0.01:
+                runs.append(set())
+            runs[-1].add(type_id)
+            end = x + width / 2
+    in_hall = set().union(*runs)
+    assert runs
+    assert all(run == in_hall for run in runs)
