@@ -164,6 +164,9 @@ def _racks_of(project: Project) -> dict[str, NetworkRacks]:
         over = [(items.ids[r], int(n), t.switches)
                 for r, n, t in zip(all_rows.tolist(), switches.tolist(), types, strict=True)
                 if n > t.switches]  # fmt: skip
+        # A rack holds no more switches than it has room for (``over`` reports the rest),
+        # as the fabric's derivation reads them.
+        switches = np.minimum(switches, np.array([t.switches for t in types], np.int64))
         out[network] = NetworkRacks(network, rows, switches, pods,
                                     [catalog[t.switch] for t in types], tier_of, all_rows, over)
     if not out:

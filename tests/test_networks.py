@@ -297,3 +297,19 @@ def test_a_cross_aisle_parts_two_rows_on_one_line():
               and items.properties_at(k).get("tier") == "leaf"
               and abs(items.y[k] - items.y[storage[0]]) < 0.01]  # fmt: skip
     assert any(run[k] == run[storage[0]] for k in leaves)
+
+
+def test_a_huge_switch_count_is_reported_not_built(colossus_4k):
+    # A typed `switches` of 10¹⁵ on a front-end spine rack: the check reports the rack
+    # over what it holds (8) and derives its links from the 8 it can hold, instead of
+    # dealing out ports for 2³¹ switches.
+    project, _ = colossus_4k
+    spine = _racks(project, "frontend", "spine")[0]
+    stack = CommandStack(project)
+    stack.push(SetProperty([spine.id], "switches", 10**15))
+    try:
+        results = check(project)
+    finally:
+        stack.undo()
+    messages = [v.message for v in results.violations if v.rule == "network.capacity"]
+    assert any(f"{spine.id} has 2147483647 switches installed but holds 8" in m for m in messages)
