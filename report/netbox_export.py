@@ -16,18 +16,20 @@ required field is filled.
   ``name`` (``R00001-S01``, ``L00001-SW01``, ``ST00001-A01``), ``role``,
   ``manufacturer``, ``device_type``, ``status``, ``site``, ``rack``,
   ``position`` (lowest U), ``face``.
-- ``cables.csv``: one row per GPU fabric link (the other networks' links are
-  in the cable BOM, not here) (each bundle of the derived fabric
-  expanded): ``side_a_device``, ``side_a_type`` (``dcim.interface``),
+- ``cables.csv``: one row per link, the GPU fabric's (each bundle of the
+  derived fabric expanded) and then the front-end, storage and management
+  networks': ``side_a_device``, ``side_a_type`` (``dcim.interface``),
   ``side_a_name``, the same for side B, ``type`` (from the medium's family),
-  ``status``, ``label`` (the tier), ``length`` and ``length_unit`` (the
+  ``status``, ``label`` (the tier, or the network and its tier:
+  ``management: endpoint-leaf``), ``length`` and ``length_unit`` (the
   routed length in metres).
 
 Ports are allocated deterministically, spread the way a rail-optimized
 fabric is cabled: the k-th link of a GPU rack uses server ``k mod servers``,
 NIC ``k div servers`` (so NIC 1 of every server goes to the same leaf); the
 k-th link of a network rack uses switch ``k mod switches``, port ``k div
-switches``. Interface names (``nic1``, ``swp1`` / ``ib1``) and device type
+switches``. A rack's other-network links take the interfaces after its
+fabric links. Interface names (``nic1``, ``swp1`` / ``ib1``) and device type
 models are this program's: the site, roles, manufacturers, device types and
 their interfaces must exist in NetBox under those names before the import
 (or rename them here with ``device_types=``).
@@ -67,6 +69,7 @@ CABLE_TYPES = {
     "aoc": "aoc",
     "mmf": "mmf-om4",
     "smf": "smf-os2",
+    "utp": "cat6a",
 }
 """NetBox cable types (``CableTypeChoices``) by medium family."""
 TIER_ROLES = {"leaf": "Leaf switch", "spine": "Spine switch", "core": "Core switch"}
@@ -193,28 +196,50 @@ def _cables(project: Project, ports: dict[int, _Ports]) -> list[list[Any]]:
         raise ExportError(f"cannot route the cables: {err}") from None
     if result is None:
         return []
-    if result.links > MAX_CABLE_ROWS:
-        raise ExportError(
-            f"{result.links:,} links is more than the {MAX_CABLE_ROWS:,} cable rows written"
-        )
+    others = result.others
+    total = result.links + (int(others.links.count.sum()) if others is not None else 0)
+    if total > MAX_CABLE_ROWS:
+        raise ExportError(f"{total:,} links is more than the {MAX_CABLE_ROWS:,} cable rows written")
     rows: list[list[Any]] = []
     for tier in LINK_TIERS:
         bundle, cables = result.bundles[tier], result.tiers[tier]
-        for k in range(len(bundle.a)):
-            a, b, count = int(bundle.a[k]), int(bundle.b[k]), int(bundle.count[k])
-            if a not in ports or b not in ports:
-                continue
-            medium = int(cables.medium[k])
-            kind = CABLE_TYPES.get(result.media[medium].family, "") if medium >= 0 else ""
-            length = round(float(cables.length_m[k]), 2)
-            dev_a, port_a = ports[a].take(count)
-            dev_b, port_b = ports[b].take(count)
-            for j in range(count):
-                rows.append([
-                    dev_a[j], "dcim.interface", port_a[j], dev_b[j], "dcim.interface", port_b[j],
-                    kind, STATUS, tier, length, "m",
-                ])  # fmt: skip
+        labels = np.full(len(bundle.a), tier, dtype=object)
+        _bundle_rows(rows, result, ports, bundle.a, bundle.b, bundle.count, cables.medium,
+                     cables.length_m, labels)  # fmt: skip
+    if others is not None:
+        links = others.links
+        _bundle_rows(rows, result, ports, links.a, links.b, links.count, others.medium,
+                     others.length_m, links.label)  # fmt: skip
     return rows
+
+
+def _bundle_rows(
+    rows: list[list[Any]],
+    result: Any,
+    ports: dict[int, _Ports],
+    a_rows: np.ndarray,
+    b_rows: np.ndarray,
+    counts: np.ndarray,
+    media: np.ndarray,
+    lengths: np.ndarray,
+    labels: np.ndarray,
+) -> None:
+    """Append one cable row per link of each bundle (``a_rows[k]`` to ``b_rows[k]``)."""
+    for k in range(len(a_rows)):
+        a, b, count = int(a_rows[k]), int(b_rows[k]), int(counts[k])
+        if a not in ports or b not in ports:
+            continue
+        medium = int(media[k])
+        kind = CABLE_TYPES.get(result.media[medium].family, "") if medium >= 0 else ""
+        length = round(float(lengths[k]), 2)
+        dev_a, port_a = ports[a].take(count)
+        dev_b, port_b = ports[b].take(count)
+        label = str(labels[k])
+        for j in range(count):
+            rows.append([
+                dev_a[j], "dcim.interface", port_a[j], dev_b[j], "dcim.interface", port_b[j],
+                kind, STATUS, label, length, "m",
+            ])  # fmt: skip
 
 
 def _write(path: Path, headers: tuple[str, ...], rows: list[list[Any]]) -> None:

@@ -245,7 +245,18 @@ def test_netbox_csv_export(project, tmp_path: Path) -> None:
         "side_b_device", "side_b_type", "side_b_name",
     ]  # fmt: skip
     assert headers == list(CABLE_HEADERS)
-    assert len(cables) == route(project).links
+    routed = route(project)
+    others = routed.others
+    assert others is not None
+    assert len(cables) == routed.links + int(others.links.count.sum())
+    # The other networks' links follow the fabric's, labelled with their network.
+    labels = Counter(c["label"] for c in cables)
+    assert labels["management: endpoint-leaf"] > 0
+    assert labels["frontend: endpoint-leaf"] > 0
+    assert labels["frontend: leaf-spine"] > 0
+    # At 4,096 GPUs the storage appliances hang off the front-end network.
+    cabled = {c["side_a_device"] for c in cables} | {c["side_b_device"] for c in cables}
+    assert {d["name"] for d in devices if d["role"] == "Storage appliance"} <= cabled
     names = {d["name"] for d in devices}
     ends = Counter()
     for c in cables:
@@ -256,7 +267,7 @@ def test_netbox_csv_export(project, tmp_path: Path) -> None:
         ends[(c["side_b_device"], c["side_b_name"])] += 1
         assert float(c["length"]) > 0
         assert c["length_unit"] == "m"
-        assert c["type"] in ("dac-passive", "dac-active", "aoc", "mmf-om4", "smf-os2")
+        assert c["type"] in ("dac-passive", "dac-active", "aoc", "mmf-om4", "smf-os2", "cat6a")
     # No interface carries two cables.
     assert max(ends.values()) == 1
 
