@@ -204,12 +204,12 @@ def _cables(project: Project, ports: dict[int, _Ports]) -> list[list[Any]]:
     for tier in LINK_TIERS:
         bundle, cables = result.bundles[tier], result.tiers[tier]
         labels = np.full(len(bundle.a), tier, dtype=object)
-        _bundle_rows(rows, result, ports, bundle.a, bundle.b, bundle.count, cables.medium,
-                     cables.length_m, labels)  # fmt: skip
+        ends = (bundle.a, bundle.b, bundle.count)
+        _bundle_rows(rows, result, ports, ends, (cables.medium, cables.length_m, labels))
     if others is not None:
         links = others.links
-        _bundle_rows(rows, result, ports, links.a, links.b, links.count, others.medium,
-                     others.length_m, links.label)  # fmt: skip
+        ends = (links.a, links.b, links.count)
+        _bundle_rows(rows, result, ports, ends, (others.medium, others.length_m, links.label))
     return rows
 
 
@@ -217,14 +217,13 @@ def _bundle_rows(
     rows: list[list[Any]],
     result: Any,
     ports: dict[int, _Ports],
-    a_rows: np.ndarray,
-    b_rows: np.ndarray,
-    counts: np.ndarray,
-    media: np.ndarray,
-    lengths: np.ndarray,
-    labels: np.ndarray,
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cables: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
-    """Append one cable row per link of each bundle (``a_rows[k]`` to ``b_rows[k]``)."""
+    """Append one cable row per link of each bundle: ``ends`` are its rack rows and link
+    count, ``cables`` its medium, routed length and label."""
+    a_rows, b_rows, counts = ends
+    media, lengths, labels = cables
     for k in range(len(a_rows)):
         a, b, count = int(a_rows[k]), int(b_rows[k]), int(counts[k])
         if a not in ports or b not in ports:

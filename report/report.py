@@ -381,9 +381,10 @@ class _Builder:
         budget = rules["latency_budget_ns"]
         coherent = m.get("coherent")
         speeds = " / ".join(f"{s:g}G" for s in f.link_speeds_gbps[: f.tiers])
-        types = ", ".join(
-            f"{getattr(p.catalog.get(k), 'name', k)}" for k in f.switch_types
-        ) or "none placed"
+        types = (
+            ", ".join(f"{getattr(p.catalog.get(k), 'name', k)}" for k in f.switch_types)
+            or "none placed"
+        )
         hops = m.get("max_switch_hops", f.max_hops)
         self.add(key_values([
             ("Coherent", "yes" if coherent else "no"),
@@ -773,14 +774,18 @@ class _Builder:
         nets = self.m.get("networks") or {}
         storage = self.m.get("storage_racks")
         if not nets and not storage:
-            self.para("This design has only the GPU fabric: no front-end, storage or "
-                      "out-of-band management network and no storage racks are placed.")
+            self.para(
+                "This design has only the GPU fabric: no front-end, storage or "
+                "out-of-band management network and no storage racks are placed."
+            )
             return
-        self.para("Besides the GPU fabric, each network is a leaf-spine tree of its own "
-                  "switches, sized from the servers' NICs: front-end (north-south) ports, "
-                  "storage ports and 1 GbE BMC ports, plus one management port per switch "
-                  "and the storage racks' ports. A rack is cabled to the nearest leaf of the "
-                  "network with free ports, its own row first.")
+        self.para(
+            "Besides the GPU fabric, each network is a leaf-spine tree of its own "
+            "switches, sized from the servers' NICs: front-end (north-south) ports, "
+            "storage ports and 1 GbE BMC ports, plus one management port per switch "
+            "and the storage racks' ports. A rack is cabled to the nearest leaf of the "
+            "network with free ports, its own row first."
+        )
         table = Table(
             ("Network", "Racks", "Switches (leaf / spine / core)", "Links", "Ports used",
              "Ports free", "kW"),
