@@ -44,6 +44,7 @@ unchanged, and loads on the trays are updated by difference (exact integers).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -230,6 +231,15 @@ class _State:
     edge_load: np.ndarray
     peak: np.ndarray
     """Largest load at any point of each segment (AREA_UNIT_MM2)."""
+    serial: int = 0
+    """This routing's number; an update numbers its result afresh."""
+    parent: int = -1
+    """The serial of the routing this one updated (-1 for a full routing)."""
+    affected: np.ndarray | None = None
+    """Segments whose load changed since ``parent`` (None: every segment)."""
+
+
+_SERIALS = itertools.count(1)
 
 
 class _Params:
@@ -369,10 +379,12 @@ def _route_bundles(
         # Tiers may run at different speeds (a leaf's down- and up-links): media per speed.
         parts = {float(v): np.flatnonzero(speed == v) for v in np.unique(speed)}
         chosen = {v: table.choose(length[rows], v) for v, rows in parts.items()}
-        choice = Choice(*(
-            _scatter(len(length), [(parts[v], getattr(c, f)) for v, c in chosen.items()])
-            for f in ("medium", "stock_m", "cost_usd", "slot")
-        ))
+        choice = Choice(
+            *(
+                _scatter(len(length), [(parts[v], getattr(c, f)) for v, c in chosen.items()])
+                for f in ("medium", "stock_m", "cost_usd", "slot")
+            )
+        )
     on_trays = found & ~in_row
     has = (choice.medium >= 0) & on_trays
     load = np.where(has, table.area_units[np.maximum(choice.medium, 0)], 0) * count
@@ -430,7 +442,7 @@ def _full(
         fabric, net, table, items.x.copy(), items.y.copy(), items.rotation.copy(), attach,
         a, b, count, r["length"], r["on_trays"], r["in_row"], r["end1"], r["end2"],
         r["medium"], r["stock"], r["cost"], r["slot"], r["load"], r["intervals"], edge_load,
-        peak,
+        peak, next(_SERIALS),
     )  # fmt: skip
 
 
@@ -450,8 +462,9 @@ def _update(project: Project, state: _State, runs: RowRuns) -> _State:
     in_row, row_length = _in_row(runs, params, state.a, state.b)
     changed = np.flatnonzero(flag[state.a] | flag[state.b] | (in_row != state.in_row))
     if len(changed) == 0:
-        return replace(state, x=items.x.copy(), y=items.y.copy(),
-                       rotation=items.rotation.copy())  # fmt: skip
+        return replace(state, x=items.x.copy(), y=items.y.copy(), rotation=items.rotation.copy(),
+                       serial=next(_SERIALS), parent=state.serial,
+                       affected=np.empty(0, np.intp))  # fmt: skip
     net = state.net
     xy = items.xy
     attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
@@ -491,7 +504,8 @@ def _update(project: Project, state: _State, runs: RowRuns) -> _State:
         peak[segments] = values
     return replace(
         state, x=items.x.copy(), y=items.y.copy(), rotation=items.rotation.copy(),
-        attach=attach, intervals=tuple(intervals), edge_load=edge_load, peak=peak, **fields,
+        attach=attach, intervals=tuple(intervals), edge_load=edge_load, peak=peak,
+        serial=next(_SERIALS), parent=state.serial, affected=affected, **fields,
     )  # fmt: skip
 
 
@@ -744,64 +758,181 @@ OTHER_LINKS: list[Callable[[CheckContext], OtherLinks | None]] = []
 the fabric's, counted in tray fill and the BOM, checked by their own rules."""
 
 
+_ROUTED = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot", "load")
+
+
+@dataclass(frozen=True)
+class _OtherState:
+    """The other networks' routing of one check, kept to update after moves."""
+
+    fabric_serial: int
+    net: TrayNetwork
+    table: MediaTable
+    x: np.ndarray
+    y: np.ndarray
+    rotation: np.ndarray
+    links: OtherLinks
+    routed: dict[str, np.ndarray]
+    intervals: tuple[np.ndarray, ...]
+    edge_load: np.ndarray
+    """The other networks' load on every canonical tray edge."""
+    peak: np.ndarray
+    """Largest load of fabric and other cables together at any point of each segment."""
+
+
 def _with_other_networks(
     context: CheckContext, result: CablingResult, state: _State
 ) -> CablingResult:
     """``result`` with the other networks' links routed, and the tray fill of the segments
-    they run on recomputed with them."""
+    they run on recomputed with them.
+
+    After a move only the bundles that changed (a rack of theirs moved, or the
+    derivation dealt them differently) are routed again, and only the segments
+    whose loads changed, the fabric's or the other networks', are swept again.
+    """
     load_providers()  # the providers register on import (physics.networks)
     parts = [links for provider in OTHER_LINKS if (links := provider(context)) is not None]
     parts = [p for p in parts if len(p.a)]
     if not parts:
+        context.remember("cabling.other_state", None)
         return result
     links = OtherLinks(*(np.concatenate([getattr(p, f) for p in parts])
                          for f in ("a", "b", "count", "speed_gbps", "label")))  # fmt: skip
-    project, net = context.project, state.net
+    items = context.project.items
+    previous = context.recall("cabling.other_state")
+    if (
+        isinstance(previous, _OtherState)
+        and previous.fabric_serial in (state.serial, state.parent)
+        and previous.net is state.net and previous.table is state.table
+        and len(previous.x) == len(items) and len(previous.links.a) == len(links.a)
+    ):  # fmt: skip
+        other = _update_others(context, state, previous, links)
+    else:
+        other = _route_others(context, state, links)
+    context.remember("cabling.other_state", other)
+    net = state.net
+    area_m2 = net.width * net.depth
+    fill = other.peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
+    r = other.routed
+    cables = OtherCables(links, r["length"], r["medium"], r["stock"], r["cost"], r["slot"],
+                         r["on_trays"])  # fmt: skip
+    return replace(result, fill=fill, others=cables)
+
+
+def _route_some(
+    context: CheckContext, state: _State, links: OtherLinks, which: np.ndarray
+) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+    """Route the bundles ``which`` of ``links``, one speed at a time (arrays over ``which``)."""
+    project = context.project
     params, xy = _Params(project), project.items.xy
-    attach = _other_attachments(context, state, np.unique(np.concatenate([links.a, links.b])))
-    n = len(links.a)
-    routed_fields = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot",
-                     "load")  # fmt: skip
+    a, b = links.a[which], links.b[which]
+    attach = _other_attachments(context, state, np.unique(np.concatenate([a, b])))
+    speeds = links.speed_gbps[which]
+    n = len(which)
     out: dict[str, np.ndarray] = {}
     intervals: list[np.ndarray] = []
-    for speed in np.unique(links.speed_gbps):
-        mine = np.flatnonzero(links.speed_gbps == speed)
+    for speed in np.unique(speeds):
+        mine = np.flatnonzero(speeds == speed)
         params.speed = float(speed)
         none = np.zeros(len(mine), bool)
-        r = _route_bundles(net, state.table, params, xy, attach,
-                           a=links.a[mine], b=links.b[mine], count=links.count[mine],
-                           in_row=none, row_length=np.zeros(len(mine)))  # fmt: skip
-        for name in routed_fields:
+        r = _route_bundles(state.net, state.table, params, xy, attach, a=a[mine], b=b[mine],
+                           count=links.count[which][mine], in_row=none,
+                           row_length=np.zeros(len(mine)))  # fmt: skip
+        for name in _ROUTED:
             column = out.setdefault(name, np.zeros(n, dtype=np.asarray(r[name]).dtype))
             column[mine] = r[name]
         if not intervals:
             intervals = [np.zeros(n, dtype=np.asarray(v).dtype) for v in r["intervals"]]
         for column, value in zip(intervals, r["intervals"], strict=True):
             column[mine] = value
-    cables = OtherCables(links, out["length"], out["medium"], out["stock"], out["cost"],
-                         out["slot"], out["on_trays"])  # fmt: skip
-    fill = result.fill
+    return out, intervals
+
+
+def _combined_peak(
+    state: _State, edge_load: np.ndarray, intervals: Sequence[np.ndarray], load: np.ndarray,
+    *, base: np.ndarray, segments: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """``base`` with the peaks of ``segments`` swept again over fabric and other cables
+    (``edge_load``, ``intervals`` and ``load``: the other networks')."""
+    net = state.net
+    segments = segments[segments >= 0]
+    if net.empty or len(segments) == 0:
+        return base
+    seg, lo, hi, fabric_load = _all_intervals(net, state.intervals, state.load,
+                                              state.edge_load + edge_load, segments)  # fmt: skip
+    seg1, lo1, hi1, seg2, lo2, hi2 = intervals
+    done, values = sweep_fill(
+        len(net.segment_ids),
+        np.concatenate([seg, seg1, seg2]), np.concatenate([lo, lo1, lo2]),
+        np.concatenate([hi, hi1, hi2]), np.concatenate([fabric_load, load, load]),
+        only=segments,
+    )  # fmt: skip
+    peak = base.copy()
+    peak[done] = values
+    return peak
+
+
+def _route_others(context: CheckContext, state: _State, links: OtherLinks) -> _OtherState:
+    items = context.project.items
+    routed, intervals = _route_some(context, state, links, np.arange(len(links.a)))
+    net = state.net
+    edge_load = np.zeros(len(net.edge_key), np.int64)
+    peak = state.peak
     if not net.empty:
-        edge_load = net.edge_loads(out["end1"], out["end2"], out["load"])
+        edge_load = net.edge_loads(routed["end1"], routed["end2"], routed["load"])
         touched = np.unique(np.concatenate([
             intervals[0], intervals[3], net.piece_seg[net.edge_piece[edge_load != 0]],
         ]))  # fmt: skip
-        touched = touched[touched >= 0]
-        if len(touched):
-            seg, lo, hi, load = _all_intervals(net, state.intervals, state.load,
-                                               state.edge_load + edge_load, touched)  # fmt: skip
-            seg1, lo1, hi1, seg2, lo2, hi2 = intervals
-            segments, values = sweep_fill(
-                len(net.segment_ids),
-                np.concatenate([seg, seg1, seg2]), np.concatenate([lo, lo1, lo2]),
-                np.concatenate([hi, hi1, hi2]),
-                np.concatenate([load, out["load"], out["load"]]), only=touched,
+        peak = _combined_peak(state, edge_load, intervals, routed["load"], base=state.peak,
+                              segments=touched)  # fmt: skip
+    return _OtherState(state.serial, net, state.table, items.x.copy(), items.y.copy(),
+                       items.rotation.copy(), links, routed, tuple(intervals), edge_load,
+                       peak)  # fmt: skip
+
+
+def _update_others(
+    context: CheckContext, state: _State, previous: _OtherState, links: OtherLinks
+) -> _OtherState:
+    items = context.project.items
+    old = previous.links
+    moved = ((previous.x != items.x) | (previous.y != items.y)
+             | (previous.rotation != items.rotation))  # fmt: skip
+    same = (
+        (old.a == links.a) & (old.b == links.b) & (old.count == links.count)
+        & (old.speed_gbps == links.speed_gbps) & ~moved[links.a] & ~moved[links.b]
+    )  # fmt: skip
+    changed = np.flatnonzero(~same)
+    fabric_segments = (np.empty(0, np.intp) if state.serial == previous.fabric_serial
+                       else state.affected)  # fmt: skip
+    if fabric_segments is None:
+        return _route_others(context, state, links)
+    routed = {name: column.copy() for name, column in previous.routed.items()}
+    intervals = [column.copy() for column in previous.intervals]
+    net = state.net
+    edge_load = previous.edge_load
+    segments = [fabric_segments]
+    if len(changed):
+        fresh, fresh_intervals = _route_some(context, state, links, changed)
+        if not net.empty:
+            delta = net.edge_loads(
+                np.concatenate([routed["end1"][changed], fresh["end1"]]),
+                np.concatenate([routed["end2"][changed], fresh["end2"]]),
+                np.concatenate([-routed["load"][changed], fresh["load"]]),
             )  # fmt: skip
-            peak = state.peak.copy()
-            peak[segments] = values
-            area_m2 = net.width * net.depth
-            fill = peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
-    return replace(result, fill=fill, others=cables)
+            edge_load = edge_load + delta
+            segments += [intervals[0][changed], intervals[3][changed], fresh_intervals[0],
+                         fresh_intervals[3], net.piece_seg[net.edge_piece[delta != 0]]]  # fmt: skip
+        for name in _ROUTED:
+            routed[name][changed] = fresh[name]
+        for column, value in zip(intervals, fresh_intervals, strict=True):
+            column[changed] = value
+    # The fabric's changed pieces show in its edge loads; its partial runs in ``affected``.
+    touched = np.unique(np.concatenate(segments)).astype(np.intp)
+    peak = _combined_peak(state, edge_load, intervals, routed["load"], base=previous.peak,
+                          segments=touched)  # fmt: skip
+    return _OtherState(state.serial, net, state.table, items.x.copy(), items.y.copy(),
+                       items.rotation.copy(), links, routed, tuple(intervals), edge_load,
+                       peak)  # fmt: skip
 
 
 def _other_attachments(context: CheckContext, state: _State, rows: np.ndarray) -> Attachment:
@@ -816,7 +947,10 @@ def _other_attachments(context: CheckContext, state: _State, rows: np.ndarray) -
         still = known[todo] & (x[todo] == items.x[todo]) & (y[todo] == items.y[todo])
         kept = todo[still]
         attach.piece[kept], attach.t[kept], attach.hop[kept] = (
-            old.piece[kept], old.t[kept], old.hop[kept])
+            old.piece[kept],
+            old.t[kept],
+            old.hop[kept],
+        )
         todo = todo[~still]
     if len(todo):
         _attach_rows(state.net, items.xy, todo, attach)

@@ -1029,6 +1029,8 @@ def _protocol_mismatches(
 ) -> Iterator[Violation]:
     """Switch-to-switch links whose two switches speak different protocols (an InfiniBand
     switch cannot take an Ethernet link): one violation per rack of the rarer protocol."""
+    if len(set(fabric.switch_protocols)) <= 1:
+        return
     ids = context.project.items.ids
     a = np.concatenate([fabric.links[t].a for t in LINK_TIERS[1:]])
     b = np.concatenate([fabric.links[t].b for t in LINK_TIERS[1:]])

@@ -152,8 +152,15 @@ def bill_of_materials(
     (slot -1) are left out.
     """
     has = slot >= 0
-    slots, where = np.unique(slot[has], return_inverse=True)
-    totals = np.bincount(where, weights=count[has], minlength=len(slots))
+    used, weights = slot[has], count[has]
+    top = int(used.max()) + 1 if len(used) else 0
+    if top <= 4 * len(used) + 4096:
+        # Slots are small integers in practice: counting beats sorting a million of them.
+        totals = np.bincount(used, weights=weights, minlength=top)
+        slots = np.arange(top)
+    else:
+        slots, where = np.unique(used, return_inverse=True)
+        totals = np.bincount(where, weights=weights, minlength=len(slots))
     rows = []
     for k in np.flatnonzero(totals):
         m, stock = table.slot_of(int(slots[k]))

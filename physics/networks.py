@@ -483,13 +483,16 @@ def _other_links(context: CheckContext) -> OtherLinks | None:
     if not derived:
         return None
     nets = list(derived.values())
-    tiers = np.array(["endpoint-leaf", "leaf-spine", "spine-core"], dtype=object)
+    tiers = ("endpoint-leaf", "leaf-spine", "spine-core")
+    # One label per network and tier, picked by code: no string built per bundle.
+    names = np.array([f"{d.network}: {t}" for d in nets for t in tiers], dtype=object)
+    codes = np.concatenate([k * len(tiers) + d.tier.astype(np.intp) for k, d in enumerate(nets)])
     return OtherLinks(
         np.concatenate([d.a for d in nets]).astype(np.intp),
         np.concatenate([d.b for d in nets]).astype(np.intp),
         np.concatenate([d.count for d in nets]).astype(np.int64),
         np.concatenate([d.speed for d in nets]).astype(float),
-        np.concatenate([d.network + ": " + tiers[d.tier] for d in nets]),
+        names[codes],
     )
 
 

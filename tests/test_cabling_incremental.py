@@ -34,6 +34,14 @@ def _same_routing(first, second) -> None:
             assert np.array_equal(getattr(a, name), getattr(b, name),
                                   equal_nan=name not in ("on_trays", "in_row"))  # fmt: skip
     assert np.array_equal(first.fill, second.fill)
+    # The front-end, storage and management networks' cables too.
+    assert (first.others is None) == (second.others is None)
+    if first.others is not None:
+        for name in ("a", "b", "count", "speed_gbps"):
+            assert np.array_equal(getattr(first.others.links, name),
+                                  getattr(second.others.links, name))  # fmt: skip
+        for name in ("length_m", "medium", "stock_m", "cost_usd", "slot", "on_trays"):
+            assert np.array_equal(getattr(first.others, name), getattr(second.others, name))
 
 
 @settings(max_examples=15, deadline=None)
