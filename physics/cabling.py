@@ -59,7 +59,14 @@ from layout.project import Project
 from physics.engine import CheckContext, RuleProvider, Violation, load_providers, metric, rule
 from physics.fabric import LINK_TIERS, DerivedFabric, LinkBundles
 from physics.media import Choice, MediaTable, bill_of_materials
-from physics.trays import AREA_UNIT_MM2, Attachment, TrayNetwork, sweep_fill
+from physics.trays import (
+    AREA_UNIT_MM2,
+    Attachment,
+    FillEvents,
+    TrayNetwork,
+    fill_events,
+    sweep_fill,
+)
 
 _SHOWN = 5
 _EPS = 1e-9
@@ -237,6 +244,8 @@ class _State:
     """The serial of the routing this one updated (-1 for a full routing)."""
     affected: np.ndarray | None = None
     """Segments whose load changed since ``parent`` (None: every segment)."""
+    events: FillEvents | None = None
+    """A full routing's loads as sorted events, to merge the other networks' into."""
 
 
 _SERIALS = itertools.count(1)
@@ -437,12 +446,16 @@ def _full(
                        row_length=row_length, speed=_flat_speeds(fabric))  # fmt: skip
     edge_load = net.edge_loads(r["end1"], r["end2"], r["load"])
     seg, lo, hi, load = _all_intervals(net, r["intervals"], r["load"], edge_load)
-    _, peak = sweep_fill(len(net.segment_ids), seg, lo, hi, load)
+    events = fill_events(seg, lo, hi, load)
+    if events is not None:
+        peak = events.peaks(len(net.segment_ids))
+    else:
+        _, peak = sweep_fill(len(net.segment_ids), seg, lo, hi, load)
     return _State(
         fabric, net, table, items.x.copy(), items.y.copy(), items.rotation.copy(), attach,
         a, b, count, r["length"], r["on_trays"], r["in_row"], r["end1"], r["end2"],
         r["medium"], r["stock"], r["cost"], r["slot"], r["load"], r["intervals"], edge_load,
-        peak, next(_SERIALS),
+        peak, next(_SERIALS), events=events,
     )  # fmt: skip
 
 
@@ -464,7 +477,7 @@ def _update(project: Project, state: _State, runs: RowRuns) -> _State:
     if len(changed) == 0:
         return replace(state, x=items.x.copy(), y=items.y.copy(), rotation=items.rotation.copy(),
                        serial=next(_SERIALS), parent=state.serial,
-                       affected=np.empty(0, np.intp))  # fmt: skip
+                       affected=np.empty(0, np.intp), events=None)  # fmt: skip
     net = state.net
     xy = items.xy
     attach = Attachment(state.attach.piece.copy(), state.attach.t.copy(), state.attach.hop.copy())
@@ -505,7 +518,7 @@ def _update(project: Project, state: _State, runs: RowRuns) -> _State:
     return replace(
         state, x=items.x.copy(), y=items.y.copy(), rotation=items.rotation.copy(),
         attach=attach, intervals=tuple(intervals), edge_load=edge_load, peak=peak,
-        serial=next(_SERIALS), parent=state.serial, affected=affected, **fields,
+        serial=next(_SERIALS), parent=state.serial, affected=affected, events=None, **fields,
     )  # fmt: skip
 
 
@@ -872,6 +885,18 @@ def _combined_peak(
     return peak
 
 
+def _other_events(
+    net: TrayNetwork, edge_load: np.ndarray, intervals: Sequence[np.ndarray], load: np.ndarray
+) -> FillEvents | None:
+    """The other networks' own loads on the trays as sorted events."""
+    pseg, plo, phi, pload = net.piece_intervals(edge_load)
+    seg1, lo1, hi1, seg2, lo2, hi2 = intervals
+    return fill_events(
+        np.concatenate([pseg, seg1, seg2]), np.concatenate([plo, lo1, lo2]),
+        np.concatenate([phi, hi1, hi2]), np.concatenate([pload, load, load]),
+    )  # fmt: skip
+
+
 def _route_others(context: CheckContext, state: _State, links: OtherLinks) -> _OtherState:
     items = context.project.items
     routed, intervals = _route_some(context, state, links, np.arange(len(links.a)))
@@ -880,11 +905,16 @@ def _route_others(context: CheckContext, state: _State, links: OtherLinks) -> _O
     peak = state.peak
     if not net.empty:
         edge_load = net.edge_loads(routed["end1"], routed["end2"], routed["load"])
-        touched = np.unique(np.concatenate([
-            intervals[0], intervals[3], net.piece_seg[net.edge_piece[edge_load != 0]],
-        ]))  # fmt: skip
-        peak = _combined_peak(state, edge_load, intervals, routed["load"], base=state.peak,
-                              segments=touched)  # fmt: skip
+        ours = _other_events(net, edge_load, intervals, routed["load"])
+        if state.events is not None and ours is not None:
+            # Loads add: the fabric's sorted events and ours merge without a full sort.
+            peak = state.events.merged(ours).peaks(len(net.segment_ids))
+        else:
+            touched = np.unique(np.concatenate([
+                intervals[0], intervals[3], net.piece_seg[net.edge_piece[edge_load != 0]],
+            ]))  # fmt: skip
+            peak = _combined_peak(state, edge_load, intervals, routed["load"], base=state.peak,
+                                  segments=touched)  # fmt: skip
     return _OtherState(state.serial, net, state.table, items.x.copy(), items.y.copy(),
                        items.rotation.copy(), links, routed, tuple(intervals), edge_load,
                        peak)  # fmt: skip

@@ -328,6 +328,58 @@ class TrayNetwork:
         return seg, lo, hi
 
 
+_KEY_PER_M = 1e6
+_POSITION_BITS = 33
+"""Positions along a segment in a sort key: micrometres, up to 2**33 µm (about 8.6 km)."""
+
+
+@dataclass(frozen=True)
+class FillEvents:
+    """Intervals along segments as sorted events: an integer key (segment, position in
+    micrometres, removal before addition) and the load each adds (positive) or removes."""
+
+    key: np.ndarray
+    load: np.ndarray
+
+    def merged(self, other: FillEvents) -> FillEvents:
+        """Both sets of events in one order (loads add, so intervals may come in parts)."""
+        key = np.concatenate([self.key, other.key])
+        # Two sorted runs: a stable (merging) sort joins them in linear time.
+        order = np.argsort(key, kind="stable")
+        return FillEvents(key[order], np.concatenate([self.load, other.load])[order])
+
+    def peaks(self, n_segments: int) -> np.ndarray:
+        """Largest total load at any point of each segment."""
+        peak = np.zeros(n_segments, np.int64)
+        if len(self.key) == 0:
+            return peak
+        running = np.cumsum(self.load)
+        seg = self.key >> (_POSITION_BITS + 1)
+        starts = np.flatnonzero(np.concatenate([[True], seg[1:] != seg[:-1]]))
+        peak[seg[starts]] = np.maximum(np.maximum.reduceat(running, starts), 0)
+        return peak
+
+
+def fill_events(
+    seg: np.ndarray, lo: np.ndarray, hi: np.ndarray, load: np.ndarray
+) -> FillEvents | None:
+    """The intervals as :class:`FillEvents`; None when a position or segment number does
+    not fit the key (then :func:`sweep_fill` sorts on three keys)."""
+    keep = (seg >= 0) & (hi - lo > 1e-9) & (load != 0)
+    s, a, b, w = seg[keep].astype(np.int64), lo[keep], hi[keep], load[keep]
+    micrometres = np.round(np.concatenate([a, b]) * _KEY_PER_M)
+    if len(s) and not (
+        micrometres.min() >= 0 and micrometres.max() < 2**_POSITION_BITS
+        and s.max() < 2 ** (62 - _POSITION_BITS)
+    ):  # fmt: skip
+        return None
+    event_seg = np.concatenate([s, s])
+    adds = np.concatenate([np.ones(len(s), np.int64), np.zeros(len(s), np.int64)])
+    key = (event_seg << (_POSITION_BITS + 1)) | (micrometres.astype(np.int64) << 1) | adds
+    order = np.argsort(key)
+    return FillEvents(key[order], np.concatenate([w, -w]).astype(np.int64)[order])
+
+
 def sweep_fill(
     n_segments: int,
     seg: np.ndarray,
@@ -342,23 +394,27 @@ def sweep_fill(
     Returns (segments computed, their largest loads): every segment, or those
     in ``only``. Intervals of zero length or load and those off every segment
     (segment -1) are ignored. At a point where one interval ends and another
-    starts, the ending one is removed first.
+    starts, the ending one is removed first (positions within a micrometre are
+    one point).
     """
-    keep = (seg >= 0) & (hi - lo > 1e-9) & (load != 0)
-    if only is not None:
-        keep &= np.isin(seg, only)
-    s, a, b, w = seg[keep], lo[keep], hi[keep], load[keep]
     segments = np.arange(n_segments) if only is None else np.asarray(only, np.intp)
-    if len(s) == 0:
-        return segments, np.zeros(len(segments), np.int64)
-    event_seg = np.concatenate([s, s])
+    if only is not None:
+        kept = np.isin(seg, only)
+        seg, lo, hi, load = seg[kept], lo[kept], hi[kept], load[kept]
+    events = fill_events(seg, lo, hi, load)
+    if events is not None:
+        return segments, events.peaks(n_segments)[segments]
+    keep = (seg >= 0) & (hi - lo > 1e-9) & (load != 0)
+    s, a, b, w = seg[keep], lo[keep], hi[keep], load[keep]
+    event_seg = np.concatenate([s, s]).astype(np.int64)
     event_pos = np.concatenate([a, b])
     event_load = np.concatenate([w, -w])
     adds = np.concatenate([np.ones(len(s), np.int8), np.zeros(len(s), np.int8)])
     order = np.lexsort((adds, event_pos, event_seg))
     # Each segment's events sum to zero, so the running total restarts at every segment.
     running = np.cumsum(event_load[order])
-    peak = np.full(n_segments, np.iinfo(np.int64).min)
-    np.maximum.at(peak, event_seg[order], running)
-    peak = np.maximum(peak, 0)
+    sorted_seg = event_seg[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_seg[1:] != sorted_seg[:-1]]))
+    peak = np.zeros(n_segments, np.int64)
+    peak[sorted_seg[starts]] = np.maximum(np.maximum.reduceat(running, starts), 0)
     return segments, peak[segments]
