@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:
 EXAMPLE = ROOT / "assets" / "examples" / "colossus-100k.dclayout"
 BUDGETS = {100_000: 0.030, 1_000_000: 0.050}
 """Seconds allowed for a press and release at each scale (a project is held to the
-budget of the nearest scale: the bundled example has 100,352 GPUs)."""
+budget of the nearest scale: the bundled example has 100,032 GPUs)."""
 GPU_RACKS = 6
 EDITS = 3
 FIRST_CHECK_TIMEOUT_S = 600.0

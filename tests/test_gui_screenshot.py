@@ -62,7 +62,11 @@ def test_main_window_screenshot_shows_racks_where_the_model_has_them(window, qtb
     # Zoomed in where GPU rows meet the central network block, racks are drawn one by
     # one: each where it stands. The leaf rack nearest the centre has both around it.
     project = window.project
-    leaves = [i for i in project.items if i.properties.get("tier") == "leaf"]
+    leaves = [
+        i for i in project.items
+        if i.properties.get("tier") == "leaf"
+        and i.properties.get("network", "backend") == "backend"
+    ]  # fmt: skip
     centre = hall.center()
     leaf = min(leaves, key=lambda i: (i.x - centre.x()) ** 2 + (i.y - centre.y()) ** 2)
     middle = QPointF(leaf.x, leaf.y)
