@@ -26,6 +26,8 @@ when that is at most ``in_row_run_max_m``; longer ones take the trays. A row
 runs along a rack's width (x at 0° and 180°, y at 90° and 270°); only GPU and
 network racks at quarter turns form rows, so an aisle, a gap, a cooling unit
 or a rack turned across the row ends one. Runs along a row load no tray.
+The front-end, storage and management networks' links (:data:`OTHER_LINKS`)
+are routed the same way, in rows and over the trays, and share the fill.
 
 Without a tray path (no trays, or racks on trays that do not meet) the tray
 path and hops are replaced by the Manhattan distance between the racks'
@@ -596,7 +598,7 @@ def _route_once(context: CheckContext) -> tuple[CablingResult | None, _State | N
             state = _update(project, previous, runs)
         else:
             state = _full(project, fabric, net, table, runs)
-        result = _with_other_networks(context, _result(project, state), state)
+        result = _with_other_networks(context, _result(project, state), state, runs)
     context.remember("cabling.state", state)
     return result, state
 
@@ -771,7 +773,8 @@ OTHER_LINKS: list[Callable[[CheckContext], OtherLinks | None]] = []
 the fabric's, counted in tray fill and the BOM, checked by their own rules."""
 
 
-_ROUTED = ("length", "on_trays", "end1", "end2", "medium", "stock", "cost", "slot", "load")
+_ROUTED = ("length", "on_trays", "in_row", "end1", "end2", "medium", "stock", "cost", "slot",
+           "load")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -794,7 +797,7 @@ class _OtherState:
 
 
 def _with_other_networks(
-    context: CheckContext, result: CablingResult, state: _State
+    context: CheckContext, result: CablingResult, state: _State, runs: RowRuns
 ) -> CablingResult:
     """``result`` with the other networks' links routed, and the tray fill of the segments
     they run on recomputed with them.
@@ -819,9 +822,9 @@ def _with_other_networks(
         and previous.net is state.net and previous.table is state.table
         and len(previous.x) == len(items) and len(previous.links.a) == len(links.a)
     ):  # fmt: skip
-        other = _update_others(context, state, previous, links)
+        other = _update_others(context, state, previous, links, runs)
     else:
-        other = _route_others(context, state, links)
+        other = _route_others(context, state, links, runs)
     context.remember("cabling.other_state", other)
     net = state.net
     area_m2 = net.width * net.depth
@@ -833,12 +836,14 @@ def _with_other_networks(
 
 
 def _route_some(
-    context: CheckContext, state: _State, links: OtherLinks, which: np.ndarray
+    context: CheckContext, state: _State, links: OtherLinks, which: np.ndarray, runs: RowRuns
 ) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-    """Route the bundles ``which`` of ``links``, one speed at a time (arrays over ``which``)."""
+    """Route the bundles ``which`` of ``links``, one speed at a time (arrays over ``which``);
+    racks touching in a row are cabled along it, as the fabric's are."""
     project = context.project
     params, xy = _Params(project), project.items.xy
     a, b = links.a[which], links.b[which]
+    in_row, row_length = _in_row(runs, params, a, b)
     attach = _other_attachments(context, state, np.unique(np.concatenate([a, b])))
     speeds = links.speed_gbps[which]
     n = len(which)
@@ -847,10 +852,9 @@ def _route_some(
     for speed in np.unique(speeds):
         mine = np.flatnonzero(speeds == speed)
         params.speed = float(speed)
-        none = np.zeros(len(mine), bool)
         r = _route_bundles(state.net, state.table, params, xy, attach, a=a[mine], b=b[mine],
-                           count=links.count[which][mine], in_row=none,
-                           row_length=np.zeros(len(mine)))  # fmt: skip
+                           count=links.count[which][mine], in_row=in_row[mine],
+                           row_length=row_length[mine])  # fmt: skip
         for name in _ROUTED:
             column = out.setdefault(name, np.zeros(n, dtype=np.asarray(r[name]).dtype))
             column[mine] = r[name]
@@ -897,9 +901,11 @@ def _other_events(
     )  # fmt: skip
 
 
-def _route_others(context: CheckContext, state: _State, links: OtherLinks) -> _OtherState:
+def _route_others(
+    context: CheckContext, state: _State, links: OtherLinks, runs: RowRuns
+) -> _OtherState:
     items = context.project.items
-    routed, intervals = _route_some(context, state, links, np.arange(len(links.a)))
+    routed, intervals = _route_some(context, state, links, np.arange(len(links.a)), runs)
     net = state.net
     edge_load = np.zeros(len(net.edge_key), np.int64)
     peak = state.peak
@@ -921,28 +927,31 @@ def _route_others(context: CheckContext, state: _State, links: OtherLinks) -> _O
 
 
 def _update_others(
-    context: CheckContext, state: _State, previous: _OtherState, links: OtherLinks
-) -> _OtherState:
+    context: CheckContext, state: _State, previous: _OtherState, links: OtherLinks,
+    runs: RowRuns,
+) -> _OtherState:  # fmt: skip
     items = context.project.items
     old = previous.links
     moved = ((previous.x != items.x) | (previous.y != items.y)
              | (previous.rotation != items.rotation))  # fmt: skip
+    in_row, _ = _in_row(runs, _Params(context.project), links.a, links.b)
     same = (
         (old.a == links.a) & (old.b == links.b) & (old.count == links.count)
         & (old.speed_gbps == links.speed_gbps) & ~moved[links.a] & ~moved[links.b]
+        & (previous.routed["in_row"] == in_row)
     )  # fmt: skip
     changed = np.flatnonzero(~same)
     fabric_segments = (np.empty(0, np.intp) if state.serial == previous.fabric_serial
                        else state.affected)  # fmt: skip
     if fabric_segments is None:
-        return _route_others(context, state, links)
+        return _route_others(context, state, links, runs)
     routed = {name: column.copy() for name, column in previous.routed.items()}
     intervals = [column.copy() for column in previous.intervals]
     net = state.net
     edge_load = previous.edge_load
     segments = [fabric_segments]
     if len(changed):
-        fresh, fresh_intervals = _route_some(context, state, links, changed)
+        fresh, fresh_intervals = _route_some(context, state, links, changed, runs)
         if not net.empty:
             delta = net.edge_loads(
                 np.concatenate([routed["end1"][changed], fresh["end1"]]),
