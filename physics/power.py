@@ -552,8 +552,30 @@ class Flows:
     settled: bool
 
 
+def without_loops(model: PowerModel) -> PowerModel:
+    """The model without the links that close a loop (``power.chain`` reports them): what
+    a loop's units carry from below is still counted, nothing goes round."""
+    members = loops(model)
+    if not members:
+        return model
+    loop = np.full(len(model.unit_rows), -1, dtype=np.intp)
+    for k, units in enumerate(members):
+        loop[units] = k
+
+    def kept(frm: np.ndarray, to: np.ndarray) -> np.ndarray:
+        return (loop[frm] < 0) | (loop[frm] != loop[to])
+
+    up, standby = kept(model.up_from, model.up_to), kept(model.standby_from, model.standby_to)
+    return PowerModel(**{
+        **vars(model),
+        "up_from": model.up_from[up], "up_to": model.up_to[up],
+        "standby_from": model.standby_from[standby], "standby_to": model.standby_to[standby],
+    })  # fmt: skip
+
+
 def scenario_flows(model: PowerModel, feeds_2n: bool) -> Flows:
     """Every scenario's loads, all consumers and IT only (see :class:`Flows`)."""
+    model = without_loops(model)
     units = len(model.unit_rows)
     normal_shares = share_matrix(model)
     load, it_load = model.load_kw, model.load_kw * model.it

@@ -168,7 +168,8 @@ def test_n_plus_1_sources_lose_the_largest() -> None:
     project.rules = Rules({"site_derating": 0.9})
     short = found(project, "power.sources")
     assert len(short) == 1
-    assert "give 81 kW" in short[0].message and "short of the 82 kW" in short[0].message
+    assert "give 81 kW" in short[0].message
+    assert "short of the 82 kW" in short[0].message
     project.rules = Rules({"site_derating": 0.9, "spare_sources": 0})
     assert found(project, "power.sources") == []
 
