@@ -572,7 +572,7 @@ class _Builder:
             ("Cooling plant draw", t.megawatts(m.get("cooling_kw"))),
             ("Distribution losses", t.megawatts(m.get("power_losses_kw"))),
             ("PUE (design)", t.number(m.get("pue"), 3) if m.get("pue") else "–"),
-            ("Topology", _topology_words(self.d.project.power)),
+            ("Power topology", _topology_words(self.d.project.power)),
             ("Continuous derating (breakers, busways)", t.percent(limit)),
             ("Feeds", "2N (A and B, either carries all)" if rules["feeds_2n"] >= 0.5
              else "single"),
@@ -587,10 +587,11 @@ class _Builder:
                 widths=(46, 18, 18, 18),
             )
             if sources:
-                # Already derated by the solver.
+                # The tightest source group (each 2N side and block has its own).
                 need, have = sources["load_kw"], sources["without_spares_kw"]
-                table.add((f"Facility load with the {sources['spare']} largest of "
-                           f"{sources['sources']} sources lost (derated)", t.megawatts(need),
+                table.add((f"Worst load of the tightest source group ({sources['sources']} "
+                           f"sources), its {sources['spare']} largest turbines lost",
+                           t.megawatts(need),
                            t.megawatts(have), _yes(have >= need)),
                           "" if have >= need else t.BAD_BG)  # fmt: skip
             if battery:
