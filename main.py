@@ -23,6 +23,7 @@ with a message, and anything else is reported in one line with exit 3.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,11 @@ REQUEST_OPTIONS = {
     "pod_gpus": "--pod-gpus",
     "spine_rack_type": "--spine-rack",
     "core_rack_type": "--core-rack",
+    "topology": "--power-topology",
+    "blocks": "--blocks",
+    "utility_kw": "--utility-mw",
+    "turbines": "--turbines",
+    "batteries": "--batteries",
 }
 """``new``'s option for each field of the cluster request (the facility's: ``--<field>``)."""
 
@@ -230,6 +236,44 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
         for option, default in vars(FacilityChoice()).items():
             plant.add_argument(f"--{option}", default=default, metavar="TYPE", help=f"({default})")
+        from layout.facility import POWER_PRESETS, TOPOLOGIES
+
+        chain = new.add_argument_group(
+            "power topology and sources (counts per source group: each 2N side, each block, "
+            "or the one group of N+1)"
+        )
+        chain.add_argument(
+            "--power-topology", dest="topology", type=_topology, default=None,
+            metavar="|".join(t.replace("_", "-") for t in TOPOLOGIES),
+            help="2n (A and B independent from source to rack, default), distributed-redundant "
+            "(A/B feeds from two of N blocks, any one may fail), block-redundant (N active "
+            "blocks and a catcher by static transfer) or n+1 (one path, N+1 turbines)",
+        )  # fmt: skip
+        chain.add_argument(
+            "--blocks", type=_positive_int, metavar="N",
+            help="blocks: in all for distributed-redundant (4: 4-make-3), active ones for "
+            "block-redundant (4, plus the catcher)",
+        )  # fmt: skip
+        chain.add_argument(
+            "--utility-mw", type=_non_negative, metavar="MW",
+            help="contracted capacity of each group's one utility service (0: none); default: "
+            "enough 150 MW services, contracted for the load they carry",
+        )  # fmt: skip
+        chain.add_argument(
+            "--turbines",
+            type=_count,
+            metavar="N",
+            help="gas turbines per group beside the utility (--turbine type)",
+        )
+        chain.add_argument("--batteries", type=_count, metavar="N",
+                           help="batteries per group (default: enough for the training swing "
+                           "and the ride-through)")  # fmt: skip
+        chain.add_argument(
+            "--power-preset", choices=sorted(POWER_PRESETS), metavar="|".join(POWER_PRESETS),
+            help="a documented set of the options above (colossus: xAI Colossus as built, "
+            "n+1 with one 150 MW utility service, 14 gas turbines of 2.5 MW and 79 Megapacks); "
+            "options given beside it win",
+        )  # fmt: skip
         from layout.network_plan import NetworkChoice
 
         others = new.add_argument_group("front-end, storage and management networks")
@@ -343,6 +387,51 @@ def _yes_no(text: str) -> bool:
         return YES_NO[text.strip().lower()]
     except KeyError:
         raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text}")
+    return value
+
+
+def _topology(text: str) -> str:
+    from layout.facility import TOPOLOGIES
+
+    word = text.strip().lower().replace("-", "_")
+    if word not in TOPOLOGIES:
+        shown = ", ".join(t.replace("_", "-") for t in TOPOLOGIES)
+        raise argparse.ArgumentTypeError(f"expected one of {shown}, got {text!r}")
+    return word
+
+
+def _power_choice(args: argparse.Namespace) -> Any:
+    """The power chain the options ask for: the preset's, with the options given on top."""
+    from layout.facility import POWER_PRESETS, PowerChoice
+
+    base = POWER_PRESETS[args.power_preset] if args.power_preset else PowerChoice()
+    given = {
+        "topology": args.topology,
+        "blocks": args.blocks,
+        "utility_kw": None if args.utility_mw is None else args.utility_mw * 1000.0,
+        "turbines": args.turbines,
+        "batteries": args.batteries,
+    }
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
 def _ratios(text: str) -> tuple[float, ...]:
@@ -482,6 +571,7 @@ def run_new(args: argparse.Namespace) -> int:
             hot_aisle_m=args.hot_aisle,
             cross_aisle_m=args.cross_aisle,
             facility=FacilityChoice(**{k: getattr(args, k) for k in vars(FacilityChoice())}),
+            power=_power_choice(args),
             networks=NetworkChoice(
                 **{k: getattr(args, k) for k in vars(NetworkChoice()) if k != "enabled"},
                 enabled=not args.no_networks,
@@ -522,8 +612,28 @@ def run_new(args: argparse.Namespace) -> int:
         st = m["storage_racks"]
         print(f"  storage: {st['racks']:,} racks, {st['read_gbytes_s']:,.0f} GB/s read, "
               f"{st['kw']:,.1f} kW")  # fmt: skip
+    if m.get("power_topology"):
+        print(f"  power: {_power_line(m)}")
     print(f"  {results.errors} error(s), {results.warnings} warning(s)")
     return EXIT_OK
+
+
+POWER_ROLE_WORDS = {"grid_feed": "utility", "turbine": "turbines", "generator": "generators",
+                    "ups": "UPS", "transformer": "transformers", "switchgear": "switchgear",
+                    "battery": "batteries"}  # fmt: skip
+
+
+def _power_line(metrics: dict[str, Any]) -> str:
+    """``2n, 164.0 MW facility (144.5 MW IT); A: 2 utility, 209 UPS, …; B: …``."""
+    topology = metrics["power_topology"]
+    parts = []
+    for lineup, roles in topology["lineups"].items():
+        counts = ", ".join(f"{roles[r]:,} {w}" for r, w in POWER_ROLE_WORDS.items() if r in roles)
+        parts.append(f"{lineup}: {counts or 'busways only'}")
+    name = topology["topology"].replace("_", "-")
+    blocks = f" ({topology['blocks']} blocks)" if topology.get("blocks") else ""
+    return (f"{name}{blocks}, {metrics['facility_kw'] / 1000:,.1f} MW facility "
+            f"({metrics['it_kw'] / 1000:,.1f} MW IT); " + "; ".join(parts))  # fmt: skip
 
 
 def _failing_criteria(metrics: dict[str, Any]) -> str:

@@ -238,6 +238,15 @@ class PowerUnitType(_Placeable):
     power_factor: Annotated[float, Field(gt=0, le=1)] = 1.0
     efficiency: Annotated[float, Field(gt=0, le=1)] = 1.0
     energy_kwh: Positive | None = None
+    rated_100_percent: bool = False
+    """Continuous-load gear (breakers, switchgear, busways, panels) listed for 100 % of its
+    rating under continuous load; without it the continuous-load rule (80 %) applies."""
+
+    @property
+    def rating_kva(self) -> float:
+        """Apparent-power rating: ``capacity_kw`` is the kW at ``power_factor`` (a 2,500 kVA
+        transformer states 2,250 kW at 0.9)."""
+        return float(self.capacity_kw or 0.0) / self.power_factor
 
     @model_validator(mode="after")
     def _capacity(self) -> PowerUnitType:

@@ -301,7 +301,10 @@ def _build(parsed: _ProjectData, base_catalog: Catalog) -> Project:
     embedded = []
     for index, entry in enumerate(parsed.catalog):
         try:
-            embedded.append(parse_type(entry, f"catalog[{index}]"))
+            # Named by its id as well, so a bad figure points at the type to fix.
+            type_id = entry.get("id") if isinstance(entry, dict) else None
+            named = f" ({shown(type_id).strip(chr(34))})" if isinstance(type_id, str) else ""
+            embedded.append(parse_type(entry, f"catalog[{index}]{named}"))
         except CatalogError as err:
             raise ProjectFileError(str(err)) from None
     duplicate = first_duplicate(t.id for t in embedded)

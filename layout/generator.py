@@ -69,6 +69,7 @@ from layout.fabric_plan import FabricError, FabricPlan, TierPorts, even_spines, 
 from layout.facility import (
     FacilityChoice,
     FacilityError,
+    PowerChoice,
     Row,
     air_heat_kw,
     liquid_heat_kw,
@@ -173,6 +174,8 @@ class ClusterRequest:
     cross_aisle_m: float = 2.4
     wall_margin_m: float = 2.4
     facility: FacilityChoice = field(default_factory=FacilityChoice)
+    power: PowerChoice = field(default_factory=PowerChoice)
+    """The power chain's topology and its sources (2N by default)."""
     networks: NetworkChoice = field(default_factory=NetworkChoice)
     """The front-end, storage and management networks and the storage racks."""
     name: str = ""
@@ -1081,6 +1084,7 @@ def generate(
     request = _resolved(request, catalog)
     try:
         request.facility.types(catalog)
+        request.power.validated()
     except FacilityError as err:
         raise GeneratorError(err.detail, err.field) from None
     sizes = _sizes(request, catalog)
@@ -1108,9 +1112,11 @@ def generate(
             floor.bounds,
             rules["continuous_derating"],
             rules["training_swing"],
+            power=request.power,
+            rules=rules,
         )
     except FacilityError as err:
-        raise GeneratorError(str(err)) from None
+        raise GeneratorError(err.detail, err.field) from None
     # Validated like a loaded file's: the plan's tier and plane counts are among the allowed.
     try:
         fabric = FabricSpec.model_validate({

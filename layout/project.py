@@ -85,11 +85,34 @@ class Feed(_Section):
     b: ItemRef | None = None
 
 
+PowerTopology = Literal["2n", "distributed_redundant", "block_redundant", "n+1"]
+"""How the power chain is made redundant (Schneider Electric white paper 75):
+
+- ``2n``: A and B lineups independent from source to rack; either carries all.
+- ``distributed_redundant``: N+1 blocks; each consumer's A and B feeds come from two
+  different blocks, so any one block can fail and the rest carry the load (4-make-3).
+- ``block_redundant``: N active blocks and one reserve (catcher) block that takes over
+  a failed block's load by static transfer (``PowerPlan.standby``).
+- ``n+1``: one path below the sources; N+1 over the turbines or generators.
+"""
+
+
 class PowerPlan(_Section):
-    """Feeds from consumers to power units and links from units to their upstream units."""
+    """Feeds from consumers to power units and links from units to their upstream units.
+
+    A power unit's ``block`` property (text) names the block or side it belongs to; the
+    check fails each block in turn (distributed and block redundant topologies).
+    """
 
     feeds: dict[ItemRef, Feed] = {}
     upstream: dict[ItemRef, list[ItemRef]] = {}
+    standby: dict[ItemRef, list[ItemRef]] = {}
+    """Static transfer: the units a unit switches to when every unit it draws from
+    (``upstream``) is lost, as a block-redundant catcher takes a failed block's load."""
+    topology: PowerTopology = "2n"
+    blocks: Annotated[int, Field(ge=2, le=64)] | None = None
+    """Distributed redundant: blocks in all (4 for 4-make-3); block redundant: active
+    blocks (the catcher is one more). None where the topology has none."""
 
 
 class CoolingPlan(_Section):

@@ -54,8 +54,12 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
         ),
         RuleParameter(
             "continuous_derating", 0.8, "×", 0.1, 1.0,
-            "Share of a power unit's rating that a continuous load may use.",
-            "NEC: continuous loads at most 80 % of the circuit rating",
+            "Share of the rating that a continuous load may use on breakers, switchgear, "
+            "busways, RPPs and PDUs (not on gear listed for 100 %, transformers, UPS, "
+            "turbines or utility services, which have their own rules).",
+            "NEC 210.19(A)/215.2(A) and 210.20(A): overcurrent devices and conductors at "
+            "125 % of the continuous load, i.e. loads at most 80 % of the rating, unless "
+            "the assembly is listed for 100 %",
         ),
         RuleParameter(
             "training_swing", 0.3, "× IT", 0.0, 2.0,
@@ -137,7 +141,8 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
         ),
         RuleParameter(
             "ride_through_s", 300.0, "s", 0.0, 86_400.0,
-            "Time the batteries must carry the IT load (energy ≥ this × load).",
+            "Time the batteries of a lineup must carry the IT load it backs in its worst case "
+            "(energy ≥ this × load).",
             "common design value: 5 minutes of ride-through (estimate)",
         ),
         RuleParameter(
@@ -147,13 +152,31 @@ PARAMETERS: Mapping[str, RuleParameter] = MappingProxyType({
         ),
         RuleParameter(
             "feeds_2n", 1.0, "yes/no", 0.0, 1.0,
-            "Whether every consumer must have A and B feeds, each able to carry it alone.",
+            "Whether every consumer must have A and B feeds, each able to carry it alone "
+            "(2N and distributed redundant topologies; block redundant and N+1 feed racks on "
+            "one path).",
             "Schneider Electric white paper 75 (2N)",
         ),
         RuleParameter(
             "spare_sources", 1.0, "units", 0.0, 10.0,
-            "Sources that may be lost while the rest carry the facility load (N+1 = 1).",
+            "Turbines or generators of a source group that may be lost while the rest, with "
+            "the group's utility services at their contracted capacity, carry its load "
+            "(N+1 = 1). Utility services are not counted as spares.",
             "Schneider Electric white paper 75 (N+1)",
+        ),
+        RuleParameter(
+            "site_derating", 1.0, "× rating", 0.3, 1.0,
+            "Share of a turbine's or generator's rating available at the site (ambient "
+            "temperature, altitude): its site rating.",
+            "ISO 3977-2 rates gas turbines at 15 °C and sea level; ISO 8528-1 generating "
+            "sets at 25 °C and 100 kPa; output falls on a hotter or higher site (project "
+            "choice; 1 = rated conditions)",
+        ),
+        RuleParameter(
+            "load_power_factor", 0.9, "pf", 0.5, 1.0,
+            "Power factor of the load a transformer carries: its kVA is the load kW / this.",
+            "server PSUs run at pf ≈ 0.99; 0.9 is a conservative design value for IT and "
+            "mechanical loads together (estimate)",
         ),
         # -- cooling --------------------------------------------------------------
         RuleParameter(

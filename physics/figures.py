@@ -167,7 +167,8 @@ class Utilisation:
     worst_case: str
     """The scenario of the worst case (normal, A lost, B lost)."""
     limit: float
-    """The continuous derating the fraction must stay within."""
+    """The share of its rating the unit's own rule allows (80 % for continuous-load gear,
+    100 % for a transformer at the load's power factor, a UPS, a turbine's site rating…)."""
 
     @property
     def over(self) -> bool:
@@ -181,7 +182,8 @@ def utilisation(solution: Solution, unit_id: str) -> Utilisation | None:
     if power is None or k is None or power.capacity_kw[k] <= 0:
         return None
     fraction = float(power.worst_kw[k] / power.capacity_kw[k])  # one unit of power.utilisation
-    return Utilisation(fraction, power.worst_case[k], float(power.limit))
+    limit = power.limit_fraction[k] if len(power.limit_kw) == len(power.ids) else power.limit
+    return Utilisation(fraction, power.worst_case[k], float(limit))
 
 
 def feeds(solution: Solution, unit_id: str) -> tuple[str, ...]:

@@ -572,10 +572,11 @@ class _Builder:
             ("Cooling plant draw", t.megawatts(m.get("cooling_kw"))),
             ("Distribution losses", t.megawatts(m.get("power_losses_kw"))),
             ("PUE (design)", t.number(m.get("pue"), 3) if m.get("pue") else "–"),
-            ("Continuous derating", t.percent(limit)),
+            ("Power topology", _topology_words(self.d.project.power)),
+            ("Continuous derating (breakers, busways)", t.percent(limit)),
             ("Feeds", "2N (A and B, either carries all)" if rules["feeds_2n"] >= 0.5
              else "single"),
-            ("Source redundancy", f"N+{rules['spare_sources']:g}"),
+            ("Source redundancy", f"N+{rules['spare_sources']:g} over turbines"),
         ]))  # fmt: skip
         sources, battery = m.get("sources"), m.get("battery")
         if sources or battery:
@@ -586,10 +587,11 @@ class _Builder:
                 widths=(46, 18, 18, 18),
             )
             if sources:
-                # Already derated by the solver.
+                # The tightest source group (each 2N side and block has its own).
                 need, have = sources["load_kw"], sources["without_spares_kw"]
-                table.add((f"Facility load with the {sources['spare']} largest of "
-                           f"{sources['sources']} sources lost (derated)", t.megawatts(need),
+                table.add((f"Worst load of the tightest source group ({sources['sources']} "
+                           f"sources), its {sources['spare']} largest turbines lost",
+                           t.megawatts(need),
                            t.megawatts(have), _yes(have >= need)),
                           "" if have >= need else t.BAD_BG)  # fmt: skip
             if battery:
@@ -612,7 +614,7 @@ class _Builder:
         roles = _ordered(loads.roles, POWER_ROLES)
         for role in roles:
             mine = loads.roles == role
-            over = int((util[mine] > limit + 1e-9).sum())
+            over = int((loads.worst_kw[mine] > loads.limit_kw[mine] + 1e-9).sum())
             table.add((_words(role), t.count(int(mine.sum())),
                        t.megawatts(float(loads.load_kw[mine].sum())),
                        t.megawatts(float(loads.capacity_kw[mine].sum())) if role != "battery"
@@ -624,9 +626,12 @@ class _Builder:
         self.add(f"<h3>{_most_utilised(total)}</h3>")
         self.para(
             f"{_shown_units(total)} Worst case: the largest load over "
-            "normal operation and, with 2N feeds, the loss of feed A or of feed B. A unit is "
-            f"over when its worst load exceeds {t.percent(limit)} of its rating (shaded red; "
-            "within 10 % of it, amber).",
+            "normal operation and the loss of any one side (2N) or block (distributed and "
+            "block redundant). A unit is over when its worst load exceeds what its own rule "
+            f"allows: {t.percent(limit)} of the rating for breakers, switchgear and busways "
+            "(NEC 210.19(A)/215.2(A)) unless listed for 100 %, the kVA rating for "
+            "transformers, the kW rating for UPS, the site rating for turbines and the "
+            "contracted capacity for utility services (shaded red; within 10 % of it, amber).",
             "note",
         )
         table = Table(("Unit", "Role", "Load, normal (kW)", "Worst (kW)", "Worst case",
@@ -636,7 +641,7 @@ class _Builder:
             table.add((row["unit"], _words(row["role"]), t.number(row["load_kw"]),
                        t.number(row["worst_kw"]), row["worst_case"], t.number(row["capacity_kw"]),
                        t.number(row["limit_kw"]), t.percent(row["utilisation"], 1)),
-                      _shade(row["utilisation"], limit))  # fmt: skip
+                      _shade(row["worst_kw"], row["limit_kw"]))  # fmt: skip
         self.add(table.html())
         has = loads.capacity_kw > 0
         if has.any():
@@ -960,6 +965,18 @@ def _yes(ok: bool) -> str:
 def _ordered(roles: np.ndarray, order: Sequence[str]) -> list[str]:
     present = {str(r) for r in roles}
     return [r for r in order if r in present] + sorted(present - set(order))
+
+
+def _topology_words(plan: Any) -> str:
+    words = {"2n": "2N (A and B independent from source to rack)",
+             "distributed_redundant": "distributed redundant",
+             "block_redundant": "block redundant with a catcher",
+             "n+1": "N+1 sources, one path"}[plan.topology]  # fmt: skip
+    if plan.blocks and plan.topology == "distributed_redundant":
+        words += f", {plan.blocks}-make-{plan.blocks - 1}"
+    elif plan.blocks:
+        words += f", {plan.blocks} active blocks"
+    return words
 
 
 def _shade(utilisation: float, limit: float) -> str:

@@ -669,14 +669,19 @@ def test_every_gpu_rack_has_a_and_b_feeds_and_cooling():
         assert power_units[feed.a].role == power_units[feed.b].role == "busway"
         # The Colossus rack keeps 20 % of its heat in air: a CRAH takes it.
         assert project.cooling.crah[rack].startswith("AH")
-    # Every busway reaches a source through a transformer and switchgear.
+    # Every busway reaches a utility service and batteries through a UPS, a transformer and
+    # switchgear, all of its own side (2N: nothing shared between A and B).
     busways = {i for i, t in power_units.items() if t.role == "busway"}
     assert busways >= {project.power.feeds[r].a for r in racks}
+    side_of = {i.id: i.properties.get("block") for i in project.items}
     for bus in busways:
-        (tx,) = project.power.upstream[bus]
+        (ups,) = project.power.upstream[bus]
+        (tx,) = project.power.upstream[ups]
         (sg,) = project.power.upstream[tx]
-        roles = {power_units[s].role for s in project.power.upstream[sg]}
-        assert roles >= {"grid_feed", "battery"}
+        assert [power_units[u].role for u in (ups, tx, sg)] == ["ups", "transformer", "switchgear"]
+        sources = project.power.upstream[sg]
+        assert {power_units[s].role for s in sources} >= {"grid_feed", "battery"}
+        assert {side_of[u] for u in (bus, ups, tx, sg, *sources)} == {side_of[bus]}
 
 
 def test_trays_run_over_every_row_and_form_one_network():

@@ -173,8 +173,10 @@ def test_power_overlay_colours_each_unit_by_utilisation(window):
     rated = [i for i, c in zip(loads.ids, loads.capacity_kw.tolist(), strict=True) if c > 0]
     assert set(overlay.utilisation) == set(rated)
     util = dict(zip(loads.ids, loads.utilisation.tolist(), strict=True))
+    # Each unit against what its own rule allows (80 % of a busway, a transformer's kVA…).
+    allowed = dict(zip(loads.ids, loads.limit_fraction.tolist(), strict=True))
     for unit, bucket in overlay.buckets.items():
-        ratio = util[unit] / loads.limit
+        ratio = util[unit] / allowed[unit]
         assert bucket == (2 if ratio > 1 + 1e-9 else (1 if ratio >= 0.5 else 0))
     # Each unit's centre is painted in its bucket's colour (zoomed out: no % labels on it).
     for unit in rated[:12]:

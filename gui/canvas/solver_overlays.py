@@ -378,7 +378,8 @@ class PowerOverlay(_SolverOverlay):
         if loads is None or not len(loads.ids):
             return
         items = project.items
-        limit = float(loads.limit) or 1.0
+        # Each unit against the share of its rating its own rule allows.
+        limits = dict(zip(loads.ids, loads.limit_fraction.tolist(), strict=True))
         by_id = dict(zip(loads.ids, loads.utilisation.tolist(), strict=True))
         capacity = dict(zip(loads.ids, loads.capacity_kw.tolist(), strict=True))
         ids = [i for i in loads.ids if i in items and capacity[i] > 0]
@@ -393,6 +394,7 @@ class PowerOverlay(_SolverOverlay):
         rects = rects_array.tolist()
         footprints = project.footprints()
         util = np.array([by_id[i] for i in ids])
+        limit = np.array([limits[i] or 1.0 for i in ids])
         bucket = bucket_of(util / limit)
         colours = {0: GREEN, 1: AMBER, 2: RED}
         for bucket_id in (0, 1, 2):
@@ -426,9 +428,10 @@ class PowerOverlay(_SolverOverlay):
             limit = float(self.solved.power.limit)
         title = "Power load, worst case"
         if limit:
-            title += f" (limit {limit:.0%} of rating)"
+            title += f" (breakers and busways: limit {limit:.0%} of rating)"
         return Legend(title, [(c, t) for c, t in BUCKETS],
-                      note="Worst of normal and either feed lost, against capacity × derating")
+                      note="Worst of normal and any side or block lost, against what each "
+                      "unit's rule allows")  # fmt: skip
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:  # fmt: skip

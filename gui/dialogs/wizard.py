@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from layout.catalog import Catalog, default_catalog
 from layout.errors import CoherenceError
-from layout.facility import FacilityChoice
+from layout.facility import POWER_PRESETS, TOPOLOGIES, FacilityChoice, PowerChoice
 from layout.floor import Floor
 from layout.generator import (
     LINK_TIERS,
@@ -72,7 +72,9 @@ FACILITY_ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "busway": ("power", ("busway",)),
     "transformer": ("power", ("transformer",)),
     "switchgear": ("power", ("switchgear",)),
+    "ups": ("power", ("ups",)),
     "source": ("power", ("grid_feed", "turbine", "generator")),
+    "turbine": ("power", ("turbine", "generator")),
     "battery": ("power", ("battery",)),
     "crah": ("cooling", ("crah",)),
     "cdu": ("cooling", ("cdu",)),
@@ -83,7 +85,9 @@ FACILITY_LABELS = {
     "busway": "Busway",
     "transformer": "Transformer",
     "switchgear": "Switchgear",
+    "ups": "UPS",
     "source": "Source (grid / turbine)",
+    "turbine": "On-site turbine",
     "battery": "Battery",
     "crah": "CRAH",
     "cdu": "In-row CDU",
@@ -364,14 +368,54 @@ class HallPage(_Page):
         self.depth_m.setEnabled(on)
 
 
+TOPOLOGY_LABELS = {
+    "2n": "2N: A and B independent from source to rack",
+    "distributed_redundant": "Distributed redundant: A/B from two of N blocks",
+    "block_redundant": "Block redundant: N blocks and a catcher",
+    "n+1": "N+1 sources, one path",
+}
+AUTO = "auto"
+
+
+def _auto_spin(parent: QWidget, high: int) -> QSpinBox:
+    """A count where the lowest value (-1) means "let the generator size it"."""
+    spin = QSpinBox(parent)
+    spin.setRange(-1, high)
+    spin.setSpecialValueText(AUTO)
+    spin.setValue(-1)
+    return spin
+
+
 class PlantPage(_Page):
-    """Power and cooling types; the last page, where generation errors are shown."""
+    """Power topology and sources, power and cooling types; the last page, where
+    generation errors are shown."""
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle("Power and cooling")
-        self.setSubTitle("The plant's unit types (2N feeds, N+1 sources and heat rejection).")
+        self.setSubTitle(
+            "The power topology and its sources (counts per 2N side, block or N+1 group), "
+            "and the plant's unit types (N+1 heat rejection)."
+        )
         form = QFormLayout(self)
+        self.preset = _combo([("none", ""), *((name, name) for name in POWER_PRESETS)], self)
+        self.topology = _combo([(TOPOLOGY_LABELS[t], t) for t in TOPOLOGIES], self)
+        self.blocks = _auto_spin(self, 16)
+        self.utility_mw = QDoubleSpinBox(self)
+        self.utility_mw.setRange(-1.0, 100_000.0)
+        self.utility_mw.setDecimals(1)
+        self.utility_mw.setSuffix(" MW")
+        self.utility_mw.setSpecialValueText(AUTO)
+        self.utility_mw.setValue(-1.0)
+        self.turbines = _auto_spin(self, 1000)
+        self.batteries = _auto_spin(self, 1000)
+        form.addRow("Power &preset:", self.preset)
+        form.addRow("&Topology:", self.topology)
+        form.addRow("&Blocks:", self.blocks)
+        form.addRow("&Utility service:", self.utility_mw)
+        form.addRow("T&urbines:", self.turbines)
+        form.addRow("Batter&ies:", self.batteries)
+        self.preset.currentIndexChanged.connect(self._apply_preset)
         defaults = vars(FacilityChoice())
         self.combos: dict[str, QComboBox] = {}
         for name, (kind, roles) in FACILITY_ROLES.items():
@@ -384,6 +428,33 @@ class PlantPage(_Page):
 
     def choice(self) -> FacilityChoice:
         return FacilityChoice(**{k: c.currentData() for k, c in self.combos.items()})
+
+    def power(self) -> PowerChoice:
+        """The power topology and sources as chosen ("auto" fields left to the generator)."""
+
+        def count(spin: QSpinBox) -> int | None:
+            return None if spin.value() < 0 else spin.value()
+
+        mw = self.utility_mw.value()
+        return PowerChoice(
+            topology=self.topology.currentData(),
+            blocks=count(self.blocks) or None,
+            utility_kw=None if mw < 0 else mw * 1000.0,
+            turbines=count(self.turbines),
+            batteries=count(self.batteries),
+        )
+
+    def set_power(self, power: PowerChoice) -> None:
+        _select(self.topology, power.topology)
+        self.blocks.setValue(power.blocks or -1)
+        self.utility_mw.setValue(-1.0 if power.utility_kw is None else power.utility_kw / 1000)
+        self.turbines.setValue(-1 if power.turbines is None else power.turbines)
+        self.batteries.setValue(-1 if power.batteries is None else power.batteries)
+
+    def _apply_preset(self) -> None:
+        name = self.preset.currentData()
+        if name:
+            self.set_power(POWER_PRESETS[name])
 
 
 class _GenerateJob(QRunnable):
@@ -504,6 +575,7 @@ class NewClusterWizard(QWizard):
             hot_aisle_m=hall.hot_aisle.value(),
             cross_aisle_m=hall.cross_aisle.value(),
             facility=self.plant_page.choice(),
+            power=self.plant_page.power(),
             whole_arrays=cluster.whole_arrays.isChecked(),
             link_speeds_gbps=fabric.link_speeds_gbps(),
             dual_homed=fabric.dual_homed.isChecked(),
@@ -542,6 +614,7 @@ class NewClusterWizard(QWizard):
         hall.cross_aisle.setValue(request.cross_aisle_m)
         for name, value in dataclasses.asdict(request.facility).items():
             _select(self.plant_page.combos[name], value)
+        self.plant_page.set_power(request.power)
 
     # -- generating ----------------------------------------------------------------------
     def generate_now(self) -> bool:

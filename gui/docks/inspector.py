@@ -80,6 +80,7 @@ from layout.limits import MAX_COORD_M, MAX_PROPERTY_INT
 from physics import figures as item_figures
 from physics.fabric import installed_switches
 from physics.placement import MovingSet, PlacementIndex, refusal
+from physics.power import allowed_load
 from physics.solution import Solution
 from report.safe_text import literal_markup
 
@@ -725,9 +726,10 @@ class InspectorDock(QDockWidget):
         project = self.project
         form = self.figures_form
         capacity = t.capacity_kw or 0.0
-        derated = capacity * project.rules["continuous_derating"]
+        derated, words = allowed_load(t, project.rules, project.items.properties_at(
+            project.items.row(self._ids[0])))  # fmt: skip
         self._add_figure(form, "Capacity", f"{format_kw(capacity)} ({format_kw(derated)} "
-                         "continuous)")  # fmt: skip
+                         f"{words})")  # fmt: skip
         if t.energy_kwh is not None:
             self._add_figure(form, "Energy", f"{t.energy_kwh:,.0f} kWh")
         item_id = self._ids[0]
@@ -739,7 +741,7 @@ class InspectorDock(QDockWidget):
         if not item_figures.feeds(solved, item_id):
             return
         load = item_figures.load_fed_kw(solved, item_id)
-        share = f" ({load / derated:.0%} of continuous)" if derated > 0 else ""
+        share = f" ({load / derated:.0%} of {words})" if derated > 0 else ""
         self._add_figure(form, "Load fed", f"{format_kw(load)}{share}", tip)
 
     def _unit_text(self, unit_id: str | None) -> str:
