@@ -766,6 +766,8 @@ class OtherCables:
     cost_usd: np.ndarray
     slot: np.ndarray
     on_trays: np.ndarray
+    in_row: np.ndarray
+    """Cabled along a row of touching racks (no tray)."""
 
 
 OTHER_LINKS: list[Callable[[CheckContext], OtherLinks | None]] = []
@@ -831,7 +833,7 @@ def _with_other_networks(
     fill = other.peak * AREA_UNIT_MM2 * 1e-6 / np.where(area_m2 > 0, area_m2, np.inf)
     r = other.routed
     cables = OtherCables(links, r["length"], r["medium"], r["stock"], r["cost"], r["slot"],
-                         r["on_trays"])  # fmt: skip
+                         r["on_trays"], r["in_row"])  # fmt: skip
     return replace(result, fill=fill, others=cables)
 
 

@@ -71,7 +71,7 @@ moved consumers and units only.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -902,18 +902,38 @@ def _gpus(project: Project, model: PowerModel) -> np.ndarray:
     return np.array([per_type[type_ids[r]] for r in model.consumer_rows], dtype=np.int64)
 
 
-def _overloads(context: CheckContext, rule_id: str, describe: Any) -> list[Finding]:
+Describe = Callable[[PowerModel, PowerLoads, int], str]
+"""What a unit-type rule says about overloaded unit ``k``, after the common head."""
+
+
+def _unit_rule(
+    context: CheckContext, rule: RuleProvider, describe: Describe,
+    *, also: Callable[[], list[Finding]] | None = None,
+) -> Iterator[Violation]:  # fmt: skip
+    """A rule over one type of unit: each unit it judges whose worst load passes its limit,
+    worded by ``describe`` (with ``also``'s findings first); memoised per structure."""
+    model = _model(context)
+    if not model.planned:
+        return
+
+    def compute() -> list[Finding]:
+        return [*(also() if also else []), *_overloads(context, rule.id, describe)]
+
+    yield from emit(context, rule, context.memo(rule.id, compute))
+
+
+def _overloads(context: CheckContext, rule_id: str, describe: Describe) -> list[Finding]:
     """Units judged by ``rule_id`` whose worst load passes their limit, one line each."""
     model = _model(context)
     loads = _loads(context)
     mine = np.array([r == rule_id for r in loads.rule], dtype=bool)
     over = np.flatnonzero(mine & (loads.worst_kw > loads.limit_kw + 1e-9))
     found: list[Finding] = []
-    for k in over:
+    for k in over.tolist():
         case = loads.worst_case[k]
         when = " in normal operation" if case == "normal" else f" with {case}"
         head = f"{model.unit_ids[k]} ({model.roles[k]}) carries {loads.worst_kw[k]:,.1f} kW{when}"
-        found.append((f"{head}: {describe(k)}", (model.unit_ids[k],),
+        found.append((f"{head}: {describe(model, loads, k)}", (model.unit_ids[k],),
                       int(model.unit_rows[k]), "error"))  # fmt: skip
     return found
 
@@ -926,23 +946,14 @@ def _overloads(context: CheckContext, rule_id: str, describe: Any) -> list[Findi
     "for 100 %.",
 )
 def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    model = _model(context)
-    if not model.planned:
-        return
+    def describe(model: PowerModel, loads: PowerLoads, k: int) -> str:
+        share = f"{loads.utilisation[k]:.0%} of its {loads.capacity_kw[k]:,.1f} kW rating"
+        if model.rated_100[k]:
+            return f"{share}, above its 100 % continuous rating (gear listed for 100 %)"
+        return (f"{share}, above the {loads.limit:.0%} continuous limit "
+                f"({loads.limit_kw[k]:,.1f} kW; NEC 210.19(A)/215.2(A))")  # fmt: skip
 
-    def compute() -> list[Finding]:
-        loads = _loads(context)
-
-        def describe(k: int) -> str:
-            share = f"{loads.utilisation[k]:.0%} of its {loads.capacity_kw[k]:,.1f} kW rating"
-            if model.rated_100[k]:
-                return f"{share}, above its 100 % continuous rating (gear listed for 100 %)"
-            return (f"{share}, above the {loads.limit:.0%} continuous limit "
-                    f"({loads.limit_kw[k]:,.1f} kW; NEC 210.19(A)/215.2(A))")  # fmt: skip
-
-        return _overloads(context, rule.id, describe)
-
-    yield from emit(context, rule, context.memo(rule.id, compute))
+    yield from _unit_rule(context, rule, describe)
 
 
 @rule(
@@ -952,40 +963,23 @@ def capacity(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     "IEC 60076-7: loading at nameplate).",
 )
 def transformer(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    model = _model(context)
-    if not model.planned:
-        return
+    pf = context.project.rules["load_power_factor"]
 
-    def compute() -> list[Finding]:
-        loads = _loads(context)
-        pf = context.project.rules["load_power_factor"]
+    def describe(model: PowerModel, loads: PowerLoads, k: int) -> str:
+        kva = loads.worst_kw[k] / pf
+        return (f"{kva:,.1f} kVA at power factor {pf:g}, {kva / model.kva[k]:.0%} of its "
+                f"{model.kva[k]:,.0f} kVA rating (IEEE C57.91 / IEC 60076-7)")  # fmt: skip
 
-        def describe(k: int) -> str:
-            kva = loads.worst_kw[k] / pf
-            return (f"{kva:,.1f} kVA at power factor {pf:g}, {kva / model.kva[k]:.0%} of its "
-                    f"{model.kva[k]:,.0f} kVA rating (IEEE C57.91 / IEC 60076-7)")  # fmt: skip
-
-        return _overloads(context, rule.id, describe)
-
-    yield from emit(context, rule, context.memo(rule.id, compute))
+    yield from _unit_rule(context, rule, describe)
 
 
 @rule("power.ups", "error", "Each UPS: worst load ≤ its kW rating (IEC 62040-3).")
 def ups(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    model = _model(context)
-    if not model.planned:
-        return
+    def describe(model: PowerModel, loads: PowerLoads, k: int) -> str:
+        return (f"{loads.worst_kw[k] / model.capacity_kw[k]:.0%} of its "
+                f"{model.capacity_kw[k]:,.1f} kW rating (IEC 62040-3)")  # fmt: skip
 
-    def compute() -> list[Finding]:
-        loads = _loads(context)
-
-        def describe(k: int) -> str:
-            return (f"{loads.worst_kw[k] / model.capacity_kw[k]:.0%} of its "
-                    f"{model.capacity_kw[k]:,.1f} kW rating (IEC 62040-3)")  # fmt: skip
-
-        return _overloads(context, rule.id, describe)
-
-    yield from emit(context, rule, context.memo(rule.id, compute))
+    yield from _unit_rule(context, rule, describe)
 
 
 @rule(
@@ -996,21 +990,12 @@ def ups(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     "interconnection is sized to the contracted demand.",
 )
 def utility(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    model = _model(context)
-    if not model.planned:
-        return
+    def describe(model: PowerModel, loads: PowerLoads, k: int) -> str:
+        return (f"{loads.worst_kw[k] / model.rating_kw[k]:.0%} of its contracted "
+                f"{model.rating_kw[k]:,.0f} kW (utility service sized to its contracted "
+                "demand)")  # fmt: skip
 
-    def compute() -> list[Finding]:
-        loads = _loads(context)
-
-        def describe(k: int) -> str:
-            return (f"{loads.worst_kw[k] / model.rating_kw[k]:.0%} of its contracted "
-                    f"{model.rating_kw[k]:,.0f} kW (utility service sized to its contracted "
-                    "demand)")  # fmt: skip
-
-        return _problems(context, rule.id) + _overloads(context, rule.id, describe)
-
-    yield from emit(context, rule, context.memo(rule.id, compute))
+    yield from _unit_rule(context, rule, describe, also=lambda: _problems(context, rule.id))
 
 
 @rule(
@@ -1020,22 +1005,14 @@ def utility(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
     "(ISO 3977-2, ISO 8528-1).",
 )
 def generation(context: CheckContext, rule: RuleProvider) -> Iterator[Violation]:
-    model = _model(context)
-    if not model.planned:
-        return
+    derating = context.project.rules["site_derating"]
 
-    def compute() -> list[Finding]:
-        loads = _loads(context)
-        derating = context.project.rules["site_derating"]
+    def describe(model: PowerModel, loads: PowerLoads, k: int) -> str:
+        return (f"{loads.worst_kw[k] / model.rating_kw[k]:.0%} of its site rating "
+                f"{model.rating_kw[k]:,.0f} kW ({model.capacity_kw[k]:,.0f} kW × site "
+                f"derating {derating:g}; ISO 3977-2 / ISO 8528-1)")  # fmt: skip
 
-        def describe(k: int) -> str:
-            return (f"{loads.worst_kw[k] / model.rating_kw[k]:.0%} of its site rating "
-                    f"{model.rating_kw[k]:,.0f} kW ({model.capacity_kw[k]:,.0f} kW × site "
-                    f"derating {derating:g}; ISO 3977-2 / ISO 8528-1)")  # fmt: skip
-
-        return _overloads(context, rule.id, describe)
-
-    yield from emit(context, rule, context.memo(rule.id, compute))
+    yield from _unit_rule(context, rule, describe)
 
 
 def _groups(model: PowerModel, members: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

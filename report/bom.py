@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from layout.errors import CoherenceError, one_line
 from layout.project import Project
 from report.safe_text import csv_cell, is_formula_like, printable
@@ -64,31 +66,42 @@ def cable_tables(project: Project) -> tuple[list[dict[str, Any]], list[dict[str,
         raise ExportError(f"cannot route the cables: {err}") from None
     if result is None:
         return [], []
-    ids = result.ids
     names = project.items.names
     links: list[dict[str, Any]] = []
     for tier in LINK_TIERS:
-        bundle, cables = result.bundles[tier], result.tiers[tier]
-        for k in range(len(bundle.a)):
-            a, b = int(bundle.a[k]), int(bundle.b[k])
-            medium = int(cables.medium[k])
-            count = int(bundle.count[k])
-            cost = float(cables.cost_usd[k])
-            links.append({
-                "tier": tier,
-                "rack_a": ids[a], "rack_a_name": names[a],
-                "rack_b": ids[b], "rack_b_name": names[b],
-                "links": count,
-                "length_m": round(float(cables.length_m[k]), 2),
-                "medium": result.media[medium].id if medium >= 0 else "",
-                "stock_length_m": float(cables.stock_m[k]) if medium >= 0 else None,
-                "on_trays": bool(cables.on_trays[k]),
-                "in_row": bool(cables.in_row[k]),
-                "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
-                "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
-            })  # fmt: skip
+        bundle = result.bundles[tier]
+        labels = [tier] * len(bundle.a)
+        links += _link_rows(result, names, labels, (bundle.a, bundle.b, bundle.count),
+                            result.tiers[tier])  # fmt: skip
     links += _other_network_links(result, names)
     return result.bom(), links
+
+
+def _link_rows(
+    result: Any, names: Sequence[str], labels: Sequence[str],
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray], cables: Any,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per bundle: ``ends`` are its racks and link count, ``cables`` its routed
+    figures (:class:`~physics.cabling.TierCables` or :class:`~physics.cabling.OtherCables`)."""
+    ids, rows = result.ids, []
+    for k in range(len(ends[0])):
+        a, b, count = int(ends[0][k]), int(ends[1][k]), int(ends[2][k])
+        medium = int(cables.medium[k])
+        cost = float(cables.cost_usd[k])
+        rows.append({
+            "tier": str(labels[k]),
+            "rack_a": ids[a], "rack_a_name": names[a],
+            "rack_b": ids[b], "rack_b_name": names[b],
+            "links": count,
+            "length_m": round(float(cables.length_m[k]), 2),
+            "medium": result.media[medium].id if medium >= 0 else "",
+            "stock_length_m": float(cables.stock_m[k]) if medium >= 0 else None,
+            "on_trays": bool(cables.on_trays[k]),
+            "in_row": bool(cables.in_row[k]),
+            "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
+            "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
+        })  # fmt: skip
+    return rows
 
 
 def _other_network_links(result: Any, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -97,24 +110,8 @@ def _other_network_links(result: Any, names: Sequence[str]) -> list[dict[str, An
     others = result.others
     if others is None:
         return []
-    ids, rows = result.ids, []
-    for k in range(len(others.links.a)):
-        a, b = int(others.links.a[k]), int(others.links.b[k])
-        medium, count = int(others.medium[k]), int(others.links.count[k])
-        cost = float(others.cost_usd[k])
-        rows.append({
-            "tier": str(others.links.label[k]),
-            "rack_a": ids[a], "rack_a_name": names[a],
-            "rack_b": ids[b], "rack_b_name": names[b],
-            "links": count,
-            "length_m": round(float(others.length_m[k]), 2),
-            "medium": result.media[medium].id if medium >= 0 else "",
-            "stock_length_m": float(others.stock_m[k]) if medium >= 0 else None,
-            "on_trays": bool(others.on_trays[k]),
-            "in_row": False,
-            "cost_per_link_usd": round(cost, 2) if math.isfinite(cost) else None,
-            "cost_usd": round(cost * count, 2) if math.isfinite(cost) else None,
-        })  # fmt: skip
+    links = others.links
+    rows = _link_rows(result, names, links.label, (links.a, links.b, links.count), others)
     rows.sort(key=lambda r: (r["tier"], r["rack_a"], r["rack_b"]))
     return rows
 
